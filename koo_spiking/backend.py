@@ -1,0 +1,95 @@
+"""One project-wide choice of Brian2 code-generation target.
+
+``cython``
+    Runtime mode with compiled code blocks, the default for interactive use.
+``cpp_standalone``
+    Writes, compiles and runs a C++ project: for long runs. Every run gets
+    its own directory, so parallel runs never share one.
+``numpy``
+    Pure Python runtime, slow, for debugging.
+"""
+import contextlib
+import os
+import tempfile
+
+import brian2
+import numpy as np
+
+__all__ = ["TARGETS", "use", "current", "reset", "backend", "seed", "is_standalone"]
+
+TARGETS = ("cython", "cpp_standalone", "numpy")
+_state = {"target": "cython", "directory": None}
+
+
+def use(target="cython", directory=None, build_on_run=True):
+    """Select the code-generation target for all models built afterwards.
+
+    Parameters
+    ----------
+    target : {'cython', 'cpp_standalone', 'numpy'}
+    directory : str, optional
+        Project directory for ``cpp_standalone``; a fresh temporary directory
+        when not given.
+    build_on_run : bool
+        ``cpp_standalone`` only: build and run at the first ``run()``. Pass
+        False to call ``device.build`` yourself (several runs, ``run_args``).
+
+    Returns
+    -------
+    str or None
+        The standalone project directory, None for runtime targets.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"backend: unknown target {target!r} (choose from {', '.join(TARGETS)})")
+    reset()
+    if target == "cpp_standalone":
+        directory = directory or tempfile.mkdtemp(prefix="koo_standalone_")
+        os.makedirs(directory, exist_ok=True)
+        brian2.set_device("cpp_standalone", directory=directory, build_on_run=build_on_run)
+        brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+    else:
+        brian2.prefs.codegen.target = target
+    _state.update(target=target, directory=directory)
+    return directory
+
+
+def current():
+    """Name of the target in use."""
+    return _state["target"]
+
+
+def is_standalone():
+    """True when models are built for ``cpp_standalone``."""
+    return _state["target"] == "cpp_standalone"
+
+
+def reset():
+    """Leave standalone mode (if active) and return to the runtime device."""
+    if _state["target"] == "cpp_standalone":
+        brian2.device.reinit()
+        brian2.device.activate()
+        brian2.set_device("runtime")
+    brian2.defaultclock.dt = 0.1 * brian2.ms
+    _state.update(target="cython", directory=None)
+    brian2.prefs.codegen.target = "cython"
+
+
+@contextlib.contextmanager
+def backend(target, directory=None, build_on_run=True):
+    """Context manager: build and run under ``target``, then restore the default."""
+    previous = current()
+    try:
+        yield use(target, directory, build_on_run)
+    finally:
+        reset()
+        if previous != "cpp_standalone":
+            use(previous)
+
+
+def seed(value):
+    """Seed Brian2's generator (all targets) and numpy's global generator."""
+    if value is None:
+        return
+    value = int(value)
+    brian2.seed(value)
+    np.random.seed(value)

@@ -1,0 +1,171 @@
+"""Neuron models.
+
+Conductance-based leaky integrate-and-fire neuron
+    Diehl PU, Cook M (2015). Unsupervised learning of digit recognition using
+    spike-timing-dependent plasticity. Front Comput Neurosci 9:99.
+    doi:10.3389/fncom.2015.00099. Excitatory cells carry an adaptive
+    threshold ``theta``; conductances are in units of the leak conductance.
+
+Izhikevich neuron
+    Izhikevich EM (2003). Simple model of spiking neurons. IEEE Trans Neural
+    Netw 14(6):1569-1572. doi:10.1109/TNN.2003.820440. Presets from Fig. 2
+    and Izhikevich EM (2004), IEEE Trans Neural Netw 15(5):1063-1070.
+
+Each model is offered three ways: its ``Equations``, its validated namespace
+(``*_params``) and a ready ``NeuronGroup`` (``*_group``) for plain Brian2 scripts.
+"""
+from brian2 import Equations, NeuronGroup, mV, ms, nS, second, volt
+
+from .parameters import Param, check_size, resolve
+
+__all__ = [
+    "LIF_EXCITATORY", "LIF_INHIBITORY", "LIF_EQUATIONS", "lif_params", "lif_group",
+    "lif_rate", "IZHIKEVICH_PRESETS", "IZHIKEVICH_EQUATIONS", "izhikevich_params",
+    "izhikevich_group",
+]
+
+LIF_EQUATIONS = Equations("""
+dv/dt = (v_rest - v + ge*(E_exc - v) + gi*(E_inh - v) + I_ext/g_L)/tau_m : volt (unless refractory)
+dge/dt = -ge/tau_ge                                                     : 1
+dgi/dt = -gi/tau_gi                                                     : 1
+dtheta/dt = -theta/tau_theta                                            : volt
+I_ext                                                                   : amp
+""")
+
+LIF_EXCITATORY = {
+    "v_rest": Param(-65.0 * mV, "any", "resting potential"),
+    "v_reset": Param(-65.0 * mV, "any", "reset potential"),
+    "v_thresh": Param(-52.0 * mV, "any", "spike threshold (plus theta)"),
+    "E_exc": Param(0.0 * mV, "any", "excitatory reversal potential"),
+    "E_inh": Param(-100.0 * mV, "any", "inhibitory reversal potential"),
+    "tau_m": Param(100.0 * ms, "+", "membrane time constant"),
+    "tau_ge": Param(1.0 * ms, "+", "excitatory conductance decay"),
+    "tau_gi": Param(2.0 * ms, "+", "inhibitory conductance decay"),
+    "t_ref": Param(5.0 * ms, ">=0", "absolute refractory period"),
+    "g_L": Param(10.0 * nS, "+", "leak conductance (scales I_ext)"),
+    "theta_plus": Param(0.05 * mV, ">=0", "threshold increase per spike"),
+    "tau_theta": Param(1e4 * second, "+", "threshold decay time constant"),
+}
+
+LIF_INHIBITORY = {
+    **LIF_EXCITATORY,
+    "v_rest": Param(-60.0 * mV, "any", "resting potential"),
+    "v_reset": Param(-45.0 * mV, "any", "reset potential"),
+    "v_thresh": Param(-40.0 * mV, "any", "spike threshold"),
+    "E_inh": Param(-85.0 * mV, "any", "inhibitory reversal potential"),
+    "tau_m": Param(10.0 * ms, "+", "membrane time constant"),
+    "t_ref": Param(2.0 * ms, ">=0", "absolute refractory period"),
+    "theta_plus": Param(0.0 * mV, ">=0", "no adaptive threshold"),
+}
+
+_LIF_KINDS = {"excitatory": LIF_EXCITATORY, "inhibitory": LIF_INHIBITORY}
+
+
+def lif_params(kind="excitatory", **overrides):
+    """Validated namespace of the conductance LIF (``'excitatory'`` or ``'inhibitory'``)."""
+    if kind not in _LIF_KINDS:
+        raise ValueError(f"lif: parameter 'kind' must be 'excitatory' or 'inhibitory', got {kind!r}")
+    return resolve(f"lif ({kind})", _LIF_KINDS[kind], overrides)
+
+
+def lif_group(n, kind="excitatory", extra_eqs="", events=None, on_event=None,
+              extra_namespace=None, name=None, dt=None, method="exponential_euler",
+              **overrides):
+    """A ``NeuronGroup`` of conductance LIF neurons.
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons.
+    kind : {'excitatory', 'inhibitory'}
+    extra_eqs : str or Equations
+        More equations for the same neurons (dopamine, astrocyte links, ...).
+    events, on_event : dict, optional
+        Custom events (name -> condition) and the code run on each.
+    extra_namespace : dict, optional
+        Constants used by ``extra_eqs`` or ``on_event``.
+    **overrides
+        Parameter values replacing the defaults (see ``LIF_EXCITATORY``).
+    """
+    n = check_size("lif", "n", n)
+    namespace = {**lif_params(kind, **overrides), **(extra_namespace or {})}
+    eqs = LIF_EQUATIONS + Equations(str(extra_eqs)) if str(extra_eqs).strip() else LIF_EQUATIONS
+    group = NeuronGroup(
+        n, eqs, threshold="v > v_thresh + theta",
+        reset="v = v_reset\ntheta += theta_plus", refractory="t_ref",
+        method=method, namespace=namespace, events=events, name=name or "lif*", dt=dt,
+    )
+    for event, code in (on_event or {}).items():
+        group.run_on_event(event, code)
+    group.v = namespace["v_rest"]
+    return group
+
+
+def lif_rate(I_ext, **params):
+    """Analytic firing rate (Hz) of the LIF under constant current, no synaptic input.
+
+    r = 1 / (t_ref + tau_m * ln((v_inf - v_reset) / (v_inf - v_thresh))),
+    with v_inf = v_rest + I_ext/g_L; zero when v_inf does not reach threshold.
+    """
+    import numpy as np
+
+    p = lif_params(params.pop("kind", "excitatory"), **params)
+    v_inf = (p["v_rest"] + I_ext / p["g_L"]) / volt
+    v_th, v_reset = p["v_thresh"] / volt, p["v_reset"] / volt
+    tau, t_ref = p["tau_m"] / second, p["t_ref"] / second
+    v_inf = np.atleast_1d(np.asarray(v_inf, dtype=float))
+    rate = np.zeros_like(v_inf)
+    above = v_inf > v_th
+    rate[above] = 1.0 / (t_ref + tau * np.log((v_inf[above] - v_reset) / (v_inf[above] - v_th)))
+    return rate
+
+
+IZHIKEVICH_EQUATIONS = Equations("""
+dv/dt = 0.04/ms/mV*v**2 + 5/ms*v + 140*mV/ms - u + I : volt
+du/dt = a*(b*v - u)                                  : volt/second
+I                                                    : volt/second
+""")
+
+_IZH_BASE = {
+    "a": Param(0.02 / ms, "+", "recovery time scale"),
+    "b": Param(0.2 / ms, "any", "recovery sensitivity to v"),
+    "c": Param(-65.0 * mV, "any", "after-spike reset of v"),
+    "d": Param(8.0 * mV / ms, "any", "after-spike increment of u"),
+    "v_peak": Param(30.0 * mV, "any", "spike cut-off"),
+}
+
+#: Izhikevich (2003) Fig. 2 presets: (a [1/ms], b [1/ms], c [mV], d [mV/ms]).
+IZHIKEVICH_PRESETS = {
+    "RS": (0.02, 0.2, -65.0, 8.0),    # regular spiking
+    "IB": (0.02, 0.2, -55.0, 4.0),    # intrinsically bursting
+    "CH": (0.02, 0.2, -50.0, 2.0),    # chattering
+    "FS": (0.10, 0.2, -65.0, 2.0),    # fast spiking
+    "LTS": (0.02, 0.25, -65.0, 2.0),  # low-threshold spiking
+    "TC": (0.02, 0.25, -65.0, 0.05),  # thalamo-cortical
+    "RZ": (0.10, 0.26, -65.0, 2.0),   # resonator
+}
+
+
+def izhikevich_params(preset="RS", **overrides):
+    """Validated namespace of an Izhikevich preset, with overrides."""
+    if preset not in IZHIKEVICH_PRESETS:
+        raise ValueError(
+            f"izhikevich: parameter 'preset' must be one of {', '.join(IZHIKEVICH_PRESETS)}, got {preset!r}"
+        )
+    a, b, c, d = IZHIKEVICH_PRESETS[preset]
+    values = {"a": a / ms, "b": b / ms, "c": c * mV, "d": d * mV / ms}
+    defaults = {k: Param(values.get(k, p.value), p.rule, p.doc) for k, p in _IZH_BASE.items()}
+    return resolve(f"izhikevich ({preset})", defaults, overrides)
+
+
+def izhikevich_group(n, preset="RS", name=None, dt=None, method="euler", **overrides):
+    """A ``NeuronGroup`` of Izhikevich neurons; drive them through ``I`` (mV/ms)."""
+    n = check_size("izhikevich", "n", n)
+    namespace = izhikevich_params(preset, **overrides)
+    group = NeuronGroup(
+        n, IZHIKEVICH_EQUATIONS, threshold="v >= v_peak", reset="v = c\nu += d",
+        method=method, namespace=namespace, name=name or "izhikevich*", dt=dt,
+    )
+    group.v = -65.0 * mV
+    group.u = namespace["b"] * (-65.0 * mV)
+    return group
