@@ -1,4 +1,4 @@
-"""Command line: ``koo-spiking demo``."""
+"""Command line: ``koo-spiking demo`` and ``koo-spiking train``."""
 import argparse
 import sys
 
@@ -15,6 +15,14 @@ def _parser():
     demo.add_argument("--images", type=int, default=20, help="digits shown, 200 ms each (default 20)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--backend", choices=TARGETS, default="cython")
+    train = sub.add_parser("train", help="train the Koo Encoder and its baselines, write metrics and figures")
+    train.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
+    train.add_argument("--data", default="digits", help="digits (default), fashion-mnist, an IDX directory, PATH.npy or PATH.npz")
+    train.add_argument("--train-samples", type=int, default=None, help="training images (default: all)")
+    train.add_argument("--test-samples", type=int, default=None, help="test images (default: all)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="out", help="output directory (default: out)")
+    train.add_argument("--backend", choices=TARGETS, default="cpp_standalone")
     return parser
 
 
@@ -25,8 +33,14 @@ def main(argv=None):
             from .demo import run_demo
 
             run_demo(args.out, n_images=args.images, seed=args.seed, target=args.backend)
+        elif args.command == "train":
+            from .study import run_study
+
+            run_study(args.spec, data=args.data, train_samples=args.train_samples,
+                      test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend)
     except (ValueError, FileNotFoundError, OSError) as err:
-        print(f"koo-spiking: error: {err}", file=sys.stderr)
+        message = " ".join(str(err).split())  # one line
+        print(f"koo-spiking: error: {message}", file=sys.stderr)
         return 2
     return 0
 

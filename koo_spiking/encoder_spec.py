@@ -1,0 +1,185 @@
+"""The Koo Encoder's model description: feature flags and parameters, read from TOML.
+
+A spec is plain data (Nengo style: description apart from building). Quantities are
+written with units as strings (``"100 ms"``, ``"200 Hz"``); unknown keys, missing or
+wrong units and out-of-range values raise one-line ``ValueError``s.
+"""
+import copy
+import os
+import tomllib
+
+import brian2
+
+__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "parse_quantity", "to_toml"]
+
+FEATURES = ("inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
+
+# value, unit ("1" for plain numbers, None for booleans/strings), rule
+DEFAULT_SPEC = {
+    "network": {
+        "n_h1": (64, "int", "+"),             # hidden 1 excitatory neurons (and as many I)
+        "n_h2": (16, "int", "+"),             # hidden 2 = code size
+        "dt": ("0.5 ms", "second", "+"),
+        "present": ("100 ms", "second", "+"),  # time each image is shown
+        "input_rate": ("200 Hz", "Hz", "+"),   # Poisson rate of a white pixel
+        "tau_m": ("20 ms", "second", "+"),
+        "tau_syn": ("5 ms", "second", "+"),
+        "gain_in": ("100 mV", "volt", "+"),   # PSC amplitude per unit weight, input -> H1
+        "gain_h": ("20 mV", "volt", "+"),     # H1 -> H2
+        "gain_inh": ("1 mV", "volt", ">=0"),  # I -> E lateral inhibition
+    },
+    "features": {name: (True, None, None) for name in FEATURES},
+    "learning": {
+        "epochs": (3, "int", "+"),
+        "eta_ff": (0.004, "1", ">=0"),        # Oja-like feed-forward rate
+        "eta_lat": (0.02, "1", ">=0"),        # Foldiak lateral inhibition rate
+        "eta_theta": ("0.2 mV", "volt", ">=0"),  # homeostatic threshold step per spike of error
+        "eta_dec": (0.3, "1", ">=0"),         # decoder delta rule step (normalised by input power)
+        "target_spikes": (2.0, "1", "+"),     # mean spikes per hidden-1 neuron and image
+        "target_spikes_h2": (6.0, "1", "+"),  # mean spikes per hidden-2 neuron and image
+        "stdp_ltd": (0.5, "1", ">=0"),        # depression/potentiation ratio of the STDP traces
+        "tau_stdp": ("20 ms", "second", "+"),
+        "w_init": (0.1, "1", ">=0"),          # initial feed-forward weight scale
+        "seed": (0, "int", ">=0"),
+    },
+    "short_term": {
+        "U": (0.3, "1", "01"),
+        "tau_d": ("100 ms", "second", "+"),
+        "tau_f": ("50 ms", "second", "+"),
+    },
+    "forgetting": {
+        "tau": ("5 s", "second", "+"),        # decay of unconsolidated (fast) weight changes
+        "consolidation": (0.5, "1", "01"),    # fraction consolidated per image at full gate
+    },
+    "astrocytes": {
+        "dt": ("10 ms", "second", "+"),
+        "gate_floor": (0.3, "1", "01"),       # learning-rate factor when the astrocyte is silent
+        "coupling": ("grid", None, None),
+    },
+    "reward": {
+        "kappa": (1.0, "1", ">=0"),           # dopamine gain on the decoder's eligibility
+        "tau_avg": (20.0, "1", "+"),          # images over which the error baseline is averaged
+    },
+    "phase": {
+        "frequency": ("20 Hz", "Hz", "+"),
+        "amplitude": ("3 mV", "volt", ">=0"),
+    },
+}
+
+
+_UNITS = {k: v for k, v in vars(brian2).items() if isinstance(v, brian2.Unit)}
+_UNITS["s"] = brian2.second
+
+
+def parse_quantity(text, unit_name, where):
+    """Parse ``"100 ms"`` into a Brian2 quantity with the dimensions of ``unit_name``."""
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise ValueError(f"spec: {where} must be a quantity like '10 ms', got {text!r}")
+    reference = getattr(brian2, unit_name)
+    if isinstance(text, (int, float)):
+        raise ValueError(f"spec: {where} is missing its unit (expected {reference!r}-compatible, e.g. '{text} {_example(unit_name)}')")
+    parts = text.strip().split(None, 1)
+    try:
+        number = float(parts[0])
+        unit = eval(parts[1], {"__builtins__": {}}, _UNITS) if len(parts) > 1 else None
+    except Exception:
+        raise ValueError(f"spec: {where} could not be read as a quantity: {text!r}") from None
+    if unit is None:
+        raise ValueError(f"spec: {where} is missing its unit: {text!r}")
+    value = number * unit
+    if not brian2.have_same_dimensions(value, reference):
+        raise ValueError(f"spec: {where} has wrong unit: {text!r} is not in units of {_example(unit_name)}")
+    return value
+
+
+def _example(unit_name):
+    return {"second": "ms", "Hz": "Hz", "volt": "mV"}.get(unit_name, unit_name)
+
+
+def _check(section, key, value, unit, rule):
+    where = f"[{section}] {key}"
+    if unit is None:
+        if key == "coupling":
+            if value not in ("grid", "ring", "knn", "none"):
+                raise ValueError(f"spec: {where} must be grid, ring, knn or none, got {value!r}")
+            return value
+        if not isinstance(value, bool):
+            raise ValueError(f"spec: {where} must be true or false, got {value!r}")
+        return value
+    if unit == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"spec: {where} must be an integer, got {value!r}")
+        number = value
+    elif unit == "1":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"spec: {where} must be a number, got {value!r}")
+        number = value = float(value)
+    else:
+        value = parse_quantity(value, unit, where)
+        number = float(value)
+    if number != number or (rule == "+" and number <= 0) or (rule == ">=0" and number < 0) \
+            or (rule == "01" and not 0 <= number <= 1):
+        need = {"+": "positive", ">=0": "non-negative", "01": "in [0, 1]"}[rule]
+        raise ValueError(f"spec: {where} must be {need}, got {value!r}")
+    return value
+
+
+def validate_spec(raw=None):
+    """Merge a (partial) spec dict into the defaults and validate it; returns the resolved spec."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise ValueError("spec: must be a table of sections")
+    resolved = {}
+    for section, entries in DEFAULT_SPEC.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise ValueError(f"spec: [{section}] must be a table")
+        unknown = sorted(set(given) - set(entries))
+        if unknown:
+            raise ValueError(f"spec: unknown key {unknown[0]!r} in [{section}] (known: {', '.join(entries)})")
+        resolved[section] = {key: _check(section, key, given.get(key, default), unit, rule)
+                             for key, (default, unit, rule) in entries.items()}
+    unknown = sorted(set(raw) - set(DEFAULT_SPEC) - {"name", "description"})
+    if unknown:
+        raise ValueError(f"spec: unknown section [{unknown[0]}] (known: {', '.join(DEFAULT_SPEC)})")
+    resolved["name"] = str(raw.get("name", "koo_encoder"))
+    return resolved
+
+
+def load_spec(path):
+    """Read and validate a TOML model spec."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"spec: no such file: {path}")
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"spec: {path} is not valid TOML: {err}") from None
+    return validate_spec(copy.deepcopy(raw))
+
+
+def to_toml(spec=None, header=""):
+    """TOML text of a spec (defaults when None), one key per line, quantities with units."""
+    spec = spec or {sec: {k: v[0] for k, v in entries.items()} for sec, entries in DEFAULT_SPEC.items()}
+    lines = [f"# {line}" if line else "#" for line in header.strip().splitlines()] if header else []
+    lines.append(f'name = "{spec.get("name", "koo_encoder")}"')
+    for section, entries in DEFAULT_SPEC.items():
+        lines.append(f"\n[{section}]")
+        for key in entries:
+            value = spec[section][key]
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, str):
+                text = f'"{value}"'
+            elif hasattr(value, "dim"):
+                text = f'"{_format_quantity(value, entries[key][1])}"'
+            else:
+                text = repr(value)
+            lines.append(f"{key} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def _format_quantity(value, unit_name):
+    unit = {"second": brian2.ms, "Hz": brian2.Hz, "volt": brian2.mV}[unit_name]
+    name = {"second": "ms", "Hz": "Hz", "volt": "mV"}[unit_name]
+    return f"{float(value / unit):g} {name}"

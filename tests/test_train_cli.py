@@ -1,0 +1,91 @@
+"""``koo-spiking train``: outputs on the embedded digits, and one-line errors that write nothing."""
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from koo_spiking.cli import main
+
+MODELS = Path(__file__).parents[1] / "models"
+
+
+def test_train_writes_metrics_and_figures(tmp_path):
+    out = tmp_path / "run"
+    code = main(["train", str(MODELS / "koo_small.toml"), "--train-samples", "150", "--test-samples", "60",
+                 "--seed", "2", "--out", str(out)])
+    assert code == 0
+    for name in ("metrics.json", "reconstructions.png", "receptive_fields.png", "raster.png",
+                 "astrocytes.png", "weights.npz"):
+        assert (out / name).stat().st_size > 0, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    models = metrics["models"]
+    assert {"koo", "mean_image", "pca", "autoencoder"} <= set(models)
+    for name in ("koo", "mean_image", "pca", "autoencoder"):
+        m = models[name]
+        for key in ("test_mse", "psnr", "r2", "probe_accuracy", "code_size", "train_samples", "wall_s"):
+            assert key in m, (name, key)
+        assert m["train_samples"] == 150
+        assert m["psnr"] == pytest.approx(10 * np.log10(1 / m["test_mse"]))
+    assert models["mean_image"]["r2"] == pytest.approx(0.0, abs=0.05)
+    assert models["koo"]["code_size"] == models["pca"]["code_size"] == models["autoencoder"]["code_size"] == 16
+    assert models["koo"]["spikes_per_image"] > 0 and models["koo"]["images_per_s"] > 0
+    assert 0 <= models["koo"]["probe_accuracy"] <= 1
+    weights = np.load(out / "weights.npz")
+    assert weights["decoder.D"].shape == (16 * 64,)
+
+
+def _run(args, tmp_path):
+    out = tmp_path / "never"
+    proc = subprocess.run([sys.executable, "-m", "koo_spiking.cli", "train", *args, "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not out.exists()
+    return proc.stderr
+
+
+def _idx(path, array, magic_dims):
+    header = bytes([0, 0, 8, magic_dims]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_bad_data_errors(tmp_path):
+    bad = tmp_path / "nan.npy"
+    np.save(bad, np.full((20, 64), np.nan))
+    assert "NaN" in _run(["--data", str(bad)], tmp_path)
+    big = tmp_path / "big.npy"
+    np.save(big, np.full((20, 64), 3.0))
+    assert "[0, 1]" in _run(["--data", str(big)], tmp_path)
+    cube = tmp_path / "cube.npy"
+    np.save(cube, np.zeros((4, 8, 8)))
+    assert "2-D" in _run(["--data", str(cube)], tmp_path)
+    assert "no such data file" in _run(["--data", str(tmp_path / "nothing.npz")], tmp_path)
+    # an IDX directory with a truncated image file
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    images, labels = np.zeros((10, 4, 4)), np.arange(10)
+    for split in ("train", "t10k"):
+        _idx(idx / f"{split}-images-idx3-ubyte.gz", images, 3)
+        _idx(idx / f"{split}-labels-idx1-ubyte.gz", labels, 1)
+    raw = gzip.decompress((idx / "train-images-idx3-ubyte.gz").read_bytes())
+    (idx / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:-7]))
+    assert "truncated" in _run(["--data", str(idx)], tmp_path)
+    (idx / "t10k-labels-idx1-ubyte.gz").unlink()
+    assert "missing IDX file" in _run(["--data", str(idx)], tmp_path)
+    assert "exceeds" in _run(["--train-samples", "100000"], tmp_path)
+
+
+def test_bad_spec_errors(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('[network]\nn_h3 = 4\n')
+    assert "unknown key 'n_h3'" in _run([str(spec)], tmp_path)
+    spec.write_text('[network]\ndt = "0.5 mV"\n')
+    assert "wrong unit" in _run([str(spec)], tmp_path)
+    spec.write_text('[network\n')
+    assert "not valid TOML" in _run([str(spec)], tmp_path)
+    assert "no such file" in _run([str(tmp_path / "absent.toml")], tmp_path)
