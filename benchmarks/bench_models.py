@@ -27,7 +27,7 @@ HERE = os.path.abspath(__file__)
 # --------------------------------------------------------------------------- workers
 def _cuba(target, duration_s):
     import brian2 as b
-    from brian2 import ms, mV, second
+    from brian2 import ms
 
     from koo_spiking import backend
 
@@ -73,8 +73,7 @@ _NEURON_PARAMS = dict(E_l=-60, g_l=9.99, C_m=198, E_e=0, E_i=-80, tau_e=5, tau_i
 
 def _ei_network(design, duration_s):
     import brian2 as b
-    import numpy as np
-    from brian2 import Hz, mV, ms, mmolar, nS, pA, pF, second, umolar
+    from brian2 import mV, ms, mmolar, nS, pA, pF, second, umolar
 
     from koo_spiking import backend
     from koo_spiking.astrocyte import astrocyte_group, couple, drive_from_neurons, link_gate

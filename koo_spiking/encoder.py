@@ -26,7 +26,7 @@ _STATE = {  # learned state kept after fit: (object, variable, unit)
     "ff1": ("w_slow", "w_fast"), "ff1_fb": ("w_slow", "w_fast"), "ff2": ("w_slow", "w_fast"),
     "ff2_fb": ("w_slow", "w_fast"), "h1_IE": ("W",), "h2_IE": ("W",), "decoder": ("D",),
     "decoder_inh": ("D_neg",),
-    "recon": ("bias", "err_avg"), "h1": ("theta",), "h2": ("theta",),
+    "recon": ("err_avg",), "h1": ("theta",), "h2": ("theta",),
 }
 
 
@@ -163,10 +163,11 @@ class KooEncoder(TransformerMixin, BaseEstimator):
                   end="\n" if complete >= 1 else "", flush=True)
         return report
 
-    def _schedule(self, X, epochs):
+    def _schedule(self, X, epochs, anneal_to=1.0):
+        """Training slots: shuffled epochs; plasticity annealed linearly from 1 to ``anneal_to``."""
         rng = np.random.default_rng(self.seed)
         order = np.concatenate([rng.permutation(len(X)) for _ in range(epochs)])
-        return X[order], np.ones(len(order)), np.ones(len(order))
+        return X[order], np.linspace(1.0, anneal_to, len(order)), np.ones(len(order))
 
     def _check_fitted(self):
         if not hasattr(self, "weights_"):
@@ -177,7 +178,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         """Learn from images X (n_samples, n_pixels) in [0, 1]; y is ignored."""
         X = check_images(X)
         self.spec_ = self._resolved_spec()
-        frames, plastic, teach = self._schedule(X, self.spec_["learning"]["epochs"])
+        frames, plastic, teach = self._schedule(X, self.spec_["learning"]["epochs"], self.spec_["learning"]["anneal_to"])
         result = self.simulate(frames, plastic, teach)
         self.weights_ = result["weights"]
         self.n_features_in_ = X.shape[1]
@@ -216,7 +217,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         D = self.weights_["decoder.D"].reshape(n_h2, self.n_features_in_)
         if "decoder_inh.D_neg" in self.weights_:  # I partners fire with their E cells
             D = D - self.weights_["decoder_inh.D_neg"].reshape(n_h2, self.n_features_in_)
-        drive = code @ D + self.weights_["recon.bias"]
+        drive = code @ D
         scale = float(self.spec_["network"]["input_rate"] * self.spec_["network"]["present"])
         return np.clip(np.floor(drive) / scale, 0, 1)
 

@@ -50,7 +50,7 @@ class EncoderNetwork:
     frames : array (n_slots, n_pixels)
         Image shown in each slot, values in [0, 1].
     plastic, teach : array (n_slots,)
-        Per slot: learning on (1) or off (0); sensory teacher on the reconstruction layer.
+        Per slot: learning-rate multiplier (0 = plasticity off); sensory teacher on (1) or off (0).
     weights : dict, optional
         Learned state to start from (``results()['weights']`` of an earlier run).
     """
@@ -243,16 +243,16 @@ class EncoderNetwork:
     def _reconstruction(self, h2, inputs, ns, objs, rng):
         """Reconstruction layer: one integrate-and-fire neuron per pixel.
 
-        It integrates a tonic bias and the decoder input from hidden 2: excitatory weights D from
-        the E cells and, Dale-compliant, inhibitory weights D_neg from their I partners, so the
-        decoder is signed. During training the one-to-one sensory teacher drives the soma instead,
+        It integrates the decoder input from hidden 2: excitatory weights D from the E cells and,
+        Dale-compliant, inhibitory weights D_neg from their I partners, so the decoder is signed
+        (no separate bias: the code's near-constant total activity already provides one).
+        During training the one-to-one sensory teacher drives the soma instead,
         while the decoder input builds the dendritic prediction ``pred``. Its error drives a
         normalised delta rule (step / (1 + input power), the power summed from arriving spikes).
         """
         n = self.n_px
         eqs = """
-        dv/dt = (1 - teach(t))*bias/present : 1
-        bias : 1
+        v : 1
         pred : 1
         pwr : 1
         target_n : 1
@@ -263,17 +263,16 @@ class EncoderNetwork:
         R = NeuronGroup(n, eqs, threshold="v >= 1", reset="v -= 1\ncount += 1", method="euler",
                         namespace=ns, name="recon")
         self._astrocytes(R, "recon", objs)  # gate linked before synapses refer to it
-        R.bias = self._init("recon", "bias", np.zeros(n))
         R.err_avg = self._init("recon", "err_avg", np.ones(n))
         if not self.f["astrocytes"]:
             R.gate = 1.0
         learn = self._learn_flag()
         R.run_regularly(f"""
-        err_now = abs(target_n - pred - bias)
+        err_now = abs(target_n - pred)
         dopa = {learn}*clip((err_avg - err_now)/(err_avg + 1), 0, 1)
         err_avg = err_avg + {learn}*(err_now - err_avg)/tau_avg
         """, dt=ns["present"], when="start", order=-1, name="recon_reward")
-        R.run_regularly(f"""
+        R.run_regularly("""
         count = 0
         pred = 0
         pwr = 0
@@ -285,8 +284,7 @@ class EncoderNetwork:
         teacher.connect(j="i")
         gate = "(gate_floor + (1 - gate_floor)*gate_post)" if self.f["astrocytes"] else "1"
         ns["eta_dec"] = self.spec["learning"]["eta_dec"]
-        ns["eta_bias"] = 0.05
-        step = f"eta_dec*{learn}*{gate}*(1 + kappa*dopa_post)*(target_n_post - pred_post - bias_post)*count_pre/(1 + pwr_post)"
+        step = f"eta_dec*{learn}*{gate}*(1 + kappa*dopa_post)*(target_n_post - pred_post)*count_pre/(1 + pwr_post)"
         sources = [(h2, "decoder", "D", "+", "+")]
         if self.f["inhibition"]:
             sources.append((self.inhib["h2"][0], "decoder_inh", "D_neg", "-", "-"))
@@ -328,9 +326,10 @@ class EncoderNetwork:
         for layer, name in ((h1, "h1"), (h2, "h2")):
             self._astrocytes(layer, name, objs)
             layer.theta = self._init(name, "theta", np.zeros(len(layer))) * mV
-        ff1, fb1 = self._pathway(inputs, h1, "ff1", net["gain_in"], ns["input_rate"] * ns["present"],
-                                 s["learning"]["w_init"], ns, rng)
-        ff2, fb2 = self._pathway(h1, h2, "ff2", net["gain_h"], ns["target"],
+        # gains are given per 64 inputs: the drive scales with the fan-in, the gain inversely
+        ff1, fb1 = self._pathway(inputs, h1, "ff1", net["gain_in"] * 64 / self.n_px,
+                                 ns["input_rate"] * ns["present"], s["learning"]["w_init"], ns, rng)
+        ff2, fb2 = self._pathway(h1, h2, "ff2", net["gain_h"] * 64 / len(h1), ns["target"],
                                  s["learning"]["w_init"], ns, rng)
         objs += [ff1, fb1, ff2, fb2]
         if self.f["inhibition"]:

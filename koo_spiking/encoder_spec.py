@@ -20,26 +20,27 @@ DEFAULT_SPEC = {
         "n_h1": (64, "int", "+"),             # hidden 1 excitatory neurons (and as many I)
         "n_h2": (16, "int", "+"),             # hidden 2 = code size
         "dt": ("0.5 ms", "second", "+"),
-        "present": ("100 ms", "second", "+"),  # time each image is shown
+        "present": ("300 ms", "second", "+"),  # time each image is shown
         "input_rate": ("200 Hz", "Hz", "+"),   # Poisson rate of a white pixel
         "tau_m": ("20 ms", "second", "+"),
         "tau_syn": ("5 ms", "second", "+"),
-        "gain_in": ("100 mV", "volt", "+"),   # PSC amplitude per unit weight, input -> H1
-        "gain_h": ("20 mV", "volt", "+"),     # H1 -> H2
+        "gain_in": ("300 mV", "volt", "+"),   # PSC per unit weight, input -> H1, per 64 inputs
+        "gain_h": ("60 mV", "volt", "+"),     # H1 -> H2, per 64 hidden-1 cells
         "gain_inh": ("1 mV", "volt", ">=0"),  # I -> E lateral inhibition
     },
     "features": {name: (True, None, None) for name in FEATURES},
     "learning": {
-        "epochs": (3, "int", "+"),
+        "epochs": (10, "int", "+"),
         "eta_ff": (0.004, "1", ">=0"),        # Oja-like feed-forward rate
         "eta_lat": (0.02, "1", ">=0"),        # Foldiak lateral inhibition rate
         "eta_theta": ("0.2 mV", "volt", ">=0"),  # homeostatic threshold step per spike of error
         "eta_dec": (0.3, "1", ">=0"),         # decoder delta rule step (normalised by input power)
-        "target_spikes": (2.0, "1", "+"),     # mean spikes per hidden-1 neuron and image
-        "target_spikes_h2": (6.0, "1", "+"),  # mean spikes per hidden-2 neuron and image
+        "target_spikes": (6.0, "1", "+"),     # mean spikes per hidden-1 neuron and image
+        "target_spikes_h2": (18.0, "1", "+"), # mean spikes per hidden-2 neuron and image
         "stdp_ltd": (0.5, "1", ">=0"),        # depression/potentiation ratio of the STDP traces
         "tau_stdp": ("20 ms", "second", "+"),
         "w_init": (0.1, "1", ">=0"),          # initial feed-forward weight scale
+        "anneal_to": (0.05, "1", "01"),        # learning-rate multiplier reached at the end of training
         "seed": (0, "int", ">=0"),
     },
     "short_term": {

@@ -85,14 +85,17 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         f"{spec_r['learning']['epochs']} epochs, backend {backend}")
     tmp = tempfile.mkdtemp(prefix="koo_study_")
     try:
-        # one compiled run: training, then the train and test sets with teacher and plasticity off
-        frames, plastic, teach = enc._schedule(Xtr, spec_r["learning"]["epochs"])
-        n_train = len(frames)
-        frames = np.vstack([frames, Xtr, Xte])
-        zeros = np.zeros(len(Xtr) + len(Xte))
+        # one compiled run: the test set through the untrained network, training, then the train
+        # and test sets again with teacher and plasticity off
+        frames, plastic, teach = enc._schedule(Xtr, spec_r["learning"]["epochs"], spec_r["learning"]["anneal_to"])
+        n_pre = len(Xte)
+        n_train = n_pre + len(frames)
+        frames = np.vstack([Xte, frames, Xtr, Xte])
+        zeros_pre, zeros_post = np.zeros(n_pre), np.zeros(len(Xtr) + len(Xte))
         t0 = time.time()
         enc.spec_ = spec_r
-        result = enc.simulate(frames, np.r_[plastic, zeros], np.r_[teach, zeros], astro=True)
+        result = enc.simulate(frames, np.r_[zeros_pre, plastic, zeros_post], np.r_[zeros_pre, teach, zeros_post],
+                              astro=True)
         wall = time.time() - t0
         enc.weights_, enc.n_features_in_ = result["weights"], Xtr.shape[1]
         scale = float(spec_r["network"]["input_rate"] * spec_r["network"]["present"])
@@ -107,13 +110,10 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
                            "code_size": k, "train_samples": len(Xtr), "wall_s": wall,
                            "spikes_per_image": float(spikes / len(Xte)),
                            "images_per_s": float(len(frames) / wall)}}
-        say("evaluating the untrained network and a raster of test images ...")
-        fresh = KooEncoder(spec=spec_r, backend=backend, seed=seed)
-        fresh.spec_ = spec_r
-        untrained = fresh.simulate(Xte, np.zeros(len(Xte)), np.zeros(len(Xte)))
-        u_recon = np.clip(untrained["counts"]["recon"] / scale, 0, 1)
+        u_recon = np.clip(counts["recon"][:n_pre] / scale, 0, 1)
         metrics["untrained"] = {**reconstruction_metrics(u_recon, Xte, mean), "code_size": k,
-                                "train_samples": 0, "wall_s": untrained["wall_s"]}
+                                "train_samples": 0, "wall_s": None}
+        say("running a few test images for the raster ...")
         shown = enc.encode(Xte[:8], raster=True)
         say("fitting baselines (mean image, PCA, backprop autoencoder) ...")
         base, base_recon = baselines(ds, k, seed)
@@ -160,9 +160,11 @@ def _plain(spec):
 
 
 def _table(metrics):
+    def cell(value, fmt):
+        return "" if value is None else format(value, fmt)
+
     rows = [f"{'model':<12} {'test_mse':>9} {'psnr':>7} {'r2':>7} {'probe':>7} {'code':>5} {'wall_s':>8}"]
     for name, m in metrics.items():
-        probe = m.get("probe_accuracy")
         rows.append(f"{name:<12} {m['test_mse']:>9.4f} {m['psnr']:>7.2f} {m['r2']:>7.3f} "
-                    f"{'' if probe is None else f'{probe:.3f}':>7} {m['code_size']:>5} {m['wall_s']:>8.1f}")
+                    f"{cell(m.get('probe_accuracy'), '.3f'):>7} {m['code_size']:>5} {cell(m['wall_s'], '.1f'):>8}")
     return "\n".join(rows)

@@ -7,7 +7,7 @@ receptor activation at 0.94, Ca2+ spikes cross mid-level at 2.45 s and 7.95 s.
 """
 import numpy as np
 import pytest
-from brian2 import Hz, Network, NeuronGroup, StateMonitor, ms, second, umolar
+from brian2 import Network, NeuronGroup, StateMonitor, ms, second, umolar
 
 from koo_spiking.astrocyte import astrocyte_group, couple, drive_from_neurons, topology_pairs
 

@@ -7,7 +7,7 @@ from koo_spiking import KooEncoder
 from koo_spiking.data import load_dataset
 from koo_spiking.encoder_spec import FEATURES
 
-SMALL = {"network": {"n_h1": 36}, "learning": {"epochs": 2}}
+SMALL = {"network": {"n_h1": 36}, "learning": {"epochs": 3}}
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +21,15 @@ def trained(digits):
     return enc.fit(digits["X_train"])
 
 
+@pytest.fixture(scope="module")
+def encoded(trained, digits):
+    return trained.encode(digits["X_test"])
+
+
 @pytest.mark.cpp_standalone
-def test_training_lowers_test_error(trained, digits):
+def test_training_lowers_test_error(trained, encoded, digits):
     X = digits["X_test"]
-    trained_mse = -trained.score(X)
+    trained_mse = float(np.mean((encoded["reconstruction"] - X) ** 2))
     untrained = KooEncoder(spec=SMALL, code_size=16, backend="cpp_standalone", seed=3)
     untrained.spec_ = untrained._resolved_spec()
     n = len(X)
@@ -38,26 +43,31 @@ def test_training_lowers_test_error(trained, digits):
 
 
 @pytest.mark.cpp_standalone
-def test_transformer_shapes_and_inverse(trained, digits):
-    X = digits["X_test"][:20]
-    code = trained.transform(X)
-    assert code.shape == (20, 16) and np.all(code >= 0) and code.sum() > 0
-    assert trained.reconstruct(X).shape == X.shape
+def test_transformer_shapes_and_inverse(trained, encoded, digits):
+    X = digits["X_test"]
+    code = encoded["code"]
+    assert code.shape == (len(X), 16) and np.all(code >= 0) and code.sum() > 0
+    assert encoded["reconstruction"].shape == X.shape
     back = trained.inverse_transform(code)
     assert back.shape == X.shape and 0 <= back.min() and back.max() <= 1
+    # the readout of the code tracks the spiking reconstruction layer
+    assert np.corrcoef(back.ravel(), encoded["reconstruction"].ravel())[0, 1] > 0.9
     with pytest.raises(ValueError, match="code"):
         trained.inverse_transform(code[:, :5])
     with pytest.raises(ValueError, match="pixels"):
         trained.transform(np.zeros((3, 10)))
 
 
-@pytest.mark.cpp_standalone
 def test_same_seed_same_spikes(trained, digits):
-    X = digits["X_test"][:10]
-    np.testing.assert_array_equal(trained.transform(X), trained.transform(X))
-    other = clone(trained).set_params(seed=4)
-    other.spec_, other.weights_, other.n_features_in_ = trained.spec_, trained.weights_, trained.n_features_in_
-    assert not np.array_equal(other.transform(X), trained.transform(X))
+    # numpy target: no compilation; the learned weights are reused as they are
+    X = digits["X_test"][:2]
+    runs = []
+    for seed in (3, 3, 4):
+        twin = clone(trained).set_params(seed=seed, backend="numpy")
+        twin.spec_, twin.weights_, twin.n_features_in_ = trained.spec_, trained.weights_, trained.n_features_in_
+        runs.append(twin.transform(X))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
 
 
 def test_clone_and_params():
@@ -72,7 +82,7 @@ def test_clone_and_params():
 
 @pytest.mark.parametrize("feature", FEATURES)
 def test_each_feature_off_still_runs(feature, digits):
-    spec = {"network": {"n_h1": 16, "n_h2": 4}, "learning": {"epochs": 1}}
+    spec = {"network": {"n_h1": 16, "n_h2": 4, "present": "50 ms"}, "learning": {"epochs": 1}}
     enc = KooEncoder(spec=spec, features={feature: not (feature == "phase")}, backend="numpy", seed=1)
     enc.fit(digits["X_train"][:4])
     code = enc.transform(digits["X_test"][:2])

@@ -1,5 +1,4 @@
 """The notebooks execute top to bottom at small size."""
-import os
 from pathlib import Path
 
 import nbformat

@@ -29,7 +29,6 @@ def test_stdp_window_matches_exponentials(target):
 
 def test_stdp_weights_stay_in_bounds(target):
     # dense potentiation drives weights to w_max and not beyond
-    n = 20
     times = np.arange(1, 200) * 5 * ms
     pre = SpikeGeneratorGroup(1, np.zeros(len(times), int), times)
     post = SpikeGeneratorGroup(1, np.zeros(len(times), int), times + 2 * ms)

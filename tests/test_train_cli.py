@@ -15,7 +15,9 @@ MODELS = Path(__file__).parents[1] / "models"
 
 def test_train_writes_metrics_and_figures(tmp_path):
     out = tmp_path / "run"
-    code = main(["train", str(MODELS / "koo_small.toml"), "--train-samples", "150", "--test-samples", "60",
+    spec = tmp_path / "tiny.toml"
+    spec.write_text('[network]\nn_h1 = 25\npresent = "100 ms"\n[learning]\nepochs = 1\n')
+    code = main(["train", str(spec), "--train-samples", "150", "--test-samples", "60",
                  "--seed", "2", "--out", str(out)])
     assert code == 0
     for name in ("metrics.json", "reconstructions.png", "receptive_fields.png", "raster.png",

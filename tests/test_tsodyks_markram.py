@@ -1,6 +1,6 @@
 """Tsodyks-Markram synapses: paired-pulse ratio and steady state against the analytic recurrence."""
 import numpy as np
-from brian2 import Hz, Network, NeuronGroup, SpikeGeneratorGroup, StateMonitor, ms, second
+from brian2 import Network, NeuronGroup, SpikeGeneratorGroup, StateMonitor, ms
 
 from koo_spiking.synapse import synapses, tm_rule, tm_release
 
