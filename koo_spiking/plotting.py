@@ -32,7 +32,7 @@ def astrocyte_calcium(fig, t, calcium_um, gate=None, n_traces=6):
     axes = fig.subplots(rows, 1, sharex=True)
     im = axes[0].imshow(calcium_um, aspect="auto", origin="lower", cmap="magma",
                         extent=(t[0], t[-1], -0.5, len(calcium_um) - 0.5))
-    fig.colorbar(im, ax=axes[0], label="Ca$^{2+}$ (µM)")
+    fig.colorbar(im, ax=list(axes), label="Ca$^{2+}$ (µM)", fraction=0.03, pad=0.02)
     axes[0].set_ylabel("astrocyte")
     pick = np.linspace(0, len(calcium_um) - 1, min(n_traces, len(calcium_um))).astype(int)
     for k in pick:
