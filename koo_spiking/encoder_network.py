@@ -75,7 +75,8 @@ class EncoderNetwork:
             "teach": TimedArray(np.append(self.teach, 0.0), dt=T),
             "present": T, "input_rate": net["input_rate"], "tau_m": net["tau_m"],
             "tau_syn": net["tau_syn"], "v_rest": V_REST, "v_th": V_TH, "v_reset": V_REST,
-            "target": s["learning"]["target_spikes"], "theta_min": -10 * mV, "theta_max": 400 * mV, "eta_theta": s["learning"]["eta_theta"],
+            "target": s["learning"]["target_spikes"],  # hidden-1 target (scales its activity)
+            "theta_min": -10 * mV, "theta_max": 400 * mV, "eta_theta": s["learning"]["eta_theta"],
             "tau_stdp": s["learning"]["tau_stdp"], "stdp_ltd": s["learning"]["stdp_ltd"],
             "f_osc": s["phase"]["frequency"],
             "A_osc": s["phase"]["amplitude"] if self.f["phase"] else 0 * mV,
@@ -298,8 +299,9 @@ class EncoderNetwork:
             i, j = _all_pairs(len(src), n)
             dec.connect(i=i, j=j)
             setattr(dec, var, self._init(name, var, rng.uniform(0, 0.05, len(i))))
-            dec.run_regularly(f"{var} = clip({var}*(1 - 1e-4*{learn}) {direction} {step}, 0, 100)", dt=ns["present"],
-                              when="start", order=0, name=f"{name}_learn")
+            # a small decay keeps the E/I halves from drifting together along the null direction
+            dec.run_regularly(f"{var} = clip({var}*(1 - 1e-4*{learn}) {direction} {step}, 0, 100)",
+                              dt=ns["present"], when="start", order=0, name=f"{name}_learn")
             decoders.append(dec)
         objs += [R, teacher, *decoders]
         return R, decoders
