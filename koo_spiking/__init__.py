@@ -1,9 +1,10 @@
 """koo_spiking: biologically detailed spiking building blocks and the Koo Encoder, on Brian2.
 
-Modules, one per concept: ``neuron``, ``synapse``, ``population``, ``astrocyte``,
-``neuromodulator``; ``encoder`` (the Koo Encoder, a scikit-learn transformer) with its
-``encoder_spec`` and ``encoder_network``; ``study`` (encoder against baselines); ``backend``
-picks the code-generation target.
+The model library, one module per concept: ``neuron``, ``synapse``, ``population``,
+``astrocyte``, ``neuromodulator``. ``encoder/`` (the Koo Encoder: ``spec``, ``network``,
+``estimator`` (a scikit-learn transformer), ``figures``); ``studies/`` (``train``: the encoder
+against baselines, ``diagnostics``); ``io/`` (``datasets``); ``backend`` picks the
+code-generation target.
 """
 __version__ = "0.2.0"
 

@@ -29,7 +29,7 @@ from brian2 import NeuronGroup, Synapses, linked_var, ms, mmolar, second, umolar
 from .parameters import Param, check_size, resolve
 
 __all__ = ["ASTROCYTE_PARAMS", "PRESETS", "COUPLING_PARAMS", "ASTROCYTE_EQUATIONS", "astrocyte_params",
-           "astrocyte_group", "couple", "topology_pairs", "drive_from_neurons", "link_gate"]
+           "astrocyte_group", "couple", "topology_pairs", "drive_from_neurons", "drive_from_events", "link_gate"]
 
 ASTROCYTE_PARAMS = {
     # Ca2+ fluxes
@@ -234,6 +234,27 @@ def drive_from_neurons(neurons, astrocytes, name=None):
     bound = float(1 - np.exp(-ns["O_N"] * ns["rho_c"] * ns["Y_T"] / ns["Omega_c"]))
     syn = Synapses(neurons, astrocytes, on_pre="Gamma_A_post += bound_fraction*(1 - Gamma_A_post)",
                    namespace={"bound_fraction": bound}, name=name or "astro_drive*")
+    syn.connect(j="i")
+    return syn
+
+
+def drive_from_events(neurons, astrocytes, event="reward", amount="abs(reward_in_pre)", gain=1.0, name=None):
+    """One synapse per neuron onto its own astrocyte, activated by a neuron event.
+
+    Each ``event`` of a neuron (e.g. its dopamine ``reward`` event) activates its
+    astrocyte's receptors in proportion to ``amount`` (an expression of the
+    neuron's variables): Gamma_A += (1 - exp(-gain*amount))*(1 - Gamma_A).
+    Astrocytes express dopamine receptors coupled to Ca2+ release (Corkrum M et al.
+    2020, Neuron 105:1036-1047), so a neuron's dopamine can drive its astrocyte.
+    """
+    if len(neurons) != len(astrocytes):
+        raise ValueError(f"astrocyte drive: {len(neurons)} neurons but {len(astrocytes)} astrocytes "
+                         "(one astrocyte per neuron)")
+    if event not in neurons.events:
+        raise ValueError(f"astrocyte drive: neurons {neurons.name!r} have no event {event!r} "
+                         f"(events: {', '.join(sorted(neurons.events))})")
+    syn = Synapses(neurons, astrocytes, on_pre=f"Gamma_A_post += (1 - exp(-gain*({amount})))*(1 - Gamma_A_post)",
+                   on_event={"pre": event}, namespace={"gain": float(gain)}, name=name or "astro_events*")
     syn.connect(j="i")
     return syn
 

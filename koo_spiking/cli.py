@@ -34,7 +34,7 @@ def main(argv=None):
 
             run_demo(args.out, n_images=args.images, seed=args.seed, target=args.backend)
         elif args.command == "train":
-            from .study import run_study
+            from .studies.train import run_study
 
             run_study(args.spec, data=args.data, train_samples=args.train_samples,
                       test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend)

@@ -17,7 +17,7 @@ from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, StateMonitor, TimedA
 
 from . import backend
 from .astrocyte import astrocyte_group, couple, drive_from_neurons, link_gate
-from .data import load_digits01
+from .io.datasets import load_digits01
 from .parameters import check_size
 from .population import EXCITATORY_EFFECT, ei_pair
 from .synapse import stdp_rule, synapses, tm_rule

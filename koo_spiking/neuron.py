@@ -6,6 +6,14 @@ Conductance-based leaky integrate-and-fire neuron
     doi:10.3389/fncom.2015.00099. Excitatory cells carry an adaptive
     threshold ``theta``; conductances are in units of the leak conductance.
 
+Integrate-and-fire neuron with subtractive reset (spike-coding neuron)
+    Boerlin M, Machens CK, Deneve S (2013). Predictive coding of dynamical
+    variables in balanced spiking networks. PLoS Comput Biol 9(11):e1003258.
+    doi:10.1371/journal.pcbi.1003258. Current-based, a perfect integrator by
+    default (``leak = 0``); the reset subtracts the threshold, so no input
+    charge is lost and the spike count is the integrated input, rounded down.
+    The refractory period only delays spikes: charge arriving during it is kept.
+
 Izhikevich neuron
     Izhikevich EM (2003). Simple model of spiking neurons. IEEE Trans Neural
     Netw 14(6):1569-1572. doi:10.1109/TNN.2003.820440. Presets from Fig. 2
@@ -19,7 +27,7 @@ from brian2 import Equations, NeuronGroup, mV, ms, nS, second, volt
 from .parameters import Param, check_size, resolve
 
 __all__ = [
-    "LIF_EXCITATORY", "LIF_INHIBITORY", "LIF_EQUATIONS", "lif_params", "lif_group",
+    "IF_PARAMS", "IF_EQUATIONS", "if_params", "if_group", "if_rate", "LIF_EXCITATORY", "LIF_INHIBITORY", "LIF_EQUATIONS", "lif_params", "lif_group",
     "lif_rate", "IZHIKEVICH_PRESETS", "IZHIKEVICH_EQUATIONS", "izhikevich_params",
     "izhikevich_group",
 ]
@@ -117,6 +125,80 @@ def lif_rate(I_ext, **params):
     rate = np.zeros_like(v_inf)
     above = v_inf > v_th
     rate[above] = 1.0 / (t_ref + tau * np.log((v_inf[above] - v_reset) / (v_inf[above] - v_th)))
+    return rate
+
+
+IF_EQUATIONS = """
+dv/dt = -leak*v + I_b + I_in : volt
+I_b                         : volt/second
+"""
+
+IF_PARAMS = {
+    "v_th": Param(1.0 * mV, "+", "threshold above reset; the reset subtracts it"),
+    "leak": Param(0.0 / second, ">=0", "leak rate (0: perfect integrator)"),
+    "t_ref": Param(0.0 * ms, ">=0", "absolute refractory period"),
+}
+
+
+def if_params(**overrides):
+    """Validated namespace of the integrate-and-fire neuron with subtractive reset."""
+    return resolve("if", IF_PARAMS, overrides)
+
+
+def if_group(n, extra_eqs="", drive="0*volt/second", on_spike="", threshold="v > v_th", events=None,
+             on_event=None, extra_namespace=None, name=None, dt=None, **overrides):
+    """A ``NeuronGroup`` of integrate-and-fire neurons with subtractive reset.
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons.
+    extra_eqs : str
+        More equations (counters, dendritic predictions, dopamine, ...).
+    drive : str
+        Expression (volt/second) added to ``dv/dt`` besides the bias ``I_b``,
+        e.g. an oscillation. Synapses act on ``v`` directly (delta synapses).
+    on_spike : str
+        Code run at each spike after the reset (e.g. ``'count += 1'``).
+    threshold : str
+        Spike condition (default ``'v > v_th'``); e.g. a threshold that holds the
+        neuron silent outside a release window. The reset always subtracts ``v_th``.
+    events, on_event : dict, optional
+        Custom events (name -> condition) and the code run on each.
+    extra_namespace : dict, optional
+        Constants used by ``extra_eqs``, ``drive`` or ``on_event``.
+    **overrides
+        Parameter values replacing the defaults (see ``IF_PARAMS``).
+    """
+    n = check_size("if", "n", n)
+    namespace = {**if_params(**overrides), **(extra_namespace or {})}
+    eqs = Equations(IF_EQUATIONS + f"I_in = {drive} : volt/second\n" + str(extra_eqs))
+    group = NeuronGroup(n, eqs, threshold=threshold, reset="v -= v_th\n" + on_spike, refractory="t_ref",
+                        method="euler", namespace=namespace, events=events, name=name or "if*", dt=dt)
+    for event, code in (on_event or {}).items():
+        group.run_on_event(event, code)
+    return group
+
+
+def if_rate(I_b, **params):
+    """Analytic firing rate (Hz) of the integrate-and-fire neuron under a constant drive ``I_b``.
+
+    r = 1 / (t_ref + v_th/I_b) without leak, and
+    r = 1 / (t_ref + ln(I_b/(I_b - leak*v_th))/leak) with leak; zero when the drive
+    cannot reach threshold.
+    """
+    import numpy as np
+
+    p = if_params(**params)
+    drive = np.atleast_1d(np.asarray(I_b / (volt / second), dtype=float))
+    v_th, leak, t_ref = float(p["v_th"] / volt), float(p["leak"] * second), float(p["t_ref"] / second)
+    rate = np.zeros_like(drive)
+    if leak == 0:
+        up = drive > 0
+        rate[up] = 1.0 / (t_ref + v_th / drive[up])
+    else:
+        up = drive > leak * v_th
+        rate[up] = 1.0 / (t_ref + np.log(drive[up] / (drive[up] - leak * v_th)) / leak)
     return rate
 
 

@@ -2,7 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .plotting import COLORS, astrocyte_calcium, save
+from ..plotting import COLORS, astrocyte_calcium, save
 
 __all__ = ["reconstructions", "receptive_fields", "raster", "astrocytes"]
 
@@ -37,27 +37,34 @@ def _tiles(ax, fields, shape, title):
     ax.axis("off")
 
 
-def receptive_fields(path, weights, spec, shape):
-    """Hidden-1 feed-forward fields and hidden-2 projective fields (signed decoder) as images."""
+def receptive_fields(path, encoder, shape):
+    """Hidden-1 fields (tied input weights) and hidden-2 projective fields (effective read-out)."""
     n_px = int(np.prod(shape))
-    n1, n2 = spec["network"]["n_h1"], spec["network"]["n_h2"]
-    w1 = (weights["ff1.w_slow"] + weights["ff1.w_fast"]).reshape(n_px, n1).T
-    dec = weights["decoder.D"].reshape(n2, n_px)
-    if "decoder_inh.D_neg" in weights:
-        dec = dec - weights["decoder_inh.D_neg"].reshape(n2, n_px)
+    state, spec = encoder.state_, encoder.spec_
+    n1 = spec["network"]["n_h1"]
+    w1 = _weight(state, "ff1").reshape(n1, n_px)
+    dec = encoder.decoder_matrix()
     fig, axes = plt.subplots(1, 2, figsize=(10, 5))
-    _tiles(axes[0], w1, shape, f"hidden 1: feed-forward weights of {n1} E cells")
-    _tiles(axes[1], dec, shape, f"hidden 2: decoder (projective) fields of {n2} E cells")
+    _tiles(axes[0], w1, shape, f"hidden 1: tied input weights of {n1} E cells")
+    _tiles(axes[1], dec, shape, f"hidden 2: read-out (projective) fields of {len(dec)} E cells")
     save(fig, path)
+
+
+def _weight(state, name):
+    if f"{name}.w" in state:
+        return state[f"{name}.w"]
+    return state[f"{name}.w_slow"] + state[f"{name}.w_fast"]
 
 
 def raster(path, spikes, spec):
     """All layers of a few test images; E cells red, I cells blue."""
-    order = [("inputs", "input", COLORS["input"]), ("h1", "hidden 1 E", COLORS["E"]),
+    order = [("input", "input", COLORS["input"]), ("h1", "hidden 1 E", COLORS["E"]),
              ("h1_I", "hidden 1 I", COLORS["I"]), ("h2", "hidden 2 E", COLORS["E"]),
-             ("h2_I", "hidden 2 I", COLORS["I"]), ("recon", "reconstruction", COLORS["E"])]
-    sizes = {"h1": spec["network"]["n_h1"], "h1_I": spec["network"]["n_h1"], "h2": spec["network"]["n_h2"],
-             "h2_I": spec["network"]["n_h2"]}
+             ("h2_I", "hidden 2 I", COLORS["I"]), ("recon", "reconstruction E", COLORS["E"]),
+             ("recon_I", "reconstruction I", COLORS["I"])]
+    net = spec["network"]
+    sizes = {"h1": net["n_h1"], "h2": net["n_h2"], "h1_I": -(-net["n_h1"] // net["ei_ratio"]),
+             "h2_I": -(-net["n_h2"] // net["ei_ratio"])}
     fig, ax = plt.subplots(figsize=(11, 6))
     offset, ticks, labels = 0, [], []
     for key, label, color in order:
@@ -65,7 +72,7 @@ def raster(path, spikes, spec):
             continue
         i, t = spikes[key]
         size = sizes.get(key, int(i.max()) + 1 if len(i) else 1)
-        if key in ("inputs", "recon"):
+        if key in ("input", "recon", "recon_I"):
             size = max(size, int(i.max()) + 1 if len(i) else 1)
         ax.scatter(t, i + offset, s=2, c=color, marker="|", linewidths=0.5, rasterized=True)
         ticks.append(offset + size / 2)
@@ -93,5 +100,5 @@ def astrocytes(path, traces):
     subfigs = fig.subfigures(len(traces), 1, squeeze=False)
     for sub, (name, (t, calcium, gate)) in zip(subfigs[:, 0], traces.items()):
         astrocyte_calcium(sub, t, calcium, gate=gate, n_traces=5)
-        sub.suptitle(f"{name}: one astrocyte per excitatory neuron", fontsize=9)
+        sub.suptitle(f"{name}: one astrocyte per neuron", fontsize=9)
     save(fig, path)

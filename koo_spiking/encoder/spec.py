@@ -1,4 +1,4 @@
-"""The Koo Encoder's model description: feature flags and parameters, read from TOML.
+"""The Koo Encoder's model description (v2): feature flags and parameters, read from TOML.
 
 A spec is plain data (Nengo style: description apart from building). Quantities are
 written with units as strings (``"100 ms"``, ``"200 Hz"``); unknown keys, missing or
@@ -14,56 +14,63 @@ __all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "parse_quan
 
 FEATURES = ("inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
 
-# value, unit ("1" for plain numbers, None for booleans/strings), rule
+# value, unit ("1" plain number, "int", a Brian2 unit name, or a tuple of allowed strings), rule
 DEFAULT_SPEC = {
     "network": {
-        "n_h1": (64, "int", "+"),             # hidden 1 excitatory neurons (and as many I)
-        "n_h2": (16, "int", "+"),             # hidden 2 = code size
+        "n_h1": (32, "int", "+"),              # hidden 1 excitatory neurons
+        "n_h2": (16, "int", "+"),              # hidden 2 excitatory neurons = code size
+        "ei_ratio": (4, "int", "+"),           # excitatory cells per inhibitory cell in each layer
         "dt": ("0.5 ms", "second", "+"),
-        "present": ("300 ms", "second", "+"),  # time each image is shown
-        "input_rate": ("200 Hz", "Hz", "+"),   # Poisson rate of a white pixel
-        "tau_m": ("20 ms", "second", "+"),
-        "tau_syn": ("5 ms", "second", "+"),
-        "gain_in": ("300 mV", "volt", "+"),   # PSC per unit weight, input -> H1, per 64 inputs
-        "gain_h": ("60 mV", "volt", "+"),     # H1 -> H2, per 64 hidden-1 cells
-        "gain_inh": ("1 mV", "volt", ">=0"),  # I -> E lateral inhibition
+        "present": ("100 ms", "second", "+"),  # time each image is shown
+        "input_rate": ("80 Hz", "Hz", "+"),    # rate of a white pixel (and of a white reconstruction)
+        "input_code": ("regular", ("regular", "poisson"), None),
+        "t_ref": ("1 ms", "second", ">=0"),    # refractory period of every neuron
     },
-    "features": {name: (True, None, None) for name in FEATURES},
+    # reward and short_term are off by default: with either on, training is unstable (README, issue 6)
+    "features": {name: (name not in ("reward", "short_term"), None, None) for name in FEATURES},
     "learning": {
-        "epochs": (10, "int", "+"),
-        "eta_ff": (0.004, "1", ">=0"),        # Oja-like feed-forward rate
-        "eta_lat": (0.02, "1", ">=0"),        # Foldiak lateral inhibition rate
-        "eta_theta": ("0.2 mV", "volt", ">=0"),  # homeostatic threshold step per spike of error
-        "eta_dec": (0.3, "1", ">=0"),         # decoder delta rule step (normalised by input power)
-        "target_spikes": (6.0, "1", "+"),     # mean spikes per hidden-1 neuron and image
-        "target_spikes_h2": (18.0, "1", "+"), # mean spikes per hidden-2 neuron and image
-        "stdp_ltd": (0.5, "1", ">=0"),        # depression/potentiation ratio of the STDP traces
-        "tau_stdp": ("20 ms", "second", "+"),
-        "w_init": (0.1, "1", ">=0"),          # initial feed-forward weight scale
-        "anneal_to": (0.05, "1", "01"),        # learning-rate multiplier reached at the end of training
+        "epochs": (6, "int", "+"),             # passes with every pathway plastic
+        "decoder_epochs": (3, "int", ">=0"),   # further passes with only the read-out plastic
+        "eta": (0.2, "1", ">=0"),              # predictive-coding step, normalised by the code's power
+        "eta_decoder": (0.5, "1", ">=0"),      # read-out step, normalised by the code's power
+        "eta_inhibition": (0.1, "1", ">=0"),   # I->E rate, relative to eta
+        "eta_code": (0.0, "1", ">=0"),         # read-out learning from h2's own error, relative
+        "eta_bias": (0.05, "1", ">=0"),        # read-out bias step per spike of error
+        "eta_homeostasis": (0.05, "1", ">=0"),   # hidden bias step per spike off target
+        "anneal_to": (0.1, "1", "01"),         # learning-rate multiplier at the end of each phase
+        "target_h1": (4.5, "1", "+"),          # mean spikes per hidden-1 E cell and image
+        "target_h2": (6.0, "1", "+"),          # mean spikes per hidden-2 E cell and image
+        "target_i": (8.0, "1", "+"),           # mean spikes per I cell and image
+        "offset": (2.4, "1", ">=0"),           # balanced excitation per synapse, x 1/sqrt(fan-in)
+        "tau_avg": (200.0, "1", "+"),          # images over which running means are taken
+        "warm_up": (20, "int", ">=0"),         # images before errors drive learning (means settle)
         "seed": (0, "int", ">=0"),
     },
     "short_term": {
-        "U": (0.3, "1", "01"),
-        "tau_d": ("100 ms", "second", "+"),
-        "tau_f": ("50 ms", "second", "+"),
+        "U": (0.2, "1", "01"),
+        "tau_d": ("20 ms", "second", "+"),
+        "tau_f": ("0 ms", "second", ">=0"),    # 0: no facilitation
     },
     "forgetting": {
-        "tau": ("5 s", "second", "+"),        # decay of unconsolidated (fast) weight changes
-        "consolidation": (0.5, "1", "01"),    # fraction consolidated per image at full gate
+        "tau": ("2 s", "second", "+"),         # decay of unconsolidated (fast) weight changes
+        "consolidation": (0.2, "1", "01"),     # fraction of the fast weight consolidated per image
     },
     "astrocytes": {
         "dt": ("10 ms", "second", "+"),
-        "gate_floor": (0.3, "1", "01"),       # learning-rate factor when the astrocyte is silent
-        "coupling": ("grid", None, None),
+        "gate_floor": (0.3, "1", "01"),        # learning-rate factor of a closed gate
+        "coupling": ("grid", ("grid", "ring", "knn", "none"), None),
+        "drive": (1.0, "1", ">=0"),            # receptor activation per unit of |dopamine|
+        "C_gate": ("0.3 umolar", "umolar", "+"),  # Ca2+ at half-open gate
     },
     "reward": {
-        "kappa": (1.0, "1", ">=0"),           # dopamine gain on the decoder's eligibility
-        "tau_avg": (20.0, "1", "+"),          # images over which the error baseline is averaged
+        "tau_c": ("10 s", "second", "+"),      # eligibility trace decay (holds one image's trace)
+        "tau_dop": ("2 ms", "second", "+"),    # dopamine decay (a pulse at the image boundary)
+        "fast": (10.0, "1", "+"),              # images in the recent error average
+        "slow": (300.0, "1", "+"),             # images in the long error average
+        "max_gain": (3.0, "1", "+"),           # largest surprise gain of the dopamine
     },
     "phase": {
-        "frequency": ("20 Hz", "Hz", "+"),
-        "amplitude": ("3 mV", "volt", ">=0"),
+        "amplitude": (1.0, "1", ">=0"),        # threshold fall through a release window, x threshold
     },
 }
 
@@ -94,16 +101,16 @@ def parse_quantity(text, unit_name, where):
 
 
 def _example(unit_name):
-    return {"second": "ms", "Hz": "Hz", "volt": "mV"}.get(unit_name, unit_name)
+    return {"second": "ms", "Hz": "Hz", "volt": "mV", "umolar": "umolar"}.get(unit_name, unit_name)
 
 
 def _check(section, key, value, unit, rule):
     where = f"[{section}] {key}"
+    if isinstance(unit, tuple):
+        if value not in unit:
+            raise ValueError(f"spec: {where} must be one of {', '.join(unit)}, got {value!r}")
+        return value
     if unit is None:
-        if key == "coupling":
-            if value not in ("grid", "ring", "knn", "none"):
-                raise ValueError(f"spec: {where} must be grid, ring, knn or none, got {value!r}")
-            return value
         if not isinstance(value, bool):
             raise ValueError(f"spec: {where} must be true or false, got {value!r}")
         return value
@@ -181,6 +188,6 @@ def to_toml(spec=None, header=""):
 
 
 def _format_quantity(value, unit_name):
-    unit = {"second": brian2.ms, "Hz": brian2.Hz, "volt": brian2.mV}[unit_name]
-    name = {"second": "ms", "Hz": "Hz", "volt": "mV"}[unit_name]
+    unit = {"second": brian2.ms, "Hz": brian2.Hz, "volt": brian2.mV, "umolar": brian2.umolar}[unit_name]
+    name = {"second": "ms", "Hz": "Hz", "volt": "mV", "umolar": "umolar"}[unit_name]
     return f"{float(value / unit):g} {name}"

@@ -1,0 +1,290 @@
+"""The Koo Encoder as a scikit-learn transformer.
+
+``KooEncoder`` learns a two-hidden-layer spiking code of images with local rules only (see
+``encoder.network``). ``fit`` trains in one Brian2 run; ``transform`` returns the hidden-2 spike
+counts (the code); ``reconstruct`` runs the whole network with the teacher off and reads the
+reconstruction layer's spikes; ``inverse_transform`` maps a code through the learned read-out;
+``score`` is the negative per-pixel MSE.
+"""
+import copy
+import os
+import tempfile
+import time
+
+import brian2
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .. import backend
+from ..io.datasets import check_images
+from .network import LEARNED_STATE, EncoderNetwork
+from .spec import FEATURES, load_spec, validate_spec
+
+__all__ = ["KooEncoder", "training_schedule"]
+
+
+def training_schedule(n_images, spec, rng):
+    """Image order and plasticity flags of a training run.
+
+    ``epochs`` passes with every pathway plastic, then ``decoder_epochs`` passes with only the
+    read-out plastic; in each phase the learning rate falls linearly from 1 to ``anneal_to``.
+    Returns (order, schedule) with schedule keys ``enc``, ``dec``, ``teach``.
+    """
+    learn = spec["learning"]
+    e1, e2 = learn["epochs"], learn["decoder_epochs"]
+    order = np.concatenate([rng.permutation(n_images) for _ in range(e1 + e2)]).astype(int)
+    n1, n2 = e1 * n_images, e2 * n_images
+    ramp1 = np.linspace(1.0, learn["anneal_to"], n1)
+    ramp2 = np.linspace(1.0, learn["anneal_to"], n2)
+    enc = np.r_[ramp1, np.zeros(n2)]
+    dec = np.r_[ramp1, ramp2]
+    return order, {"enc": enc, "dec": dec, "teach": np.ones(n1 + n2)}
+
+
+def evaluation_schedule(n_images):
+    """Plasticity and teacher off."""
+    z = np.zeros(n_images)
+    return {"enc": z, "dec": z, "teach": z}
+
+
+class KooEncoder(TransformerMixin, BaseEstimator):
+    """Spiking autoencoder with local learning (no backpropagation).
+
+    Parameters
+    ----------
+    spec : str, dict or None
+        Path of a TOML model spec, a (partial) spec dict, or None for the defaults
+        (``models/koo_encoder.toml``).
+    code_size : int or None
+        Hidden-2 size; overrides the spec's ``[network] n_h2``.
+    epochs : int or None
+        Passes with every pathway plastic; overrides ``[learning] epochs``.
+    features : dict or None
+        Feature flags to override, e.g. ``{"astrocytes": False}``.
+    backend : {'cpp_standalone', 'cython', 'numpy'}
+        Code-generation target for every simulation.
+    seed : int
+        Seeds Brian2's and numpy's generators: same seed and backend, same spikes.
+    verbose : bool
+        Show progress (images/s) while simulating.
+    """
+
+    def __init__(self, spec=None, code_size=None, epochs=None, features=None, backend="cpp_standalone",
+                 seed=0, verbose=False):
+        self.spec = spec
+        self.code_size = code_size
+        self.epochs = epochs
+        self.features = features
+        self.backend = backend
+        self.seed = seed
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _resolved_spec(self):
+        if self.spec is None or isinstance(self.spec, dict):
+            raw = copy.deepcopy(self.spec) if isinstance(self.spec, dict) else {}
+            spec = raw if _is_resolved(raw) else validate_spec(raw)
+        elif isinstance(self.spec, (str, os.PathLike)):
+            spec = load_spec(os.fspath(self.spec))
+        else:
+            raise ValueError(f"KooEncoder: spec must be a path, a dict or None, got {type(self.spec).__name__}")
+        spec = copy.deepcopy(spec)
+        if self.code_size is not None:
+            if not _positive_int(self.code_size):
+                raise ValueError(f"KooEncoder: code_size must be a positive integer, got {self.code_size!r}")
+            spec["network"]["n_h2"] = int(self.code_size)
+        if self.epochs is not None:
+            if not _positive_int(self.epochs):
+                raise ValueError(f"KooEncoder: epochs must be a positive integer, got {self.epochs!r}")
+            spec["learning"]["epochs"] = int(self.epochs)
+        for name, value in (self.features or {}).items():
+            if name not in FEATURES:
+                raise ValueError(f"KooEncoder: unknown feature {name!r} (known: {', '.join(FEATURES)})")
+            if not isinstance(value, bool):
+                raise ValueError(f"KooEncoder: feature {name!r} must be True or False, got {value!r}")
+            spec["features"][name] = value
+        if self.backend not in backend.TARGETS:
+            raise ValueError(f"KooEncoder: unknown backend {self.backend!r} (choose from {', '.join(backend.TARGETS)})")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"KooEncoder: seed must be a non-negative integer, got {self.seed!r}")
+        spec["learning"]["seed"] = int(self.seed)
+        return spec
+
+    def _input_stats(self, X, spec):
+        """Mean image and the power of the centred input counts (sum of pixel variances)."""
+        n0 = float(spec["network"]["input_rate"] * spec["network"]["present"])
+        return float(np.sum(np.var(X * n0, axis=0))), X.mean(0)
+
+    def simulate(self, frames, schedule, state=None, spec=None, stats=None, raster=False, astro=False):
+        """Run the network over a schedule of image slots in one Brian2 run.
+
+        Parameters
+        ----------
+        frames : array (n_slots, n_pixels)
+        schedule : dict of arrays (n_slots,)
+            ``enc``, ``dec`` (plasticity) and ``teach`` (sensory teacher) per slot.
+        state : dict, optional
+            Learned state to start from (default: the fitted state, if any).
+        raster, astro : bool
+            Also record every spike / the astrocytes' Ca2+ and gates.
+
+        Returns
+        -------
+        dict
+            ``counts`` and ``dopamine`` (layer -> array (n_slots, n)), ``phase`` (h1, h2 -> complex
+            array), ``state`` (learned state after the run), ``wall_s``; ``raster``
+            (layer -> (i, t in s)) and ``astrocytes`` (layer -> (t, Ca2+ in uM, gate)) when asked.
+        """
+        spec = spec or self.spec_
+        power, mean_image = stats or self.input_stats_
+        state = self.state_ if state is None and hasattr(self, "state_") else state
+        out = {}
+        t0 = time.time()
+        directory = tempfile.mkdtemp(prefix="koo_encoder_") if self.backend == "cpp_standalone" else None
+        with backend.backend(self.backend, directory=directory):
+            brian2.start_scope()
+            brian2.defaultclock.dt = spec["network"]["dt"]
+            backend.seed(self.seed)
+            model = EncoderNetwork(spec, frames, schedule, power, mean_image, state=state)
+            net = model.build()
+            spike_mons = {}
+            if raster:
+                spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
+                net.add(*spike_mons.values())
+            net.run(model.duration, report=self._report(len(frames), spec), report_period=5 * brian2.second,
+                    namespace={})
+            mons = model.monitors
+            out["counts"] = {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups}
+            out["dopamine"] = {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
+                               if "dop" in mons[k].record_variables}
+            out["phase"] = {k: np.asarray(mons[k].ph_c).T[1:] + 1j * np.asarray(mons[k].ph_s).T[1:]
+                            for k in ("h1", "h2")}
+            out["state"] = model.learned_state()
+            out["spec"] = spec
+            if raster:
+                out["raster"] = {k: (np.asarray(m.i[:]), np.asarray(m.t[:] / brian2.second))
+                                 for k, m in spike_mons.items()}
+            if astro or raster:
+                out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),
+                                              np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}
+        out["wall_s"] = time.time() - t0
+        return out
+
+    def _report(self, n_slots, spec):
+        if not self.verbose:
+            return None
+        per_s = 1.0 / float(spec["network"]["present"] / brian2.second)
+        if self.backend == "cpp_standalone":
+            return ('int n = (int)(completed*30); std::cout << "\\r  [" << std::string(n, \'#\') '
+                    '<< std::string(30 - n, \' \') << "] " << (int)(completed*100) << "% " '
+                    f'<< (int)(completed*duration*{per_s}) << "/{n_slots + 1} images, " '
+                    f'<< (elapsed > 0 ? completed*duration*{per_s}/elapsed : 0) << " images/s" '
+                    '<< (completed >= 1 ? "\\n" : "") << std::flush;')
+
+        def report(elapsed, complete, t_start, duration):
+            done = float(complete * duration) * per_s
+            rate = done / max(float(elapsed), 1e-9)
+            bar = "#" * int(30 * complete)
+            print(f"\r  [{bar:<30}] {complete:4.0%} {done:6.0f}/{n_slots + 1} images, {rate:6.1f} images/s",
+                  end="\n" if complete >= 1 else "", flush=True)
+        return report
+
+    def _check_fitted(self):
+        if not hasattr(self, "state_"):
+            raise ValueError("KooEncoder: call fit before using the encoder")
+
+    # ------------------------------------------------------------------ estimator API
+    def fit(self, X, y=None):
+        """Learn from images X (n_samples, n_pixels) in [0, 1]; y is ignored."""
+        X = check_images(X)
+        self.spec_ = self._resolved_spec()
+        self.input_stats_ = self._input_stats(X, self.spec_)
+        order, schedule = training_schedule(len(X), self.spec_, np.random.default_rng(self.seed))
+        result = self.simulate(X[order], schedule, state={})
+        self.state_ = result["state"]
+        self.n_features_in_ = X.shape[1]
+        self.train_counts_ = result["counts"]
+        self.train_order_ = order
+        self.fit_wall_s_ = result["wall_s"]
+        return self
+
+    def encode(self, X, raster=False):
+        """Run the trained network on X (teacher and plasticity off).
+
+        Returns the ``simulate`` result plus ``code`` (hidden-2 counts) and ``reconstruction``.
+        """
+        self._check_fitted()
+        X = check_images(X, n_pixels=self.n_features_in_)
+        result = self.simulate(X, evaluation_schedule(len(X)), raster=raster)
+        result["code"] = result["counts"]["h2"]
+        result["reconstruction"] = self.counts_to_images(result["counts"]["recon"])
+        return result
+
+    def counts_to_images(self, counts):
+        """Reconstruction-layer spike counts to pixel values (a white pixel fires rate x present)."""
+        n0 = float(self.spec_["network"]["input_rate"] * self.spec_["network"]["present"])
+        return np.clip(np.asarray(counts, float) / n0, 0, 1)
+
+    def transform(self, X):
+        """Hidden-2 spike counts per image, shape (n_samples, code_size)."""
+        return self.encode(X)["code"]
+
+    def reconstruct(self, X):
+        """Images decoded from the reconstruction layer's spikes, shape like X."""
+        return self.encode(X)["reconstruction"]
+
+    def decoder_matrix(self):
+        """Effective read-out (code_size, n_pixels): excitatory weights minus the inhibitory pool's.
+
+        An h2 spike adds its tied weight to each reconstruction cell and ``a_in`` to each I cell of
+        the read-out's pool; an I spike removes its I->E weight from each reconstruction cell.
+        """
+        self._check_fitted()
+        n_h2, n_px = self.spec_["network"]["n_h2"], self.n_features_in_
+        # tied synapses are stored source-major: (reconstruction cell, h2 cell)
+        weight = _weight(self.state_, "dec").reshape(n_px, n_h2).T
+        if "recon_I.a_in" in self.state_:
+            a_in = self.state_["recon_I.a_in"]
+            v = _weight(self.state_, "dec_inh").reshape(n_px, len(a_in))
+            weight = weight - (v @ a_in)[None, :]
+        return weight
+
+    def inverse_transform(self, code):
+        """Reconstruction from a code through the read-out's learned weights and bias.
+
+        This is the rate read-out of the reconstruction layer: its integrate-and-fire cells fire
+        the rounded-down integrated drive; the spiking value is given by ``reconstruct``.
+        """
+        self._check_fitted()
+        code = np.asarray(code, dtype=float)
+        n_h2 = self.spec_["network"]["n_h2"]
+        if code.ndim != 2 or code.shape[1] != n_h2:
+            raise ValueError(f"KooEncoder: code must have shape (n_samples, {n_h2}), got {code.shape}")
+        if not np.all(np.isfinite(code)) or code.min() < 0:
+            raise ValueError("KooEncoder: code must hold finite, non-negative spike counts")
+        T = float(self.spec_["network"]["present"] / brian2.second)
+        bias = self.state_["recon.I_b"] * T / float(brian2.mV)
+        drive = code @ self.decoder_matrix() + bias
+        return self.counts_to_images(np.floor(np.maximum(drive, 0)))
+
+    def score(self, X, y=None):
+        """Negative mean squared error per pixel of ``reconstruct(X)``."""
+        X = check_images(X)
+        return -float(np.mean((self.reconstruct(X) - X) ** 2))
+
+
+def _weight(state, name):
+    if f"{name}.w" in state:
+        return state[f"{name}.w"]
+    return state[f"{name}.w_slow"] + state[f"{name}.w_fast"]
+
+
+def _positive_int(value):
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value > 0
+
+
+def _is_resolved(raw):
+    try:
+        return hasattr(raw["network"]["dt"], "dim")
+    except (KeyError, TypeError):
+        return False

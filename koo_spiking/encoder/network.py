@@ -1,0 +1,558 @@
+"""Brian2 build of the Koo Encoder v2: input -> hidden 1 -> hidden 2 -> reconstruction.
+
+Balanced predictive coding with local rules only. Every layer has excitatory (E) and
+inhibitory (I) integrate-and-fire neurons with subtractive reset (``neuron.if_group``),
+so spike counts are the integrated input, rounded: a code whose error falls as 1/spikes.
+
+A pathway joins a lower layer L to an upper layer U (input->h1, h1->h2, h2->recon):
+- tied reciprocal E synapses (one weight each, Burbank 2015): an L spike drives U
+  (feed-forward, with Tsodyks-Markram release), a U spike adds the same weight to L's
+  dendritic prediction (feedback);
+- U's I cells pool L with equal weights (broad feed-forward inhibition, Dale's principle:
+  the excitatory weights carry a balanced offset, inhibition removes it, so the effective
+  weights can be negative). Their E->I weights scale to hold the I cells at a target rate;
+  their I->E weights are plastic. A U spike also reaches the I cells' dendrites, which
+  feed the inhibitory part of the prediction back to L;
+- each predicted neuron computes once per image its local prediction error
+  e = (count - mean) - (prediction - mean), turns it into its own dopamine (reward on:
+  ``neuromodulator.reward_rule`` acts on eligibility traces fed by the predicting neuron's
+  spikes) or applies it directly (reward off). With tied weights this is Oja's subspace rule
+  (Oja 1989), so each layer learns the principal subspace of the layer below.
+The read-out (h2->recon) learns from both ends: each reconstruction neuron's error against
+its pixel (the sensory teacher drives it during training; LMS) and each h2 neuron's error
+against the prediction the reconstruction makes of it through the same synapses.
+
+Per-image quantities (counts, errors, dopamine) are computed at image boundaries by
+``run_regularly`` code; layer-wide sums (the inhibitory feedback, the mean error) are formed
+once per image by hub groups on the image clock. Astrocytes (one per neuron, gap-junction
+coupled) integrate their neuron's dopamine; their gate scales the neuron's learning rate and
+how much of its fast weights is consolidated.
+"""
+import numpy as np
+from brian2 import (Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, mV, ms,
+                    second, umolar)
+
+from ..astrocyte import astrocyte_group, couple, drive_from_events, link_gate
+from ..neuromodulator import dopamine_parts, reward_rule
+from ..neuron import if_group
+from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, settle_code, synapses, tm_rule
+
+__all__ = ["EncoderNetwork", "LEARNED_STATE"]
+
+V_TH = 1 * mV
+
+#: learned state kept between runs: object -> variables
+LEARNED_STATE = {
+    "groups": ("I_b", "m_count", "m_pred", "a_in", "ef", "es", "seen"),
+    "synapses": ("w", "w_slow", "w_fast"),
+}
+
+
+def _all_pairs(n_pre, n_post):
+    i = np.repeat(np.arange(n_pre), n_post)
+    j = np.tile(np.arange(n_post), n_pre)
+    return i.astype(np.int32), j.astype(np.int32)
+
+
+class EncoderNetwork:
+    """One compiled run over a schedule of image slots.
+
+    Parameters
+    ----------
+    spec : dict
+        A resolved spec (``encoder.spec.validate_spec``).
+    frames : array (n_slots, n_pixels)
+        Image shown in each slot, values in [0, 1].
+    schedule : dict of arrays (n_slots,)
+        ``enc``: plasticity of the hidden pathways; ``dec``: plasticity of the read-out;
+        ``teach``: sensory teacher on (1) or off (0).
+    power : float
+        Mean power of the centred input counts, sum over pixels of var(count); it
+        normalises the learning rates (Oja's rule is stable for eta*power < 2).
+    mean_image : array (n_pixels,)
+        Starting value of the running means of the input counts.
+    state : dict, optional
+        Learned state to start from (``extract_state`` of an earlier run).
+    """
+
+    def __init__(self, spec, frames, schedule, power, mean_image, state=None):
+        self.spec, self.f = spec, spec["features"]
+        self.frames = np.asarray(frames, float)
+        self.n_slots, self.n_px = self.frames.shape
+        self.schedule = {k: np.asarray(v, float) for k, v in schedule.items()}
+        self.power = float(power)
+        self.mean_image = np.asarray(mean_image, float)
+        self.state = state or {}
+        net = spec["network"]
+        self.T = net["present"]
+        self.n0 = float(net["input_rate"] * net["present"])  # spikes per white pixel
+        self.sizes = {"h1": net["n_h1"], "h2": net["n_h2"], "recon": self.n_px}
+
+    # ------------------------------------------------------------------ namespace
+    def _namespace(self):
+        s, net = self.spec, self.spec["network"]
+        pad = np.zeros((1, self.n_px))
+        ns = {
+            "stimulus": TimedArray(np.vstack([self.frames, pad]), dt=self.T, name="stimulus"),
+            "v_th": V_TH, "present": self.T, "n_white": self.n0,
+            "tau_avg": s["learning"]["tau_avg"], "eta_bias": s["learning"]["eta_bias"],
+            "warm_up": float(s["learning"]["warm_up"]), "eta_homeostasis": s["learning"]["eta_homeostasis"],
+            "target_i": s["learning"]["target_i"], "eta_scale": 0.05,
+            "fast": s["reward"]["fast"], "slow": s["reward"]["slow"], "max_gain": s["reward"]["max_gain"],
+            "n_stages": 4.0, "A_ramp": s["phase"]["amplitude"] if self.f["phase"] else 0.0,
+            "gate_floor": s["astrocytes"]["gate_floor"],
+            "consolidation": s["forgetting"]["consolidation"],
+        }
+        for key in ("enc", "dec", "teach"):
+            ns[key] = TimedArray(np.append(self.schedule[key], 0.0), dt=self.T, name=f"sched_{key}")
+        return ns
+
+    @staticmethod
+    def _previous(flag):
+        """The flag of the image that just ended (boundary code runs at the start of the next)."""
+        return f"{flag}(t - present/2)*int(t > present/2)"
+
+    # ------------------------------------------------------------------ neurons
+    def _predicted_eqs(self):
+        """Variables of a neuron that is predicted from the other side of a pathway."""
+        return """
+        count : 1
+        n_last : 1
+        pred : 1
+        m_count : 1
+        m_pred : 1
+        err : 1
+        ef : 1
+        es : 1
+        dop : 1
+        gain_s : 1
+        raw_err : 1
+        seen : 1
+        nrm : 1 (linked)
+        step : 1
+        """
+
+    def _error_code(self, flag, bias="", pinh=" - pinh"):
+        """Local prediction error of the image that ended, running means, surprise statistics."""
+        learn = self._previous(flag)
+        # running means are exact averages until tau_avg images were seen; errors count once
+        # the means have settled (warm_up images)
+        return f"""
+        ptot = pred{pinh}{bias}
+        ready = int({learn} > 0)*int(seen >= warm_up)
+        err = ready*((count - m_count) - (ptot - m_pred))
+        raw_err = ready*(count - ptot)
+        seen += {learn}
+        m_count += {learn}*(count - m_count)/clip(seen, 1, tau_avg)
+        m_pred += {learn}*(ptot - m_pred)/clip(seen, 1, tau_avg)
+        ef += ready*(abs(err) - ef)/clip(seen - warm_up, 1, fast)
+        es += ready*(abs(err) - es)/clip(seen - warm_up, 1, slow)
+        gain_s = clip(ef/(es + 1e-3), 1/max_gain, max_gain)
+        n_last = count
+        count = 0
+        pred = 0
+        """
+
+    def _dopamine_code(self, flag, amount="err"):
+        learn = self._previous(flag)
+        surprise = "gain_s" if self.f["reward"] else "1"
+        return f"dop = int({learn} > 0)*({amount})*{surprise}\nreward_in = dop\nstep = nrm"
+
+    def _with_dopamine(self, flag, extra):
+        parts = dopamine_parts(tau_dop=self.spec["reward"]["tau_dop"])  # pulses only while learning
+        return parts, extra + parts["eqs"]
+
+    def _input_layer(self, ns):
+        code = self.spec["network"]["input_code"]
+        parts, eqs = self._with_dopamine("enc", self._predicted_eqs() + "pinh : 1 (linked)\n")
+        # the image is delivered in the first stage of each slot
+        first = "int(t/present - floor(t/present) < 1/n_stages)"
+        if code == "regular":
+            eqs += f"dphi/dt = stimulus(t, i)*n_white*n_stages/present*{first} : 1\n"
+            threshold, reset = "phi > 1", "phi -= 1\ncount += 1"
+        else:
+            threshold = f"rand() < stimulus(t, i)*n_white*n_stages/present*dt*{first}"
+            reset = "count += 1"
+        group = NeuronGroup(self.n_px, eqs, threshold=threshold, reset=reset, method="euler",
+                            events=parts["events"], namespace={**ns, **parts["namespace"]}, name="input")
+        for event, c in parts["on_event"].items():
+            group.run_on_event(event, c)
+        group.m_count = self.n0 * self.mean_image
+        if code == "regular":
+            group.phi = "rand()"
+        return group
+
+    def _excitatory(self, name, n, flag_err, ns):
+        """Hidden or reconstruction E cells: IF neurons with a bias, a dendritic prediction and dopamine."""
+        extra = self._predicted_eqs() + ("pinh : 1 (linked)\n" if name != "recon" else "") + """
+        cph : 1
+        sph : 1
+        ph_c : 1
+        ph_s : 1
+        """ + ("gate : 1 (linked)\n" if self.f["astrocytes"] else "gate : 1\n")
+        parts, extra = self._with_dopamine(flag_err, extra)
+        t_ref = self.spec["network"]["t_ref"]
+        # the read-out's bias drives it only when the teacher is off
+        drive = "-teach(t)*I_b" if name == "recon" else "0*volt/second"
+        stage = {"h1": 1, "h2": 2, "recon": 3}[name]
+        # the cell integrates from the start of the slot and releases its charge in its own stage;
+        # the threshold falls through the release window, so spike phase encodes the charge
+        cycle = "(t/present - floor(t/present))*n_stages"
+        release = f"int(floor({cycle}) == {stage})"
+        ramp = f"(1 + A_ramp*clip(1 - 1.25*({cycle} - {stage}), 0, 1))"
+        phase = f"2*pi*({cycle} - {stage})"
+        group = if_group(n, extra_eqs=extra, drive=drive, threshold=f"v > v_th*{ramp} and {release} > 0",
+                         on_spike=f"count += 1\ncph += cos({phase})\nsph += sin({phase})",
+                         events=parts["events"], on_event=parts["on_event"],
+                         extra_namespace={**ns, **parts["namespace"]}, name=name, t_ref=t_ref)
+        group.v = "rand()*v_th"
+        group.m_count = self._init(name, "m_count", self.n0 * self.mean_image if name == "recon"
+                                   else np.full(n, self.spec["learning"].get(f"target_{name}", 0.0)))
+        return group
+
+    def _inhibitory(self, name, n, n_lower, mean_lower, ns):
+        """I cells pooling the layer below with equal weights, at stratified phases."""
+        extra = """
+        count : 1
+        n_last : 1
+        q : 1
+        a_in : 1
+        esum_low : 1 (linked)
+        nrm : 1 (linked)
+        step : 1
+        m_count : 1
+        dop : 1
+        ef : 1
+        es : 1
+        """ + ("gate : 1 (linked)\n" if self.f["astrocytes"] else "gate : 1\n")
+        parts, extra = self._with_dopamine("enc" if name != "recon_I" else "dec", extra)
+        group = if_group(n, extra_eqs=extra, on_spike="count += 1", events=parts["events"],
+                         on_event=parts["on_event"],
+                         extra_namespace={**ns, **parts["namespace"], "n_low": float(n_lower)},
+                         name=name, t_ref=self.spec["network"]["t_ref"])
+        target = self.spec["learning"]["target_i"]
+        group.a_in = target / max(mean_lower * n_lower, 1e-3)  # I cells sum the whole layer below
+        group.m_count = target
+        group.v = f"(i + 0.5)/{n}*v_th"
+        return group
+
+    # ------------------------------------------------------------------ pathways
+    def _hub(self, name, variable, order):
+        hub = NeuronGroup(1, f"{variable} : 1", dt=self.T, name=name)
+        hub.order = order
+        return hub
+
+    def _rate_factor(self, who):
+        return f"(gate_floor + (1 - gate_floor)*gate_{who})" if self.f["astrocytes"] else "1"
+
+    def _plastic_rules(self, flag, eta, who_gate, dop_side, elig_side, elig_mean, suffix="", sign=1.0):
+        """Rules of one learning term: eligibility from one side, local error (dopamine) from the other.
+
+        Reward on: the library's closed-form reward STDP. The eligibility trace is set to minus the
+        eligible neuron's mean count early in each slot (``clear``), each of its spikes adds 1, so at
+        the image boundary it holds the centred count; the dopamine pulse (the other neuron's local
+        error) then turns it into a weight change. Reward off: the same product applied directly.
+        """
+        s = self.spec
+        # the image that just ended sets the rate (its error acts at, or just after, its boundary)
+        rate = f"{sign!r}*{eta!r}*{self._previous(flag)}*{self._rate_factor(who_gate)}*step_{dop_side}"
+        weight = "w_fast" if self.f["forgetting"] else "w"
+        lower, upper = ("-w_slow", "w_max - w_slow") if self.f["forgetting"] else ("0", "w_max")
+        if not self.f["reward"]:
+            # two-factor: the local error times the eligibility side's centred spike count
+            pre = f"(n_last_{elig_side} - m_count_{elig_side})"
+            rule = local_error_rule(pre, f"dop_{dop_side}", eta=rate, weight=weight, lower=lower, upper=upper)
+            rule.clear = ""
+            return [rule]
+        tau_c, tau_dop = s["reward"]["tau_c"], s["reward"]["tau_dop"]
+        tau_star = 1 / (1 / tau_c + 1 / tau_dop)
+        pairing = 0.2 if self.f["stdp"] else 0.0  # spike-timing pairings add to the trace
+        elig = {"A_pre": 1.0, "A_post": 0.0} if elig_side == "pre" else {"A_pre": 0.0, "A_post": 1.0}
+        rule = reward_rule(rate=rate, weight=weight, dopamine=dop_side, tau_dop=tau_dop, active=f"{flag}(t)",
+                           lower=lower, upper=upper, suffix=suffix, reward_order=-1, mirror=True,
+                           tau_c=tau_c, tau_s=tau_star, A_plus=pairing, A_minus=pairing,
+                           w_max=self._w_max, **elig)
+        # an eighth into the slot (tick 1 of 8) the trace restarts from minus the mean count
+        tick = "int(floor(t/(present/8) + 0.5)) % 8 == 1"
+        rule.clear = f"c{suffix} += int({tick})*int({flag}(t) > 0)*(-{elig_mean} - c{suffix})"
+        return [rule]
+
+    def _add_clear(self, syn, rules):
+        """Reset the eligibility traces an eighth into each slot (after the dopamine has acted)."""
+        clears = [r.clear for r in rules if getattr(r, "clear", "")]
+        if not clears:
+            return
+        code = "\n".join([settle_code(rules)] + clears)
+        syn.run_regularly(code, dt=self.T / 8, when="groups", order=31, name=f"{syn.name}_clear")
+
+    def _tied(self, lower, upper, name, flag, eta, ns, w0, decoder=False):
+        """Reciprocal E synapses upper -> lower (feedback orientation): one weight, both directions."""
+        f = self.f
+        ff = "(1 - teach(t))*" if decoder else ""
+        weight = "w_slow + w_fast" if f["forgetting"] else "w"
+        rules = []
+        if f["short_term"]:
+            st = self.spec["short_term"]
+            rules.append(tm_rule("depressing", side="post", U_0=st["U"], tau_d=st["tau_d"], tau_f=st["tau_f"]))
+        # feedback: the upper neuron's spike adds the weight to the lower neuron's prediction
+        on_pre = f"pred_post += {weight}"
+        if decoder:
+            # read-out: recon's error (LMS) x eligibility from h2 spikes, and h2's error x recon spikes
+            rules += self._plastic_rules("dec", eta, "pre", "pre", "post", "m_count_post", suffix="_r")
+            if self._sym > 0:
+                rules += self._plastic_rules("dec", eta * self._sym, "pre", "post", "pre", "m_count_pre")
+        else:
+            rules += self._plastic_rules(flag, eta, "pre", "post", "pre", "m_count_pre")
+        rel = "/U_0" if f["short_term"] else ""
+        effect = f"v_pre += {ff}{{w}}{rel}*v_th" + (f"\npred_pre += {{w}}{rel}" if decoder else "")
+        rules.append(Rule(on_pre=on_pre))
+        return self._learning_synapses(upper, lower, rules, effect, name, flag, ns, w0)
+
+    def _learning_synapses(self, source, target, rules, effect, name, flag, ns, w0):
+        """All-to-all plastic synapses in feedback orientation, with forgetting when it is on."""
+        weight = "w_slow + w_fast" if self.f["forgetting"] else "w"
+        if self.f["forgetting"]:
+            rules.append(forgetting_rule(consolidation=self._consolidation("pre"), active=self._previous(flag),
+                                         tau_forget=self.spec["forgetting"]["tau"], period=self.T,
+                                         w_max=self._w_max))
+        syn = synapses(source, target, rules, effect=effect, transmit="post", weight=weight, name=name,
+                       namespace={**ns, "w_max": self._w_max}, period=self.T, when="groups", order=30)
+        i, j = _all_pairs(len(source), len(target))
+        syn.connect(i=i, j=j)
+        apply_init(syn)
+        self._add_clear(syn, rules)
+        self._set_weights(syn, name, w0)
+        return syn
+
+    def _consolidation(self, who):
+        if self.f["astrocytes"]:
+            return f"consolidation*(1 - 0.5*gate_{who})"
+        return "consolidation"
+
+    def _set_weights(self, syn, name, w0):
+        n = len(syn)
+        if self.f["forgetting"]:
+            syn.w_slow = self._init(name, "w_slow", np.full(n, 0.0) + w0)
+            syn.w_fast = self._init(name, "w_fast", np.zeros(n))
+        else:
+            syn.w = self._init(name, "w", np.full(n, 0.0) + w0)
+
+    def _init(self, name, var, default):
+        key = f"{name}.{var}"
+        if key in self.state:
+            value = np.asarray(self.state[key], float)
+            if value.shape != np.shape(default):
+                raise ValueError(f"encoder: stored state {key} has shape {value.shape}, expected {np.shape(default)}")
+            return value
+        return default
+
+    def _pool(self, lower, inhib, name):
+        """Lower E -> I cells: equal weights, scaled per I cell (synaptic scaling)."""
+        rules = []
+        if self.f["short_term"]:
+            st = self.spec["short_term"]
+            rules.append(tm_rule("depressing", U_0=st["U"], tau_d=st["tau_d"], tau_f=st["tau_f"]))
+        rel = "/U_0" if self.f["short_term"] else ""
+        syn = synapses(lower, inhib, rules, effect=f"v_post += a_in_post*v_th*{{w}}{rel}", name=name,
+                       namespace={"v_th": V_TH})
+        i, j = _all_pairs(len(lower), len(inhib))
+        syn.connect(i=i, j=j)
+        syn.w = 1.0
+        apply_init(syn)
+        return syn
+
+    def _inhibit(self, upper, inhib, name, flag, eta, ns, v0, decoder=False):
+        """I -> upper E synapses (feedback orientation: the E spike reaches the I cell's dendrite)."""
+        f = self.f
+        ff = "(1 - teach(t))*" if decoder else ""
+        weight = "w_slow + w_fast" if f["forgetting"] else "w"
+        # hidden pathways: I->E weights learn from the I cells' dopamine (the layer below's mean error);
+        # the read-out's inhibitory pool is fixed (its E weights learn the signed read-out)
+        rules = [] if decoder else self._plastic_rules(flag, eta * self.spec["learning"]["eta_inhibition"], "pre",
+                                                       "post", "pre", "m_count_pre")
+        effect = f"v_pre -= {ff}{{w}}*v_th" + ("\npred_pre -= {w}" if decoder else "")
+        rules.append(Rule(on_pre=f"q_post += {weight}"))
+        return self._learning_synapses(upper, inhib, rules, effect, name, flag, ns, v0)
+
+    def _sum_to_hub(self, source, hub, variable, expression, name):
+        syn = Synapses(source, hub, f"{variable}_post = {expression} : 1 (summed)", name=name)
+        syn.connect(j="0")
+        return syn
+
+    # ------------------------------------------------------------------ astrocytes
+    def _astrocytes(self, neurons, name, objs):
+        if not self.f["astrocytes"]:
+            neurons.gate = 1.0
+            return
+        a = self.spec["astrocytes"]
+        n = len(neurons)
+        rows = int(np.sqrt(n))
+        while n % rows:
+            rows -= 1
+        astro = astrocyte_group(n, dt=a["dt"], name=f"{name}_astro", C_gate=a["C_gate"])
+        objs.append(astro)
+        if n > 1 and a["coupling"] != "none":
+            topology = a["coupling"] if n > 2 or a["coupling"] != "grid" else "chain"
+            objs.append(couple(astro, topology, shape=(rows, n // rows), k=min(4, n - 1), name=f"{name}_gap"))
+        objs.append(drive_from_events(neurons, astro, event="reward", amount="abs(reward_in_pre)",
+                                      gain=a["drive"], name=f"{name}_to_astro"))
+        link_gate(neurons, astro)
+        self.astros[name] = astro
+
+    # ------------------------------------------------------------------ build
+    def build(self):
+        """All Brian2 objects of the run, as a ``Network``; the state lives on ``self``."""
+        s, net, learn = self.spec, self.spec["network"], self.spec["learning"]
+        ns = self._namespace()
+        objs, self.astros, self.groups, self.synapses, self.hubs = [], {}, {}, {}, {}
+        self.power_hubs = {}
+        self._w_max = 10.0
+        self._sym = self.spec["learning"]["eta_code"]
+        g = self.groups
+        g["input"] = self._input_layer(ns)
+        g["h1"] = self._excitatory("h1", net["n_h1"], "enc", ns)
+        g["h2"] = self._excitatory("h2", net["n_h2"], "dec", ns)
+        g["recon"] = self._excitatory("recon", self.n_px, "dec", ns)
+        objs += [g[k] for k in ("input", "h1", "h2", "recon")]
+        for name in ("h1", "h2", "recon"):
+            self._astrocytes(g[name], name, objs)
+        # (linked variables must exist before the synapses that read them are created)
+        # each layer's activity power, once per image; a predicted neuron's (and an I cell's) step is
+        # divided by the power of the layer whose spikes form its synapses' eligibility
+        for name in ("h1", "h2", "recon"):
+            hub = NeuronGroup(1, "P : 1\nP_avg : 1\nnorm : 1", dt=self.T, namespace=ns, name=f"{name}_hub_power")
+            hub.order = 0
+            hub.run_regularly("P_avg += (P - P_avg)/clip(t/present, 1, tau_avg)\nnorm = 1/(P + P_avg + 1)",
+                              dt=self.T, when="groups", order=1, name=f"{name}_hub_norm")
+            hub.norm = 1.0
+            self.power_hubs[name] = hub
+            objs += [hub, self._sum_to_hub(g[name], hub, "P", "(n_last_pre - m_count_pre)**2", f"{name}_power_to_hub")]
+        predictor = {"input": "h1", "h1": "h2", "h2": "recon", "recon": "h2"}
+        for name, source in predictor.items():
+            g[name].nrm = linked_var(self.power_hubs[source], "norm", index=np.zeros(len(g[name]), dtype=int))
+        means = {"input": self.n0 * float(self.mean_image.mean()), "h1": learn["target_h1"],
+                 "h2": learn["target_h2"]}
+        pathways = [("input", "h1", "enc", "ff1"), ("h1", "h2", "enc", "ff2"), ("h2", "recon", "dec", "dec")]
+        eta_p = learn["eta"]
+        eta_d = learn["eta_decoder"]
+        for lower, upper, flag, pname in pathways:
+            L, U = g[lower], g[upper]
+            decoder = upper == "recon"
+            fan = len(L)
+            offset = learn["offset"] / np.sqrt(fan) if self.f["inhibition"] else 0.0
+            w0 = offset + (0.0 if self.f["inhibition"] else 0.5 / np.sqrt(fan))
+            if decoder:
+                w0 = offset  # the read-out starts silent: excitation and inhibition balance
+            rng = np.random.default_rng(learn["seed"] + len(pathways) + fan)
+            jitter = rng.uniform(-0.5, 0.5, fan * len(U)) * (learn["offset"] / np.sqrt(fan)) * (0.0 if decoder else 1.0)
+            eta = eta_d if decoder else eta_p
+            tied = self._tied(L, U, pname, flag, eta, ns, w0 + jitter * (w0 > 0), decoder=decoder)
+            self.synapses[pname] = tied
+            objs.append(tied)
+            hub_q = self._hub(f"{lower}_hub_pinh", "pinh", order=-29)
+            hub_e = self._hub(f"{lower}_hub_err", "esum", order=10)
+            self.hubs[lower] = (hub_q, hub_e)
+            objs += [hub_q, hub_e, self._sum_to_hub(L, hub_e, "esum", "err_pre", f"{lower}_err_to_hub")]
+            L.pinh = linked_var(hub_q, "pinh", index=np.zeros(len(L), dtype=int))
+            if self.f["inhibition"]:
+                n_i = max(1, int(np.ceil(len(U) / net["ei_ratio"])))
+                inhib = self._inhibitory(f"{upper}_I", n_i, fan, means[lower], ns)
+                inhib.nrm = linked_var(self.power_hubs[upper], "norm", index=np.zeros(n_i, dtype=int))
+                self._astrocytes(inhib, f"{upper}_I", objs)
+                g[f"{upper}_I"] = inhib
+                pool = self._pool(L, inhib, f"{pname}_pool")
+                # balance: the I cells' inhibition cancels the mean excitatory offset
+                v0 = offset * means[lower] * fan / (learn["target_i"] * n_i)
+                inh = self._inhibit(U, inhib, f"{pname}_inh", flag, eta, ns, v0, decoder=decoder)
+                self.synapses[f"{pname}_inh"] = inh
+                inhib.esum_low = linked_var(hub_e, "esum", index=np.zeros(n_i, dtype=int))
+                objs += [inhib, pool, inh, self._sum_to_hub(inhib, hub_q, "pinh", "a_in_pre*q_pre",
+                                                            f"{upper}_I_to_hub")]
+                self._boundary_inhibitory(inhib, flag, pname)
+        for name, flag in (("input", "enc"), ("h1", "enc"), ("h2", "dec"), ("recon", "dec")):
+            self._boundary_predicted(g[name], name, flag)
+        for name in ("h1", "h2"):
+            self._homeostasis(g[name], learn[f"target_{name}"])
+        teacher = Synapses(g["input"], g["recon"], on_pre="v_post += teach(t)*v_th", namespace=ns, name="teacher")
+        teacher.connect(j="i")
+        objs.append(teacher)
+        objs += list(self.hubs_flat())
+        self.monitors = self._monitors()
+        objs += list(self.monitors.values())
+        self._restore_groups()
+        self.objects = objs
+        self.duration = (self.n_slots + 1) * self.T
+        return Network(*objs)
+
+    def _restore_groups(self):
+        """Neuron-side learned state (biases, running means, scaling factors) of an earlier run."""
+        for group in self.groups.values():
+            for var in LEARNED_STATE["groups"]:
+                key = f"{group.name}.{var}"
+                if key in self.state and var in group.variables:
+                    value = np.asarray(self.state[key], float)
+                    if value.shape != (len(group),):
+                        raise ValueError(f"encoder: stored state {key} has shape {value.shape}, "
+                                         f"expected ({len(group)},)")
+                    group.variables[var].set_value(value)
+
+    def learned_state(self):
+        """Learned state after a run: ``'object.variable'`` -> array (SI values)."""
+        state = {}
+        for kind, objs in (("groups", self.groups), ("synapses", self.synapses)):
+            for obj in objs.values():
+                for var in LEARNED_STATE[kind]:
+                    if var in obj.variables:
+                        state[f"{obj.name}.{var}"] = np.array(obj.variables[var].get_value(), float)
+        return state
+
+    def hubs_flat(self):
+        return [h for pair in self.hubs.values() for h in pair]
+
+    def _boundary_predicted(self, group, name, flag):
+        bias = " + I_b*present/v_th" if name == "recon" else ""
+        reset = "v = rand()*v_th\ncph = 0\nsph = 0" if name != "input" else ("phi = rand()" if "phi" in group.variables else "")
+        save_phase = "ph_c = cph\nph_s = sph\n" if name != "input" else ""
+        pinh = "" if name == "recon" else " - pinh"
+        group.run_regularly(self._error_code(flag, bias, pinh) + save_phase + reset, dt=self.T, when="groups",
+                            order=-20, name=f"{name}_error")
+        group.run_regularly(self._dopamine_code(flag), dt=self.T, when="groups", order=20,
+                            name=f"{name}_dopamine")
+        if name == "recon":  # the read-out's bias learns like a synapse from an always-on input
+            group.run_regularly(f"I_b += {self._previous('dec')}*eta_bias*raw_err*v_th/present",
+                                dt=self.T, when="groups", order=21, name="recon_bias")
+            group.I_b = self._init("recon", "I_b", np.zeros(len(group))) * (mV / second)
+
+    def _boundary_inhibitory(self, inhib, flag, pname):
+        learn = self._previous(flag)
+        inhib.run_regularly(f"""
+        a_in *= 1 + {learn}*eta_scale*clip((target_i - count)/target_i, -1, 1)
+        m_count += {learn}*(count - m_count)/tau_avg
+        n_last = count
+        count = 0
+        q = 0
+        v = (i + 0.5)/N*v_th
+        """, dt=self.T, when="groups", order=-20, name=f"{inhib.name}_boundary")
+        # the I cells' dopamine: the mean error of the layer they pool, with the sign of inhibition
+        inhib.run_regularly(f"dop = -int({learn} > 0)*esum_low/n_low\nreward_in = dop\nstep = nrm", dt=self.T, when="groups",
+                            order=20, name=f"{inhib.name}_dopamine")
+        if f"{inhib.name}.a_in" in self.state:
+            inhib.a_in = self.state[f"{inhib.name}.a_in"]
+
+    def _homeostasis(self, group, target):
+        group.run_regularly(f"I_b += {self._previous('enc')}*eta_homeostasis*(({target!r}) - n_last)*v_th/present",
+                            dt=self.T, when="groups", order=-10, name=f"{group.name}_homeostasis")
+        group.I_b = self._init(group.name, "I_b", np.zeros(len(group))) * (mV / second)
+
+    def _monitors(self):
+        mons = {}
+        for name, group in self.groups.items():
+            variables = ["n_last"] + (["ph_c", "ph_s"] if name in ("h1", "h2") else []) + \
+                (["dop"] if "dop" in group.variables else [])
+            mons[name] = StateMonitor(group, variables, record=True, dt=self.T, when="groups", order=25,
+                                      name=f"{name}_per_image")
+        for name, astro in self.astros.items():
+            every = max(float(self.T / second), float(self.n_slots * self.T / second) / 400) * second
+            mons[f"{name}_astro"] = StateMonitor(astro, ["C", "gate"], record=True, dt=every,
+                                                 name=f"{name}_astro_state")
+        return mons

@@ -1,0 +1,1 @@
+"""Studies built on the Koo Encoder: training against baselines."""

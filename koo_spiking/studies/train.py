@@ -1,0 +1,190 @@
+"""The training study: the Koo Encoder against the mean image, PCA and a backprop autoencoder.
+
+All models see the same split and sample budget. One compiled run holds the test set through
+the untrained network, training, then the train and test sets with teacher and plasticity off.
+Outputs (written only once everything succeeded): ``metrics.json`` (with ``diagnostics`` of
+every mission feature and the provenance: git commit, command line, spec),
+``reconstructions.png``, ``receptive_fields.png``, ``raster.png``, ``astrocytes.png``,
+``state.npz`` (the learned state).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from ..encoder.estimator import KooEncoder, evaluation_schedule, training_schedule
+from ..io.datasets import load_dataset
+from .diagnostics import diagnostics
+
+__all__ = ["run_study", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
+
+LAYERS = ("input", "h1", "h2", "recon")
+
+
+def reconstruction_metrics(X_hat, X, mean_image):
+    """Per-pixel test MSE, PSNR (peak 1) and R^2 against the training mean image."""
+    mse = float(np.mean((X_hat - X) ** 2))
+    sst = float(np.sum((X - mean_image) ** 2))
+    return {"test_mse": mse, "psnr": float(10 * np.log10(1.0 / max(mse, 1e-12))),
+            "r2": float(1 - np.sum((X_hat - X) ** 2) / sst)}
+
+
+def probe_accuracy(code_train, y_train, code_test, y_test):
+    """Logistic-regression probe on a code, trained on the train split, scored on the test split."""
+    if y_train is None or y_test is None or len(np.unique(y_train)) < 2:
+        return None
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    probe.fit(code_train, y_train)
+    return float(probe.score(code_test, y_test))
+
+
+def baselines(ds, k, seed):
+    """Mean image, PCA-k and the one-hidden-layer backprop autoencoder (MLPRegressor)."""
+    from sklearn.decomposition import PCA
+    from sklearn.neural_network import MLPRegressor
+
+    Xtr, Xte, ytr, yte = ds["X_train"], ds["X_test"], ds.get("y_train"), ds.get("y_test")
+    mean = Xtr.mean(0)
+    out, recon = {}, {}
+    t0 = time.time()
+    recon["mean_image"] = np.repeat(mean[None], len(Xte), 0)
+    out["mean_image"] = {**reconstruction_metrics(recon["mean_image"], Xte, mean), "probe_accuracy": None,
+                         "code_size": 0, "train_samples": len(Xtr), "wall_s": time.time() - t0}
+    t0 = time.time()
+    pca = PCA(n_components=min(k, *Xtr.shape), random_state=seed).fit(Xtr)
+    recon["pca"] = np.clip(pca.inverse_transform(pca.transform(Xte)), 0, 1)
+    out["pca"] = {**reconstruction_metrics(recon["pca"], Xte, mean),
+                  "probe_accuracy": probe_accuracy(pca.transform(Xtr), ytr, pca.transform(Xte), yte),
+                  "code_size": int(pca.n_components_), "train_samples": len(Xtr), "wall_s": time.time() - t0}
+    t0 = time.time()
+    ae = MLPRegressor(hidden_layer_sizes=(k,), activation="relu", solver="adam", max_iter=500,
+                      early_stopping=True, random_state=seed, tol=1e-6, n_iter_no_change=20)
+    ae.fit(Xtr, Xtr)
+
+    def ae_code(X):
+        return np.maximum(X @ ae.coefs_[0] + ae.intercepts_[0], 0)
+
+    recon["autoencoder"] = np.clip(ae.predict(Xte), 0, 1)
+    out["autoencoder"] = {**reconstruction_metrics(recon["autoencoder"], Xte, mean),
+                          "probe_accuracy": probe_accuracy(ae_code(Xtr), ytr, ae_code(Xte), yte),
+                          "code_size": k, "train_samples": len(Xtr), "wall_s": time.time() - t0}
+    return out, recon
+
+
+def provenance(spec=None):
+    """Git commit (with a '+dirty' mark when the tree has changes), command line, spec, time."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10).stdout.strip() or None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        if commit and dirty:
+            commit += "+dirty"
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    out = {"git_commit": commit, "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+           "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    if spec is not None:
+        out["spec"] = plain_spec(spec)
+    return out
+
+
+def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
+              backend="cpp_standalone", verbose=True, figures=True):
+    """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``."""
+    ds = load_dataset(data, train_samples, test_samples, seed)
+    enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose)
+    spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
+    Xtr, Xte = ds["X_train"], ds["X_test"]
+    k = spec_r["network"]["n_h2"]
+    say = print if verbose else (lambda *a, **kw: None)
+    learn = spec_r["learning"]
+    say(f"koo-spiking train: {ds['name']}, {len(Xtr)} train / {len(Xte)} test images, code size {k}, "
+        f"{learn['epochs']} + {learn['decoder_epochs']} (read-out) epochs, backend {backend}")
+    say("fitting baselines (mean image, PCA, backprop autoencoder) ...")
+    base, base_recon = baselines(ds, k, seed)
+    say("simulating: untrained pass over the test set, training, evaluation of train and test sets "
+        "(compilation first)")
+    tmp = tempfile.mkdtemp(prefix="koo_study_")
+    try:
+        order, sched = training_schedule(len(Xtr), spec_r, np.random.default_rng(seed))
+        n_pre, n_fit = len(Xte), len(order)
+        ev_pre, ev_post = evaluation_schedule(n_pre), evaluation_schedule(len(Xtr) + len(Xte))
+        frames = np.vstack([Xte, Xtr[order], Xtr, Xte])
+        schedule = {key: np.r_[ev_pre[key], sched[key], ev_post[key]] for key in sched}
+        enc.spec_, enc.n_features_in_ = spec_r, Xtr.shape[1]
+        enc.input_stats_ = enc._input_stats(Xtr, spec_r)
+        result = enc.simulate(frames, schedule, state={}, astro=True)
+        wall = result["wall_s"]
+        enc.state_ = result["state"]
+        counts = result["counts"]
+        parts = {"untrained": slice(0, n_pre), "training": slice(n_pre, n_pre + n_fit),
+                 "train": slice(n_pre + n_fit, n_pre + n_fit + len(Xtr)), "test": slice(n_pre + n_fit + len(Xtr), None)}
+        recon_te = enc.counts_to_images(counts["recon"][parts["test"]])
+        code_tr, code_te = counts["h2"][parts["train"]], counts["h2"][parts["test"]]
+        mean = Xtr.mean(0)
+        spikes = {layer: float(c[parts["test"]].sum(1).mean()) for layer, c in counts.items()}
+        metrics = {"koo": {**reconstruction_metrics(recon_te, Xte, mean),
+                           "probe_accuracy": probe_accuracy(code_tr, ds.get("y_train"), code_te, ds.get("y_test")),
+                           "code_size": k, "train_samples": len(Xtr), "wall_s": wall,
+                           "spikes_per_image": float(sum(spikes.values())),
+                           "spikes_per_image_by_layer": spikes,
+                           "images_per_s": float(len(frames) / wall)}}
+        u_recon = enc.counts_to_images(counts["recon"][parts["untrained"]])
+        metrics["untrained"] = {**reconstruction_metrics(u_recon, Xte, mean), "probe_accuracy": None,
+                                "code_size": k, "train_samples": 0, "wall_s": None}
+        metrics.update(base)
+        diag = diagnostics(result, parts, spec_r, ds)
+        summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": seed, "backend": backend,
+                   "provenance": provenance(spec_r), "models": metrics, "diagnostics": diag}
+        if figures:
+            say("running a few test images for the raster ...")
+            shown = enc.encode(Xte[:6], raster=True)
+            from ..encoder import figures as figs
+
+            figs.reconstructions(os.path.join(tmp, "reconstructions.png"), Xte[:10], ds["shape"],
+                                 {"koo": recon_te[:10], "pca": base_recon["pca"][:10],
+                                  "autoencoder": base_recon["autoencoder"][:10],
+                                  "mean image": base_recon["mean_image"][:10]})
+            figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc, ds["shape"])
+            figs.raster(os.path.join(tmp, "raster.png"), shown["raster"], spec_r)
+            figs.astrocytes(os.path.join(tmp, "astrocytes.png"), result.get("astrocytes", {}))
+        np.savez_compressed(os.path.join(tmp, "state.npz"), **enc.state_)
+        with open(os.path.join(tmp, "metrics.json"), "w") as fh:
+            json.dump(summary, fh, indent=2)
+        os.makedirs(out, exist_ok=True)
+        for name in sorted(os.listdir(tmp)):
+            shutil.move(os.path.join(tmp, name), os.path.join(out, name))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    say(table(metrics))
+    for warning in diag["health"]["warnings"]:
+        print(f"koo-spiking: warning: {warning}", file=sys.stderr)
+    say(f"wrote {', '.join(sorted(os.listdir(out)))} to {out}")
+    return summary
+
+
+def plain_spec(spec):
+    return {sec: ({k: str(v) for k, v in val.items()} if isinstance(val, dict) else val) for sec, val in spec.items()}
+
+
+def table(metrics):
+    def cell(value, fmt):
+        return "" if value is None else format(value, fmt)
+
+    rows = [f"{'model':<12} {'test_mse':>9} {'psnr':>7} {'r2':>7} {'probe':>7} {'code':>5} {'spikes':>7} {'wall_s':>8}"]
+    for name, m in metrics.items():
+        rows.append(f"{name:<12} {m['test_mse']:>9.4f} {m['psnr']:>7.2f} {m['r2']:>7.3f} "
+                    f"{cell(m.get('probe_accuracy'), '.3f'):>7} {m['code_size']:>5} "
+                    f"{cell(m.get('spikes_per_image'), '.0f'):>7} {cell(m['wall_s'], '.1f'):>8}")
+    return "\n".join(rows)
