@@ -82,8 +82,8 @@ def test_chain_front_needs_gap_junctions(target, record_property):
     # a regenerative front at a steady speed: measured 0.03 cells/s with these parameters (README);
     # passive diffusion alone would slow down along the chain, a numerical artefact would be far faster
     assert 0.015 < speed < 0.06
-    first, second = np.diff(arrival[1:10]).mean(), np.diff(arrival[10:]).mean()
-    assert 0.5 < first / second < 2.0                        # no slowing down: regenerative, not diffusive
+    early, late = np.diff(arrival[1:10]).mean(), np.diff(arrival[10:]).mean()
+    assert 0.5 < early / late < 2.0                        # no slowing down: regenerative, not diffusive
 
 
 @pytest.mark.parametrize("topology,shape,k,degree", [("ring", None, 4, 2), ("grid", (4, 5), 4, None),
