@@ -27,6 +27,7 @@ def _parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
@@ -37,7 +38,8 @@ def main(argv=None):
             from .studies.train import run_study
 
             run_study(args.spec, data=args.data, train_samples=args.train_samples,
-                      test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend)
+                      test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend,
+                      command=" ".join(["koo-spiking"] + argv))
     except (ValueError, FileNotFoundError, OSError) as err:
         message = " ".join(str(err).split())  # one line
         print(f"koo-spiking: error: {message}", file=sys.stderr)

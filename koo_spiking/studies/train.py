@@ -80,7 +80,7 @@ def baselines(ds, k, seed):
     return out, recon
 
 
-def provenance(spec=None):
+def provenance(spec=None, command=None):
     """Git commit (with a '+dirty' mark when the tree has changes), command line, spec, time."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
@@ -92,7 +92,8 @@ def provenance(spec=None):
             commit += "+dirty"
     except (OSError, subprocess.SubprocessError):
         commit = None
-    out = {"git_commit": commit, "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+    command = command or " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])
+    out = {"git_commit": commit, "command": command,
            "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     if spec is not None:
         out["spec"] = plain_spec(spec)
@@ -100,7 +101,7 @@ def provenance(spec=None):
 
 
 def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
-              backend="cpp_standalone", verbose=True, figures=True):
+              backend="cpp_standalone", verbose=True, figures=True, command=None):
     """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``."""
     ds = load_dataset(data, train_samples, test_samples, seed)
     enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose)
@@ -146,7 +147,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         metrics.update(base)
         diag = diagnostics(result, parts, spec_r, ds)
         summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": seed, "backend": backend,
-                   "provenance": provenance(spec_r), "models": metrics, "diagnostics": diag}
+                   "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag}
         if figures:
             say("running a few test images for the raster ...")
             shown = enc.encode(Xte[:6], raster=True)
