@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .. import backend
 from ..io.datasets import check_images
-from .network import LEARNED_STATE, EncoderNetwork
+from .network import EncoderNetwork
 from .spec import FEATURES, load_spec, validate_spec
 
 __all__ = ["KooEncoder", "training_schedule"]

@@ -18,34 +18,23 @@ A pathway joins a lower layer L to an upper layer U (input->h1, h1->h2, h2->reco
   ``neuromodulator.reward_rule`` acts on eligibility traces fed by the predicting neuron's
   spikes) or applies it directly (reward off). With tied weights this is Oja's subspace rule
   (Oja 1989), so each layer learns the principal subspace of the layer below.
-The read-out (h2->recon) learns from both ends: each reconstruction neuron's error against
-its pixel (the sensory teacher drives it during training; LMS) and each h2 neuron's error
-against the prediction the reconstruction makes of it through the same synapses.
+The read-out (h2->recon) learns by LMS against the pixel (the sensory teacher drives it
+during training); with ``eta_code`` > 0 also from h2's error against its prediction.
 
-Per-image quantities (counts, errors, dopamine) are computed at image boundaries by
-``run_regularly`` code; layer-wide sums (the inhibitory feedback, the mean error) are formed
-once per image by hub groups on the image clock. Astrocytes (one per neuron, gap-junction
-coupled) integrate their neuron's dopamine; their gate scales the neuron's learning rate and
-how much of its fast weights is consolidated.
+Per-image code (errors, dopamine, homeostasis, astrocytes, monitors) is in ``boundary.py``.
 """
 import numpy as np
-from brian2 import (Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, mV, ms,
-                    second, umolar)
+from brian2 import Network, NeuronGroup, Synapses, TimedArray, linked_var, mV
 
-from ..astrocyte import astrocyte_group, couple, drive_from_events, link_gate
-from ..neuromodulator import dopamine_parts, reward_rule
+from ..neuromodulator import reward_rule
 from ..neuron import if_group
+from .boundary import LEARNED_STATE, ImageBoundary
 from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, settle_code, synapses, tm_rule
 
 __all__ = ["EncoderNetwork", "LEARNED_STATE"]
 
 V_TH = 1 * mV
 
-#: learned state kept between runs: object -> variables
-LEARNED_STATE = {
-    "groups": ("I_b", "m_count", "m_pred", "a_in", "ef", "es", "seen"),
-    "synapses": ("w", "w_slow", "w_fast"),
-}
 
 
 def _all_pairs(n_pre, n_post):
@@ -54,7 +43,7 @@ def _all_pairs(n_pre, n_post):
     return i.astype(np.int32), j.astype(np.int32)
 
 
-class EncoderNetwork:
+class EncoderNetwork(ImageBoundary):
     """One compiled run over a schedule of image slots.
 
     Parameters
@@ -90,7 +79,7 @@ class EncoderNetwork:
 
     # ------------------------------------------------------------------ namespace
     def _namespace(self):
-        s, net = self.spec, self.spec["network"]
+        s = self.spec
         pad = np.zeros((1, self.n_px))
         ns = {
             "stimulus": TimedArray(np.vstack([self.frames, pad]), dt=self.T, name="stimulus"),
@@ -106,61 +95,6 @@ class EncoderNetwork:
         for key in ("enc", "dec", "teach"):
             ns[key] = TimedArray(np.append(self.schedule[key], 0.0), dt=self.T, name=f"sched_{key}")
         return ns
-
-    @staticmethod
-    def _previous(flag):
-        """The flag of the image that just ended (boundary code runs at the start of the next)."""
-        return f"{flag}(t - present/2)*int(t > present/2)"
-
-    # ------------------------------------------------------------------ neurons
-    def _predicted_eqs(self):
-        """Variables of a neuron that is predicted from the other side of a pathway."""
-        return """
-        count : 1
-        n_last : 1
-        pred : 1
-        m_count : 1
-        m_pred : 1
-        err : 1
-        ef : 1
-        es : 1
-        dop : 1
-        gain_s : 1
-        raw_err : 1
-        seen : 1
-        nrm : 1 (linked)
-        step : 1
-        """
-
-    def _error_code(self, flag, bias="", pinh=" - pinh"):
-        """Local prediction error of the image that ended, running means, surprise statistics."""
-        learn = self._previous(flag)
-        # running means are exact averages until tau_avg images were seen; errors count once
-        # the means have settled (warm_up images)
-        return f"""
-        ptot = pred{pinh}{bias}
-        ready = int({learn} > 0)*int(seen >= warm_up)
-        err = ready*((count - m_count) - (ptot - m_pred))
-        raw_err = ready*(count - ptot)
-        seen += {learn}
-        m_count += {learn}*(count - m_count)/clip(seen, 1, tau_avg)
-        m_pred += {learn}*(ptot - m_pred)/clip(seen, 1, tau_avg)
-        ef += ready*(abs(err) - ef)/clip(seen - warm_up, 1, fast)
-        es += ready*(abs(err) - es)/clip(seen - warm_up, 1, slow)
-        gain_s = clip(ef/(es + 1e-3), 1/max_gain, max_gain)
-        n_last = count
-        count = 0
-        pred = 0
-        """
-
-    def _dopamine_code(self, flag, amount="err"):
-        learn = self._previous(flag)
-        surprise = "gain_s" if self.f["reward"] else "1"
-        return f"dop = int({learn} > 0)*({amount})*{surprise}\nreward_in = dop\nstep = nrm"
-
-    def _with_dopamine(self, flag, extra):
-        parts = dopamine_parts(tau_dop=self.spec["reward"]["tau_dop"])  # pulses only while learning
-        return parts, extra + parts["eqs"]
 
     def _input_layer(self, ns):
         code = self.spec["network"]["input_code"]
@@ -380,29 +314,10 @@ class EncoderNetwork:
         return syn
 
     # ------------------------------------------------------------------ astrocytes
-    def _astrocytes(self, neurons, name, objs):
-        if not self.f["astrocytes"]:
-            neurons.gate = 1.0
-            return
-        a = self.spec["astrocytes"]
-        n = len(neurons)
-        rows = int(np.sqrt(n))
-        while n % rows:
-            rows -= 1
-        astro = astrocyte_group(n, dt=a["dt"], name=f"{name}_astro", C_gate=a["C_gate"])
-        objs.append(astro)
-        if n > 1 and a["coupling"] != "none":
-            topology = a["coupling"] if n > 2 or a["coupling"] != "grid" else "chain"
-            objs.append(couple(astro, topology, shape=(rows, n // rows), k=min(4, n - 1), name=f"{name}_gap"))
-        objs.append(drive_from_events(neurons, astro, event="reward", amount="abs(reward_in_pre)",
-                                      gain=a["drive"], name=f"{name}_to_astro"))
-        link_gate(neurons, astro)
-        self.astros[name] = astro
-
     # ------------------------------------------------------------------ build
     def build(self):
         """All Brian2 objects of the run, as a ``Network``; the state lives on ``self``."""
-        s, net, learn = self.spec, self.spec["network"], self.spec["learning"]
+        net, learn = self.spec["network"], self.spec["learning"]
         ns = self._namespace()
         objs, self.astros, self.groups, self.synapses, self.hubs = [], {}, {}, {}, {}
         self.power_hubs = {}
@@ -484,75 +399,5 @@ class EncoderNetwork:
         self.duration = (self.n_slots + 1) * self.T
         return Network(*objs)
 
-    def _restore_groups(self):
-        """Neuron-side learned state (biases, running means, scaling factors) of an earlier run."""
-        for group in self.groups.values():
-            for var in LEARNED_STATE["groups"]:
-                key = f"{group.name}.{var}"
-                if key in self.state and var in group.variables:
-                    value = np.asarray(self.state[key], float)
-                    if value.shape != (len(group),):
-                        raise ValueError(f"encoder: stored state {key} has shape {value.shape}, "
-                                         f"expected ({len(group)},)")
-                    group.variables[var].set_value(value)
-
-    def learned_state(self):
-        """Learned state after a run: ``'object.variable'`` -> array (SI values)."""
-        state = {}
-        for kind, objs in (("groups", self.groups), ("synapses", self.synapses)):
-            for obj in objs.values():
-                for var in LEARNED_STATE[kind]:
-                    if var in obj.variables:
-                        state[f"{obj.name}.{var}"] = np.array(obj.variables[var].get_value(), float)
-        return state
-
     def hubs_flat(self):
         return [h for pair in self.hubs.values() for h in pair]
-
-    def _boundary_predicted(self, group, name, flag):
-        bias = " + I_b*present/v_th" if name == "recon" else ""
-        reset = "v = rand()*v_th\ncph = 0\nsph = 0" if name != "input" else ("phi = rand()" if "phi" in group.variables else "")
-        save_phase = "ph_c = cph\nph_s = sph\n" if name != "input" else ""
-        pinh = "" if name == "recon" else " - pinh"
-        group.run_regularly(self._error_code(flag, bias, pinh) + save_phase + reset, dt=self.T, when="groups",
-                            order=-20, name=f"{name}_error")
-        group.run_regularly(self._dopamine_code(flag), dt=self.T, when="groups", order=20,
-                            name=f"{name}_dopamine")
-        if name == "recon":  # the read-out's bias learns like a synapse from an always-on input
-            group.run_regularly(f"I_b += {self._previous('dec')}*eta_bias*raw_err*v_th/present",
-                                dt=self.T, when="groups", order=21, name="recon_bias")
-            group.I_b = self._init("recon", "I_b", np.zeros(len(group))) * (mV / second)
-
-    def _boundary_inhibitory(self, inhib, flag, pname):
-        learn = self._previous(flag)
-        inhib.run_regularly(f"""
-        a_in *= 1 + {learn}*eta_scale*clip((target_i - count)/target_i, -1, 1)
-        m_count += {learn}*(count - m_count)/tau_avg
-        n_last = count
-        count = 0
-        q = 0
-        v = (i + 0.5)/N*v_th
-        """, dt=self.T, when="groups", order=-20, name=f"{inhib.name}_boundary")
-        # the I cells' dopamine: the mean error of the layer they pool, with the sign of inhibition
-        inhib.run_regularly(f"dop = -int({learn} > 0)*esum_low/n_low\nreward_in = dop\nstep = nrm", dt=self.T, when="groups",
-                            order=20, name=f"{inhib.name}_dopamine")
-        if f"{inhib.name}.a_in" in self.state:
-            inhib.a_in = self.state[f"{inhib.name}.a_in"]
-
-    def _homeostasis(self, group, target):
-        group.run_regularly(f"I_b += {self._previous('enc')}*eta_homeostasis*(({target!r}) - n_last)*v_th/present",
-                            dt=self.T, when="groups", order=-10, name=f"{group.name}_homeostasis")
-        group.I_b = self._init(group.name, "I_b", np.zeros(len(group))) * (mV / second)
-
-    def _monitors(self):
-        mons = {}
-        for name, group in self.groups.items():
-            variables = ["n_last"] + (["ph_c", "ph_s"] if name in ("h1", "h2") else []) + \
-                (["dop"] if "dop" in group.variables else [])
-            mons[name] = StateMonitor(group, variables, record=True, dt=self.T, when="groups", order=25,
-                                      name=f"{name}_per_image")
-        for name, astro in self.astros.items():
-            every = max(float(self.T / second), float(self.n_slots * self.T / second) / 400) * second
-            mons[f"{name}_astro"] = StateMonitor(astro, ["C", "gate"], record=True, dt=every,
-                                                 name=f"{name}_astro_state")
-        return mons
