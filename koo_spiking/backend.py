@@ -4,18 +4,23 @@
     Runtime mode with compiled code blocks, the default for interactive use.
 ``cpp_standalone``
     Writes, compiles and runs a C++ project: for long runs. Every run gets
-    its own directory, so parallel runs never share one.
+    its own directory, so parallel runs never share one; ``build_directory``
+    hands out a locked directory per model structure, so a model compiled once
+    only recompiles the files that changed (Brian2 leaves unchanged files alone).
 ``numpy``
     Pure Python runtime, slow, for debugging.
 """
 import contextlib
+import fcntl
+import hashlib
 import os
 import tempfile
 
 import brian2
 import numpy as np
 
-__all__ = ["TARGETS", "use", "current", "reset", "backend", "seed", "is_standalone"]
+__all__ = ["TARGETS", "use", "current", "reset", "backend", "seed", "is_standalone",
+           "build_directory"]
 
 TARGETS = ("cython", "cpp_standalone", "numpy")
 _state = {"target": "cython", "directory": None}
@@ -93,3 +98,47 @@ def seed(value):
     value = int(value)
     brian2.seed(value)
     np.random.seed(value)
+
+
+def _cache_root():
+    root = os.environ.get("KOO_BUILD_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "koo_spiking", "standalone")
+    return root
+
+
+@contextlib.contextmanager
+def build_directory(key, prefix="koo_"):
+    """A standalone project directory reserved for one model structure.
+
+    Runs of the same structure (same ``key``) reuse the directory, so make only recompiles
+    what changed (the number of image slots, the seed). The directory is locked while in use:
+    a parallel process with the same key gets a fresh temporary directory instead, since
+    Brian2's standalone device is one per process and a project cannot be shared.
+    Set ``KOO_BUILD_CACHE`` to choose the cache folder, or to ``off`` to always build fresh.
+
+    Parameters
+    ----------
+    key : str
+        Anything that identifies the model structure (hashed).
+    """
+    root = _cache_root()
+    if root == "off":
+        yield tempfile.mkdtemp(prefix=prefix)
+        return
+    name = prefix + hashlib.sha1(key.encode()).hexdigest()[:16]
+    try:
+        os.makedirs(root, exist_ok=True)
+        lock = open(os.path.join(root, name + ".lock"), "w")
+    except OSError:  # read-only home: build in a temporary directory
+        yield tempfile.mkdtemp(prefix=prefix)
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # in use by another process
+            yield tempfile.mkdtemp(prefix=prefix)
+            return
+        try:
+            yield os.path.join(root, name)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -117,7 +117,7 @@ class ImageBoundary:
     def _boundary_inhibitory(self, inhib, flag, pname):
         learn = self._previous(flag)
         inhib.run_regularly(f"""
-        a_in *= 1 + {learn}*eta_scale*clip((target_i - count)/target_i, -1, 1)
+        a_in *= 1 + {learn}*eta_scale*clip((target_i - csum/N)/target_i, -1, 1)
         m_count += {learn}*(count - m_count)/tau_avg
         n_last = count
         count = 0

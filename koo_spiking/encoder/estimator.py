@@ -6,9 +6,9 @@ counts (the code); ``reconstruct`` runs the whole network with the teacher off a
 reconstruction layer's spikes; ``inverse_transform`` maps a code through the learned read-out;
 ``score`` is the negative per-pixel MSE.
 """
+import contextlib
 import copy
 import os
-import tempfile
 import time
 
 import brian2
@@ -140,8 +140,13 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         state = self.state_ if state is None and hasattr(self, "state_") else state
         out = {}
         t0 = time.time()
-        directory = tempfile.mkdtemp(prefix="koo_encoder_") if self.backend == "cpp_standalone" else None
-        with backend.backend(self.backend, directory=directory):
+        # one build directory per structure: later runs recompile only what changed
+        net = spec["network"]
+        structure = repr((sorted(spec["features"].items()), net["n_h1"], net["n_h2"], net["ei_ratio"],
+                          len(frames[0]), raster, astro, brian2.__version__))
+        place = backend.build_directory(structure, prefix="koo_encoder_") if self.backend == "cpp_standalone" \
+            else contextlib.nullcontext(None)
+        with place as directory, backend.backend(self.backend, directory=directory):
             brian2.start_scope()
             brian2.defaultclock.dt = spec["network"]["dt"]
             backend.seed(self.seed)

@@ -10,7 +10,7 @@ A pathway joins a lower layer L to an upper layer U (input->h1, h1->h2, h2->reco
   dendritic prediction (feedback);
 - U's I cells pool L with equal weights (broad feed-forward inhibition, Dale's principle:
   the excitatory weights carry a balanced offset, inhibition removes it, so the effective
-  weights can be negative). Their E->I weights scale to hold the I cells at a target rate;
+  weights can be negative). Their E->I weights scale together to hold the pool's mean rate at a target;
   their I->E weights are plastic. A U spike also reaches the I cells' dendrites, which
   feed the inhibitory part of the prediction back to L;
 - each predicted neuron computes once per image its local prediction error
@@ -152,6 +152,7 @@ class EncoderNetwork(ImageBoundary):
         q : 1
         a_in : 1
         esum_low : 1 (linked)
+        csum : 1 (linked)
         nrm : 1 (linked)
         step : 1
         m_count : 1
@@ -281,7 +282,11 @@ class EncoderNetwork(ImageBoundary):
         return default
 
     def _pool(self, lower, inhib, name):
-        """Lower E -> I cells: equal weights, scaled per I cell (synaptic scaling)."""
+        """Lower E -> I cells: equal weights, scaled together for the whole pool (synaptic scaling).
+
+        Scaling each cell to its own target would cancel the stratified start phases and make the
+        pool fire in lockstep, so its inhibition would come in steps of one spike per cell.
+        """
         rules = []
         if self.f["short_term"]:
             st = self.spec["short_term"]
@@ -374,6 +379,10 @@ class EncoderNetwork(ImageBoundary):
                 inhib = self._inhibitory(f"{upper}_I", n_i, fan, means[lower], ns)
                 inhib.nrm = linked_var(self.power_hubs[upper], "norm", index=np.zeros(n_i, dtype=int))
                 self._astrocytes(inhib, f"{upper}_I", objs)
+                # the pool scales as one (its cells keep their stratified phases)
+                hub_c = self._hub(f"{upper}_I_hub_count", "csum", order=-29)
+                inhib.csum = linked_var(hub_c, "csum", index=np.zeros(n_i, dtype=int))
+                objs += [hub_c, self._sum_to_hub(inhib, hub_c, "csum", "count_pre", f"{upper}_I_to_count")]
                 g[f"{upper}_I"] = inhib
                 pool = self._pool(L, inhib, f"{pname}_pool")
                 # balance: the I cells' inhibition cancels the mean excitatory offset
