@@ -27,3 +27,45 @@ def test_cache_can_be_switched_off(tmp_path, monkeypatch, value):
     monkeypatch.setenv("KOO_BUILD_CACHE", value)
     with backend.build_directory("net A") as a, backend.build_directory("net A") as b:
         assert a != b
+
+
+def _spikes(directory):
+    import numpy as np
+    from brian2 import Hz, NeuronGroup, PoissonGroup, SpikeMonitor, Synapses, ms, run, start_scope
+
+    with backend.backend("cpp_standalone", directory=directory):
+        start_scope()
+        backend.seed(5)
+        inputs = PoissonGroup(20, 40 * Hz)
+        cells = NeuronGroup(10, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact")
+        syn = Synapses(inputs, cells, on_pre="v_post += 0.3")
+        syn.connect(p=0.5)
+        mon = SpikeMonitor(cells)
+        run(500 * ms)
+        return np.asarray(mon.i[:]), np.asarray(mon.t[:] / ms)
+
+
+@pytest.mark.skipif(backend._gcc() is None, reason="precompiled headers are used with GCC only")
+def test_precompiled_header_is_passed_and_changes_no_spike(tmp_path, monkeypatch):
+    import os
+
+    import brian2
+    import numpy as np
+    from brian2.codegen.cpp_prefs import get_compiler_and_args
+
+    monkeypatch.setenv("KOO_BUILD_CACHE", str(tmp_path / "cache" / "standalone"))
+    monkeypatch.setattr(backend, "_pch", {})
+    before = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+    with backend.backend("cpp_standalone", directory=str(tmp_path / "a")):
+        flags = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
+        used = get_compiler_and_args()[1]  # the flags Brian2 will write into the makefile
+    assert flags[:-1] == before and used == flags
+    assert flags[-1].startswith("-include" + str(tmp_path / "cache" / "pch"))
+    assert os.path.exists(flags[-1][len("-include"):] + ".gch")
+    assert list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) == before  # restored
+    with_pch = _spikes(str(tmp_path / "b"))
+    monkeypatch.setenv("KOO_PCH", "off")
+    without = _spikes(str(tmp_path / "c"))
+    assert len(with_pch[0]) > 50
+    np.testing.assert_array_equal(with_pch[0], without[0])
+    np.testing.assert_array_equal(with_pch[1], without[1])

@@ -177,3 +177,23 @@ def test_model_specs_load_and_match_defaults():
     for path in models.glob("*.toml"):
         load_spec(str(path))
     assert validate_spec(tomllib.loads(to_toml())) == validate_spec({})
+
+
+def test_raster_of_the_last_slots_matches_the_full_raster(tiny_runs, digits):
+    """Recording only the last slots (the run split in two) changes no spike and keeps their times."""
+    from brian2 import second
+
+    enc = tiny_runs[None]
+    X = digits["X_test"][:3]
+    sched = {"enc": np.zeros(3), "dec": np.zeros(3), "teach": np.zeros(3)}
+    full = enc.simulate(X, sched, raster=True)
+    tail = enc.simulate(X, sched, raster=2)
+    start = float(enc.spec_["network"]["present"] / second)  # the last 2 of 3 slots start at 1 T
+    for layer in full["counts"]:
+        np.testing.assert_array_equal(full["counts"][layer], tail["counts"][layer], err_msg=layer)
+        i_full, t_full = full["raster"][layer]
+        i_tail, t_tail = tail["raster"][layer]
+        late = t_full >= start - 1e-9
+        np.testing.assert_array_equal(i_tail, i_full[late], err_msg=layer)
+        np.testing.assert_allclose(t_tail, t_full[late] - start, atol=1e-9, err_msg=layer)
+    assert sum(len(tail["raster"][k][0]) for k in tail["raster"]) > 0

@@ -125,15 +125,19 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             ``enc``, ``dec`` (plasticity) and ``teach`` (sensory teacher) per slot.
         state : dict, optional
             Learned state to start from (default: the fitted state, if any).
-        raster, astro : bool
-            Also record every spike / the astrocytes' Ca2+ and gates.
+        raster : bool or int
+            Also record every spike: of the whole run (True) or of its last ``raster`` slots only
+            (an int; the run is split in two, the spike monitors active in the second part).
+        astro : bool
+            Also record the astrocytes' Ca2+ and gates.
 
         Returns
         -------
         dict
             ``counts`` and ``dopamine`` (layer -> array (n_slots, n)), ``phase`` (h1, h2 -> complex
             array), ``state`` (learned state after the run), ``wall_s``; ``raster``
-            (layer -> (i, t in s)) and ``astrocytes`` (layer -> (t, Ca2+ in uM, gate)) when asked.
+            (layer -> (i, t in s), t from the first recorded slot's start) and ``astrocytes``
+            (layer -> (t, Ca2+ in uM, gate)) when asked.
         """
         spec = spec or self.spec_
         power, mean_image = stats or self.input_stats_
@@ -143,7 +147,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         # one build directory per structure: later runs recompile only what changed
         net = spec["network"]
         structure = repr((sorted(spec["features"].items()), net["n_h1"], net["n_h2"], net["ei_ratio"],
-                          len(frames[0]), raster, astro, brian2.__version__))
+                          len(frames[0]), bool(raster), astro, brian2.__version__))
         place = backend.build_directory(structure, prefix="koo_encoder_") if self.backend == "cpp_standalone" \
             else contextlib.nullcontext(None)
         with place as directory, backend.backend(self.backend, directory=directory):
@@ -156,8 +160,17 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             if raster:
                 spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
                 net.add(*spike_mons.values())
-            net.run(model.duration, report=self._report(len(frames), spec), report_period=5 * brian2.second,
-                    namespace={})
+            report = dict(report=self._report(len(frames), spec), report_period=5 * brian2.second, namespace={})
+            shown = 0 if raster is True or not raster or int(raster) >= len(frames) else int(raster)
+            start = (len(frames) - shown) * model.T if shown else 0 * brian2.second
+            if shown:  # spikes of the last slots only: the monitors join for the end of the run
+                for mon in spike_mons.values():
+                    mon.active = False
+                net.run(start, **report)
+                for mon in spike_mons.values():
+                    mon.active = True
+                report["report"] = None  # the short tail: no second progress bar
+            net.run(model.duration - start, **report)
             mons = model.monitors
             out["counts"] = {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups}
             out["dopamine"] = {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
@@ -167,7 +180,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             out["state"] = model.learned_state()
             out["spec"] = spec
             if raster:
-                out["raster"] = {k: (np.asarray(m.i[:]), np.asarray(m.t[:] / brian2.second))
+                out["raster"] = {k: (np.asarray(m.i[:]), np.asarray((m.t[:] - start) / brian2.second))
                                  for k, m in spike_mons.items()}
             if astro or raster:
                 out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),

@@ -1,7 +1,8 @@
 """What each mission feature did in a training run: numbers for ``metrics.json``.
 
 - ``health``: per layer, the fraction of neurons that never fire on the test set and the fraction
-  firing near the refractory limit, with a warning when a layer collapses;
+  firing near the refractory limit, with a warning when a layer collapses or a hidden layer's
+  mean rate ends far (a factor 2) from its homeostatic target;
 - ``reward``: per layer, statistics of the per-neuron dopamine (the local prediction error);
 - ``astrocytes``: per layer, the gate's spread across neurons and over time, and how it tracks its
   neuron's and its neighbours' dopamine;
@@ -22,7 +23,8 @@ HIDDEN = ("h1", "h2", "recon")
 
 
 def health(counts, spec):
-    """Silent and saturated fractions of each layer's neurons on the given slots."""
+    """Silent and saturated fractions of each layer's neurons on the given slots, and the hidden
+    layers' mean rates against their homeostatic targets (``[learning] target_h1``, ``target_h2``)."""
     net = spec["network"]
     window = net["present"] / 4  # each layer releases its spikes in a quarter of the slot
     limit = float(window / max(net["t_ref"], net["dt"]))
@@ -39,6 +41,12 @@ def health(counts, spec):
             state = "silent" if silent >= 0.5 else "saturated"
             warnings.append(f"layer {layer} collapsed: {max(silent, saturated):.0%} of its neurons are {state} "
                             "on the test set")
+        target = spec["learning"].get(f"target_{layer}")
+        if target is not None:
+            out[layer]["target_spikes_per_image"] = float(target)
+            if not 0.5 * target <= mean.mean() <= 2 * target:
+                warnings.append(f"layer {layer} fires {mean.mean():.2f} spikes per neuron and image on the test set, "
+                                f"far from its target {target:g}: its learning went off balance")
     return {"layers": out, "warnings": warnings}
 
 

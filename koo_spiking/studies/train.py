@@ -125,7 +125,8 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         schedule = {key: np.r_[ev_pre[key], sched[key], ev_post[key]] for key in sched}
         enc.spec_, enc.n_features_in_ = spec_r, Xtr.shape[1]
         enc.input_stats_ = enc._input_stats(Xtr, spec_r)
-        result = enc.simulate(frames, schedule, state={}, astro=True)
+        shown_n = min(6, len(Xte)) if figures else 0  # the raster: the last test images of this run
+        result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n)
         wall = result["wall_s"]
         enc.state_ = result["state"]
         counts = result["counts"]
@@ -149,8 +150,6 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": seed, "backend": backend,
                    "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag}
         if figures:
-            say("running a few test images for the raster ...")
-            shown = enc.encode(Xte[:6], raster=True)
             from ..encoder import figures as figs
 
             figs.reconstructions(os.path.join(tmp, "reconstructions.png"), Xte[:10], ds["shape"],
@@ -158,7 +157,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
                                   "autoencoder": base_recon["autoencoder"][:10],
                                   "mean image": base_recon["mean_image"][:10]})
             figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc, ds["shape"])
-            figs.raster(os.path.join(tmp, "raster.png"), shown["raster"], spec_r)
+            figs.raster(os.path.join(tmp, "raster.png"), result["raster"], spec_r)
             figs.astrocytes(os.path.join(tmp, "astrocytes.png"), result.get("astrocytes", {}))
         np.savez_compressed(os.path.join(tmp, "state.npz"), **enc.state_)
         with open(os.path.join(tmp, "metrics.json"), "w") as fh:
