@@ -150,7 +150,11 @@ class KooEncoder(TransformerMixin, BaseEstimator):
                           len(frames[0]), bool(raster), astro, brian2.__version__))
         place = backend.build_directory(structure, prefix="koo_encoder_") if self.backend == "cpp_standalone" \
             else contextlib.nullcontext(None)
-        with place as directory, backend.backend(self.backend, directory=directory):
+        shown = 0 if raster is True or not raster or int(raster) >= len(frames) else int(raster)
+        standalone = self.backend == "cpp_standalone"
+        # two run calls (spikes of the last slots only) need an explicit build in standalone mode
+        with place as directory, backend.backend(self.backend, directory=directory,
+                                                 build_on_run=not (shown and standalone)):
             brian2.start_scope()
             brian2.defaultclock.dt = spec["network"]["dt"]
             backend.seed(self.seed)
@@ -161,7 +165,6 @@ class KooEncoder(TransformerMixin, BaseEstimator):
                 spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
                 net.add(*spike_mons.values())
             report = dict(report=self._report(len(frames), spec), report_period=5 * brian2.second, namespace={})
-            shown = 0 if raster is True or not raster or int(raster) >= len(frames) else int(raster)
             start = (len(frames) - shown) * model.T if shown else 0 * brian2.second
             if shown:  # spikes of the last slots only: the monitors join for the end of the run
                 for mon in spike_mons.values():
@@ -171,6 +174,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
                     mon.active = True
                 report["report"] = None  # the short tail: no second progress bar
             net.run(model.duration - start, **report)
+            if shown and standalone:
+                brian2.device.build(directory=directory)
             mons = model.monitors
             out["counts"] = {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups}
             out["dopamine"] = {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
