@@ -97,14 +97,23 @@ def reset():
 
 @contextlib.contextmanager
 def backend(target, directory=None, build_on_run=True):
-    """Context manager: build and run under ``target``, then restore the default."""
+    """Context manager: build and run under ``target``, then restore the default.
+
+    A standalone project directory created here (``directory`` not given) is removed on exit:
+    read the results inside the block.
+    """
     previous = current()
+    created = None
     try:
+        if target == "cpp_standalone" and directory is None:
+            directory = created = tempfile.mkdtemp(prefix="koo_standalone_")
         yield use(target, directory, build_on_run)
     finally:
         reset()
         if previous != "cpp_standalone":
             use(previous)
+        if created:
+            shutil.rmtree(created, ignore_errors=True)
 
 
 def seed(value):
@@ -139,25 +148,38 @@ def build_directory(key, prefix="koo_"):
     """
     root = _cache_root()
     if root == "off":
-        yield tempfile.mkdtemp(prefix=prefix)
+        with _temporary(prefix) as directory:
+            yield directory
         return
     name = prefix + hashlib.sha1(key.encode()).hexdigest()[:16]
     try:
         os.makedirs(root, exist_ok=True)
         lock = open(os.path.join(root, name + ".lock"), "w")
     except OSError:  # read-only home: build in a temporary directory
-        yield tempfile.mkdtemp(prefix=prefix)
+        with _temporary(prefix) as directory:
+            yield directory
         return
     with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # in use by another process
-            yield tempfile.mkdtemp(prefix=prefix)
+            with _temporary(prefix) as directory:
+                yield directory
             return
         try:
             yield os.path.join(root, name)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _temporary(prefix):
+    """A fresh build directory, removed after the run (fallback builds never pile up)."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _gcc():
@@ -202,8 +224,10 @@ def precompiled_header(flags):
         _pch[key] = None
         return None
     digest = hashlib.sha1(repr((gcc, flags, _PCH_HEADERS)).encode()).hexdigest()[:16]
-    folder = os.path.join(tempfile.mkdtemp(prefix="koo_pch_") if root == "off" else
-                          os.path.join(os.path.dirname(root.rstrip(os.sep)) or ".", "pch"), digest)
+    # beside the build cache; with the cache off, in one shared folder of the system's temp
+    base = os.path.join(tempfile.gettempdir(), "koo_spiking_pch") if root == "off" else \
+        os.path.join(os.path.dirname(root.rstrip(os.sep)) or ".", "pch")
+    folder = os.path.join(base, digest)
     header = os.path.join(folder, "koo_std.h")
     try:
         if " " in header:  # Brian2 writes the flags into a makefile unquoted

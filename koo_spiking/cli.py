@@ -7,22 +7,36 @@ from .backend import TARGETS
 __all__ = ["main"]
 
 
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("koo_spiking")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="koo-spiking", description="koo_spiking: spiking models on Brian2")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="small E/I network with astrocytes, driven by the embedded digits")
     demo.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
     demo.add_argument("--images", type=int, default=20, help="digits shown, 200 ms each (default 20)")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--backend", choices=TARGETS, default="cython")
+    demo.add_argument("--seed", type=int, default=0, help="seed of Brian2's and numpy's generators (default 0)")
+    demo.add_argument("--backend", choices=TARGETS, default="cython",
+                      help="Brian2 code-generation target (default: cython)")
     train = sub.add_parser("train", help="train the Koo Encoder and its baselines, write metrics and figures")
     train.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
     train.add_argument("--data", default="digits", help="digits (default), fashion-mnist, an IDX directory, PATH.npy or PATH.npz")
     train.add_argument("--train-samples", type=int, default=None, help="training images (default: all)")
     train.add_argument("--test-samples", type=int, default=None, help="test images (default: all)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the split, the image order and Brian2's generator (default 0)")
     train.add_argument("--out", default="out", help="output directory (default: out)")
-    train.add_argument("--backend", choices=TARGETS, default="cpp_standalone")
+    train.add_argument("--overwrite", action="store_true", help="replace a previous run in --out")
+    train.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
+                       help="Brian2 code-generation target (default: cpp_standalone, one compiled run)")
     return parser
 
 
@@ -39,7 +53,7 @@ def main(argv=None):
 
             run_study(args.spec, data=args.data, train_samples=args.train_samples,
                       test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend,
-                      command=" ".join(["koo-spiking"] + argv))
+                      command=" ".join(["koo-spiking"] + argv), overwrite=args.overwrite)
     except (ValueError, FileNotFoundError, OSError) as err:
         message = " ".join(str(err).split())  # one line
         print(f"koo-spiking: error: {message}", file=sys.stderr)

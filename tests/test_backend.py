@@ -1,4 +1,6 @@
 """Standalone build directories: reused per model structure, never shared by two runs at once."""
+import os
+
 import pytest
 
 from koo_spiking import backend
@@ -18,15 +20,21 @@ def test_a_directory_in_use_is_not_handed_out_twice(tmp_path, monkeypatch):
     monkeypatch.setenv("KOO_BUILD_CACHE", str(tmp_path / "cache"))
     with backend.build_directory("net A") as held, backend.build_directory("net A") as second:
         assert second != held and not second.startswith(str(tmp_path / "cache"))
+    assert not os.path.exists(second)  # the fallback build is removed after use
     with backend.build_directory("net A") as after:
         assert after == held  # released again
 
 
-@pytest.mark.parametrize("value", ["off"])
-def test_cache_can_be_switched_off(tmp_path, monkeypatch, value):
-    monkeypatch.setenv("KOO_BUILD_CACHE", value)
+def test_cache_can_be_switched_off_and_fresh_directories_are_removed(monkeypatch):
+    import os
+
+    monkeypatch.setenv("KOO_BUILD_CACHE", "off")
     with backend.build_directory("net A") as a, backend.build_directory("net A") as b:
-        assert a != b
+        assert a != b and os.path.isdir(a) and os.path.isdir(b)
+    assert not os.path.exists(a) and not os.path.exists(b)  # temporary builds do not pile up
+    with backend.backend("cpp_standalone") as made:
+        assert os.path.isdir(made)
+    assert not os.path.exists(made)
 
 
 def _spikes(directory):

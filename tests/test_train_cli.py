@@ -113,3 +113,26 @@ def test_bad_spec_errors(tmp_path):
     spec.write_text('[network\n')
     assert "not valid TOML" in _run([str(spec)], tmp_path)
     assert "no such file" in _run([str(tmp_path / "absent.toml")], tmp_path)
+
+
+def test_bad_output_errors_before_anything_runs(tmp_path):
+    """--out is checked first: a file, or a previous run without --overwrite, is refused in seconds."""
+    def refused(out):
+        proc = subprocess.run([sys.executable, "-m", "koo_spiking.cli", "train", "--out", str(out)],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        return proc.stderr
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    assert "is not a directory" in refused(a_file)
+    assert a_file.read_text() == "keep me"
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    (previous / "metrics.json").write_text("{}")
+    assert "--overwrite" in refused(previous)
+    assert sorted(p.name for p in previous.iterdir()) == ["metrics.json"]
+    from koo_spiking.studies.train import check_out
+
+    check_out(previous, overwrite=True)  # allowed with --overwrite
+    check_out(tmp_path / "new" / "deeper")  # a new directory below a writable one

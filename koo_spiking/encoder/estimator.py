@@ -200,15 +200,16 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         if self.backend == "cpp_standalone":
             return ('int n = (int)(completed*30); std::cout << "\\r  [" << std::string(n, \'#\') '
                     '<< std::string(30 - n, \' \') << "] " << (int)(completed*100) << "% " '
-                    f'<< (int)(completed*duration*{per_s}) << "/{n_slots + 1} images, " '
+                    f'<< ((int)(completed*duration*{per_s}) < {n_slots} ? '
+                    f'(int)(completed*duration*{per_s}) : {n_slots}) << "/{n_slots} images, " '
                     f'<< (elapsed > 0 ? completed*duration*{per_s}/elapsed : 0) << " images/s" '
                     '<< (completed >= 1 ? "\\n" : "") << std::flush;')
 
         def report(elapsed, complete, t_start, duration):
-            done = float(complete * duration) * per_s
+            done = min(float(complete * duration) * per_s, n_slots)  # the run ends with one empty slot
             rate = done / max(float(elapsed), 1e-9)
             bar = "#" * int(30 * complete)
-            print(f"\r  [{bar:<30}] {complete:4.0%} {done:6.0f}/{n_slots + 1} images, {rate:6.1f} images/s",
+            print(f"\r  [{bar:<30}] {complete:4.0%} {done:6.0f}/{n_slots} images, {rate:6.1f} images/s",
                   end="\n" if complete >= 1 else "", flush=True)
         return report
 

@@ -100,9 +100,29 @@ def provenance(spec=None, command=None):
     return out
 
 
+def check_out(out, overwrite=False):
+    """Refuse an output path that cannot take a run's files, before anything runs or is written."""
+    out = os.path.abspath(os.fspath(out))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"--out {out} exists and is not a directory")
+    if os.path.isfile(os.path.join(out, "metrics.json")) and not overwrite:
+        raise ValueError(f"--out {out} holds a previous run (metrics.json); pass --overwrite or choose another "
+                         "directory")
+    parent = out
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: the directory {parent} is not writable")
+
+
 def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
-              backend="cpp_standalone", verbose=True, figures=True, command=None):
-    """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``."""
+              backend="cpp_standalone", verbose=True, figures=True, command=None, overwrite=False):
+    """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``.
+
+    ``out`` is checked first: a file, or a directory holding a previous run (unless ``overwrite``),
+    or an unwritable place is refused before anything runs.
+    """
+    check_out(out, overwrite)
     ds = load_dataset(data, train_samples, test_samples, seed)
     enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose)
     spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
