@@ -1,6 +1,6 @@
 """Reward-modulated STDP (Izhikevich 2007): closed-form eligibility and the distal reward problem."""
 import numpy as np
-from brian2 import Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, ms, second
+from brian2 import Network, NeuronGroup, defaultclock, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, ms, second
 
 from koo_spiking.neuromodulator import dopamine_parts, reward_schedule, reward_stdp_synapses
 
@@ -45,6 +45,8 @@ def test_closed_form_matches_quadrature(target):
 
 
 def test_distal_reward_credits_the_paired_synapse(target, record_property):
+    # 150 s of simulated time: a 1 ms step keeps the cython run short (spike times on a 1 ms grid)
+    defaultclock.dt = 1 * ms
     rng = np.random.default_rng(7)
     n_pre, n_trials, period = 40, 30, 5.0
     duration = n_trials * period
@@ -59,13 +61,13 @@ def test_distal_reward_credits_the_paired_synapse(target, record_property):
     trial_t = np.arange(n_trials) * period + 0.5
     pre_i += [0] * n_trials
     pre_t += list(trial_t)
-    post_t += list(trial_t + 0.0095)
+    post_t += list(trial_t + 0.009)  # the output fires one step after its driver: 10 ms after input 0
     reward_t = trial_t + rng.uniform(1.0, 3.0, n_trials)
-    pre_t = np.round(np.array(pre_t), 4)
-    keep = np.unique(np.stack([pre_i, np.round(pre_t / 1e-4)]), axis=1)  # no duplicate spikes
-    pre = SpikeGeneratorGroup(n_pre, keep[0].astype(int), keep[1] * 1e-4 * second)
+    pre_t = np.round(np.array(pre_t), 3)
+    keep = np.unique(np.stack([pre_i, np.round(pre_t / 1e-3)]), axis=1)  # no duplicate spikes
+    pre = SpikeGeneratorGroup(n_pre, keep[0].astype(int), keep[1] * 1e-3 * second)
     post = _post_group(2)  # neuron 0 is rewarded, neuron 1 sees the same spikes without reward
-    post_t = np.unique(np.round(np.array(post_t), 4))
+    post_t = np.unique(np.round(np.array(post_t), 3))
     drv = _driver(post, np.repeat([0, 1], len(post_t)), np.concatenate([post_t, post_t]))
     gen, rsyn = reward_schedule(post, np.zeros(n_trials, int), reward_t * second, 0.005)
     syn = reward_stdp_synapses(pre, post, effect=None)
