@@ -103,17 +103,15 @@ def backend(target, directory=None, build_on_run=True):
     read the results inside the block.
     """
     previous = current()
-    created = None
-    try:
+    with contextlib.ExitStack() as stack:
         if target == "cpp_standalone" and directory is None:
-            directory = created = tempfile.mkdtemp(prefix="koo_standalone_")
-        yield use(target, directory, build_on_run)
-    finally:
-        reset()
-        if previous != "cpp_standalone":
-            use(previous)
-        if created:
-            shutil.rmtree(created, ignore_errors=True)
+            directory = stack.enter_context(_temporary("koo_standalone_"))
+        try:
+            yield use(target, directory, build_on_run)
+        finally:
+            reset()
+            if previous != "cpp_standalone":
+                use(previous)
 
 
 def seed(value):

@@ -29,6 +29,7 @@ from brian2 import Network, NeuronGroup, Synapses, TimedArray, linked_var, mV
 from ..neuromodulator import reward_rule
 from ..neuron import if_group
 from .boundary import LEARNED_STATE, ImageBoundary
+from .hubs import hub, sum_to_hub
 from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, settle_code, synapses, tm_rule
 
 __all__ = ["EncoderNetwork", "LEARNED_STATE"]
@@ -172,11 +173,6 @@ class EncoderNetwork(ImageBoundary):
         return group
 
     # ------------------------------------------------------------------ pathways
-    def _hub(self, name, variable, order):
-        hub = NeuronGroup(1, f"{variable} : 1", dt=self.T, name=name)
-        hub.order = order
-        return hub
-
     def _rate_factor(self, who):
         return f"(gate_floor + (1 - gate_floor)*gate_{who})" if self.f["astrocytes"] else "1"
 
@@ -313,18 +309,13 @@ class EncoderNetwork(ImageBoundary):
         rules.append(Rule(on_pre=f"q_post += {weight}"))
         return self._learning_synapses(upper, inhib, rules, effect, name, flag, ns, v0)
 
-    def _sum_to_hub(self, source, hub, variable, expression, name):
-        syn = Synapses(source, hub, f"{variable}_post = {expression} : 1 (summed)", name=name)
-        syn.connect(j="0")
-        return syn
-
     # ------------------------------------------------------------------ astrocytes
     # ------------------------------------------------------------------ build
     def build(self):
         """All Brian2 objects of the run, as a ``Network``; the state lives on ``self``."""
         net, learn = self.spec["network"], self.spec["learning"]
         ns = self._namespace()
-        objs, self.astros, self.groups, self.synapses, self.hubs = [], {}, {}, {}, {}
+        objs, self.astros, self.groups, self.synapses = [], {}, {}, {}
         self.power_hubs = {}
         self._w_max = 10.0
         self._sym = self.spec["learning"]["eta_code"]
@@ -340,13 +331,13 @@ class EncoderNetwork(ImageBoundary):
         # each layer's activity power, once per image; a predicted neuron's (and an I cell's) step is
         # divided by the power of the layer whose spikes form its synapses' eligibility
         for name in ("h1", "h2", "recon"):
-            hub = NeuronGroup(1, "P : 1\nP_avg : 1\nnorm : 1", dt=self.T, namespace=ns, name=f"{name}_hub_power")
-            hub.order = 0
-            hub.run_regularly("P_avg += (P - P_avg)/clip(t/present, 1, tau_avg)\nnorm = 1/(P + P_avg + 1)",
-                              dt=self.T, when="groups", order=1, name=f"{name}_hub_norm")
-            hub.norm = 1.0
-            self.power_hubs[name] = hub
-            objs += [hub, self._sum_to_hub(g[name], hub, "P", "(n_last_pre - m_count_pre)**2", f"{name}_power_to_hub")]
+            power = NeuronGroup(1, "P : 1\nP_avg : 1\nnorm : 1", dt=self.T, namespace=ns, name=f"{name}_hub_power")
+            power.order = 0
+            power.run_regularly("P_avg += (P - P_avg)/clip(t/present, 1, tau_avg)\nnorm = 1/(P + P_avg + 1)",
+                                dt=self.T, when="groups", order=1, name=f"{name}_hub_norm")
+            power.norm = 1.0
+            self.power_hubs[name] = power
+            objs += [power, sum_to_hub(g[name], power, "P", "(n_last_pre - m_count_pre)**2", f"{name}_power_to_hub")]
         predictor = {"input": "h1", "h1": "h2", "h2": "recon", "recon": "h2"}
         for name, source in predictor.items():
             g[name].nrm = linked_var(self.power_hubs[source], "norm", index=np.zeros(len(g[name]), dtype=int))
@@ -369,10 +360,9 @@ class EncoderNetwork(ImageBoundary):
             tied = self._tied(L, U, pname, flag, eta, ns, w0 + jitter * (w0 > 0), decoder=decoder)
             self.synapses[pname] = tied
             objs.append(tied)
-            hub_q = self._hub(f"{lower}_hub_pinh", "pinh", order=-29)
-            hub_e = self._hub(f"{lower}_hub_err", "esum", order=10)
-            self.hubs[lower] = (hub_q, hub_e)
-            objs += [hub_q, hub_e, self._sum_to_hub(L, hub_e, "esum", "err_pre", f"{lower}_err_to_hub")]
+            hub_q = hub(f"{lower}_hub_pinh", "pinh", self.T, order=-29)
+            hub_e = hub(f"{lower}_hub_err", "esum", self.T, order=10)
+            objs += [hub_q, hub_e, sum_to_hub(L, hub_e, "esum", "err_pre", f"{lower}_err_to_hub")]
             L.pinh = linked_var(hub_q, "pinh", index=np.zeros(len(L), dtype=int))
             if self.f["inhibition"]:
                 n_i = max(1, int(np.ceil(len(U) / net["ei_ratio"])))
@@ -380,9 +370,9 @@ class EncoderNetwork(ImageBoundary):
                 inhib.nrm = linked_var(self.power_hubs[upper], "norm", index=np.zeros(n_i, dtype=int))
                 self._astrocytes(inhib, f"{upper}_I", objs)
                 # the pool scales as one (its cells keep their stratified phases)
-                hub_c = self._hub(f"{upper}_I_hub_count", "csum", order=-29)
+                hub_c = hub(f"{upper}_I_hub_count", "csum", self.T, order=-29)
                 inhib.csum = linked_var(hub_c, "csum", index=np.zeros(n_i, dtype=int))
-                objs += [hub_c, self._sum_to_hub(inhib, hub_c, "csum", "count_pre", f"{upper}_I_to_count")]
+                objs += [hub_c, sum_to_hub(inhib, hub_c, "csum", "count_pre", f"{upper}_I_to_count")]
                 g[f"{upper}_I"] = inhib
                 pool = self._pool(L, inhib, f"{pname}_pool")
                 # balance: the I cells' inhibition cancels the mean excitatory offset
@@ -390,7 +380,7 @@ class EncoderNetwork(ImageBoundary):
                 inh = self._inhibit(U, inhib, f"{pname}_inh", flag, eta, ns, v0, decoder=decoder)
                 self.synapses[f"{pname}_inh"] = inh
                 inhib.esum_low = linked_var(hub_e, "esum", index=np.zeros(n_i, dtype=int))
-                objs += [inhib, pool, inh, self._sum_to_hub(inhib, hub_q, "pinh", "a_in_pre*q_pre",
+                objs += [inhib, pool, inh, sum_to_hub(inhib, hub_q, "pinh", "a_in_pre*q_pre",
                                                             f"{upper}_I_to_hub")]
                 self._boundary_inhibitory(inhib, flag, pname)
         for name, flag in (("input", "enc"), ("h1", "enc"), ("h2", "dec"), ("recon", "dec")):
@@ -400,13 +390,9 @@ class EncoderNetwork(ImageBoundary):
         teacher = Synapses(g["input"], g["recon"], on_pre="v_post += teach(t)*v_th", namespace=ns, name="teacher")
         teacher.connect(j="i")
         objs.append(teacher)
-        objs += list(self.hubs_flat())
         self.monitors = self._monitors()
         objs += list(self.monitors.values())
         self._restore_groups()
         self.objects = objs
         self.duration = (self.n_slots + 1) * self.T
         return Network(*objs)
-
-    def hubs_flat(self):
-        return [h for pair in self.hubs.values() for h in pair]
