@@ -36,7 +36,7 @@ DEFAULT_SPEC = {
         "eta_inhibition": (0.1, "1", ">=0"),   # I->E rate, relative to eta
         "eta_code": (0.0, "1", ">=0"),         # read-out learning from h2's own error, relative
         "eta_bias": (0.05, "1", ">=0"),        # read-out bias step per spike of error
-        "eta_homeostasis": (0.05, "1", ">=0"),   # hidden bias step per spike off target
+        "eta_homeostasis": (0.2, "1", ">=0"),    # hidden bias step per spike off target
         "anneal_to": (0.1, "1", "01"),         # learning-rate multiplier at the end of each phase
         "target_h1": (4.5, "1", "+"),          # mean spikes per hidden-1 E cell and image
         "target_h2": (6.0, "1", "+"),          # mean spikes per hidden-2 E cell and image
