@@ -31,7 +31,10 @@ Model (koo_spiking)
     of every step. As in Brian2's example, the current is held over each 0.1 ms step and
     the membrane integrated exactly for it, so the EPSP peaks agree to far better than
     the 0.4 % asked for; what differs is the recovery, which the example integrates step by
-    step with the active state held over each step, and ours in closed form.
+    step with the active state held over each step, and ours in closed form. Largest
+    relative difference of the 20 EPSP peaks from the example's (Brian2 2.9.0, cython):
+    A 0.011 %, B 0.013 %, C 0.031 %; releasing through two states only (tau_inact = 0 in
+    the rule) would miss by 0.67 %, 0.40 % and 0.96 %.
 
 Run ``python examples/tsodyks_pawelzik_markram_1998.py --out tpm1998.png``.
 """
