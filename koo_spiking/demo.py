@@ -64,13 +64,13 @@ class DemoNetwork:
         self.gap = couple(self.astro, "grid" if shape else "ring", shape=shape, name="gap_junctions")
         self.drive = drive_from_neurons(E, self.astro, name="neuron_to_astrocyte")
         link_gate(E, self.astro)
+        # STDP steps are absolute: 0.04 and 0.042 are 1% and 1.05% of w_max = 4
         self.ff = synapses(self.inputs, E, [tm_rule("depressing", U_0=0.2, tau_d=200 * ms),
-                                            stdp_rule(rate="gate_post", w_max=4.0)],
+                                            stdp_rule(rate="gate_post", w_max=4.0, A_plus=0.04, A_minus=0.042)],
                            effect=EXCITATORY_EFFECT, name="input_to_E")
-        self.ff.connect()
+        self.ff.connect()  # resources start full (x_S = 1)
         self.w_initial = rng.uniform(2.0, 4.0, 64 * self.n_e)
         self.ff.w = self.w_initial
-        self.ff.x_S = 1.0
         self.mon_in = SpikeMonitor(self.inputs, name="spikes_input")
         self.mon_e = SpikeMonitor(E, name="spikes_E")
         self.mon_i = SpikeMonitor(self.pair.I, name="spikes_I")
