@@ -107,7 +107,7 @@ def dopamine_parts(active="1", when="thresholds", **overrides):
 
 def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0/second", active="1",
                 lower="0", upper="w_max", suffix="", reward_order=2, mirror=False, switchable=False,
-                **overrides):
+                integration="closed_form", **overrides):
     """Reward-modulated STDP as a stackable :class:`~koo_spiking.synapse.Rule`.
 
     Parameters
@@ -136,6 +136,11 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
         Add a shared variable ``classical`` (0, the start value: reward-gated,
         pairings feed ``c``; 1: classical STDP, pairings change the weight at once
         with the same amplitudes and dopamine does not act). Use :func:`set_mode`.
+    integration : {'closed_form', 'euler'}
+        ``'closed_form'``: exact, updated only at events (fast). ``'euler'``: c and
+        the weight advance by forward Euler every step of the synapses' clock, reading
+        the dopamine neuron's ``D`` (as Brian2's published Izhikevich 2007 example;
+        per synapse per step, so slower); ``reward_stdp_synapses`` schedules it.
     **overrides
         ``REWARD_STDP_PARAMS``: pairing amplitudes, presynaptic/postsynaptic
         eligibility increments ``A_pre``/``A_post``, ``tau_c``, ``tau_s``, ``w_max``.
@@ -148,6 +153,9 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     """
     if dopamine not in ("pre", "post"):
         raise ValueError(f"reward stdp: parameter 'dopamine' must be 'pre' or 'post', got {dopamine!r}")
+    if integration not in ("closed_form", "euler"):
+        raise ValueError(f"reward stdp: parameter 'integration' must be 'closed_form' or 'euler', "
+                         f"got {integration!r}")
     ns = resolve("reward stdp", REWARD_STDP_PARAMS, overrides)
     ns["tau_dop"] = tau_dop if tau_dop is not None else DOPAMINE_PARAMS["tau_dop"].value
     ns["tau_star"] = 1.0 / (1.0 / ns["tau_c"] + 1.0 / ns["tau_dop"])
@@ -208,6 +216,24 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     rule = Rule(model, on_pre, on_post, ns, settle=settle, pathways=pathway,
                 catch_up="apre = apre*exp(-elapsed/tau_plus)\napost = apost*exp(-elapsed/tau_minus)")
     rule.reward_order = reward_order
+    if integration == "euler":
+        # forward Euler, w and c from their values at the start of the step; the drift is a
+        # subexpression because Brian2 2.9 cannot check a literal '0/second' in run_regularly code
+        rule.model = f"""
+        {weight} : 1
+        {c} : 1
+        dapre/dt = -apre/tau_plus    : 1 (event-driven)
+        dapost/dt = -apost/tau_minus : 1 (event-driven)
+        {c}_now = {c} : 1
+        drift{suffix} = {beta} : Hz
+        """ + (f"{weight}_now = {weight} : 1\n" if not suffix else "") + \
+            (f"{classical} : 1 (shared)\n" if switchable else "")
+        rule.regularly = f"""
+        {weight} = clip({weight} + dt*({rate})*{gated}{c}*D_{side}/{ts}, {lower}, {upper})
+        {c} = {c} - dt*{act}*({c} + drift{suffix}*{tc})/{tc}
+        """
+        rule.settle, rule.pathways, rule.settle_now = "", {}, ""
+        return rule
     # outside events (settle()) the dopamine follows its own closed form: the neuron's D read
     # between two steps is one step behind the D that synaptic events read within a step
     rule.settle_now = f"""
@@ -241,7 +267,9 @@ def reward_stdp_synapses(source, target, effect="ge_post += w", rate="1", name=N
     tau_dop = target.namespace.get("tau_dop", DOPAMINE_PARAMS["tau_dop"].value)
     rule = reward_rule(rate=rate, tau_dop=tau_dop, **overrides)
     eff = effect.replace("{w}", "w").replace("w", "{w}", 1) if effect and "{w}" not in effect else effect
-    syn = synapses(source, target, [rule], effect=eff, name=name or "reward_stdp*")
+    # Euler steps run before the neurons' state updates, so they read D at the start of the step
+    period = {"period": target.clock.dt, "when": "groups", "order": -1} if rule.regularly else {}
+    syn = synapses(source, target, [rule], effect=eff, name=name or "reward_stdp*", **period)
     for pname, (side, event, _) in rule.pathways.items():
         pathway = getattr(syn, pname)
         pathway.order = rule.reward_order  # after the spike pathways of the same step

@@ -208,6 +208,8 @@ def test_one_synapse_switches_between_classical_and_reward_stdp(numpy_target):
     assert dw > 0.1
     with pytest.raises(ValueError, match="mode"):
         set_mode(syn, "hebbian")
+    with pytest.raises(ValueError, match="integration"):
+        reward_stdp_synapses(pre, post, integration="rk4")
 
 
 def test_dopamine_is_one_argument(numpy_target):
