@@ -13,11 +13,17 @@ Nonlinear IP3 diffusion between astrocytes
     gap junctions enable long-distance propagation of pulsating calcium waves
     in astrocyte networks. PLoS Comput Biol 6(8):e1000909.
 
-Design for speed: the astrocytes run on their own coarse clock (10 ms by
-default). A neuron drives its astrocyte through one event-driven synapse: each
-spike's glutamate pulse (amount rho_c*Y_T, cleared at rate Omega_c) binds the
-astrocyte's receptors in closed form, Gamma_A += (1 - exp(-O_N*rho_c*Y_T/Omega_c))*(1 - Gamma_A).
-No per-synapse quantity is integrated.
+Design for speed: astrocytes run on their own coarse clock (10 ms by default). Each
+spike's glutamate pulse (rho_c*Y_T, cleared at rate Omega_c) binds the receptors in
+closed form, Gamma_A += (1 - exp(-O_N*rho_c*Y_T/Omega_c))*(1 - Gamma_A) (``glutamate=
+'kinetic'``: as in the chapter). The neuron -> astrocyte synapses end on a relay group
+on the neurons' clock, linked to the astrocytes' variables: a spike acts in its own
+step and the pathway runs with one dt (no ``synapses_dt_mismatch``).
+
+Start state and exogenous IP3: by default C = I = 0.05 uM, h = 0.9, flow ``J_ex`` off
+(``ex_on = 0``); the chapter's example 2 starts at C = I = 0 with the flow on (towards
+I_bias = 0). Preset ``'example2'`` is that example (``PRESET_START``); ``start=`` and
+``exogenous=`` override; ``noise=`` gives its stochastic cell (noisy IP3R gating).
 
 The state other modules use to control a neuron's plasticity is ``gate``: a
 Hill function of the astrocyte's Ca2+, low-pass filtered with ``tau_gate``,
@@ -28,8 +34,9 @@ from brian2 import NeuronGroup, Synapses, linked_var, ms, mmolar, second, umolar
 
 from .parameters import Param, check_size, resolve
 
-__all__ = ["ASTROCYTE_PARAMS", "PRESETS", "COUPLING_PARAMS", "ASTROCYTE_EQUATIONS", "astrocyte_params",
-           "astrocyte_group", "couple", "topology_pairs", "drive_from_neurons", "drive_from_events", "link_gate"]
+__all__ = ["ASTROCYTE_PARAMS", "PRESETS", "PRESET_START", "COUPLING_PARAMS", "ASTROCYTE_EQUATIONS",
+           "ASTROCYTE_EQUATIONS_STOCHASTIC", "astrocyte_params", "astrocyte_group", "couple", "topology_pairs",
+           "drive_from_neurons", "drive_from_events", "link_gate"]
 
 ASTROCYTE_PARAMS = {
     # Ca2+ fluxes
@@ -80,9 +87,21 @@ COUPLING_PARAMS = {
     "omega_I": Param(0.05 * umolar, "+", "scaling factor of diffusion"),
 }
 
-ASTROCYTE_EQUATIONS = """
-# receptor activation by the neuron's glutamate (increments come from spikes)
+# receptor activation by the neuron's glutamate: each spike adds a closed-form increment ...
+_RECEPTORS = """
 dGamma_A/dt = -Omega_N*(1 + zeta*C/(C + K_KC))*Gamma_A      : 1
+"""
+
+# ... or adds rho_c*Y_T to glutamate Y_S, bound while cleared; Y_S is exact at any time (Y_rel: level
+# at the last release, t_rel: the end of its time step, when a synaptic effect shows in Brian2)
+_RECEPTORS_KINETIC = """
+dGamma_A/dt = O_N*Y_S*(1 - Gamma_A) - Omega_N*(1 + zeta*C/(C + K_KC))*Gamma_A : 1
+Y_S = Y_rel*exp(-Omega_c*(t - t_rel))                        : mmolar
+Y_rel                                                        : mmolar
+t_rel                                                        : second
+"""
+
+_CELL_EQUATIONS = """
 # IP3
 dI/dt = J_beta + J_delta - J_3K - J_5P + J_ex + J_coupling   : mmolar
 J_beta = O_beta*Gamma_A                                      : mmolar/second
@@ -96,8 +115,6 @@ ex_on                                                        : 1
 J_coupling                                                   : mmolar/second
 # Ca2+-induced Ca2+ release
 dC/dt = J_r + J_l - J_p                                      : mmolar
-dh/dt = (h_inf - h)/tau_h                                    : 1
-J_r = Omega_C*m_inf**3*h**3*(C_T - (1 + rho_A)*C)            : mmolar/second
 J_l = Omega_L*(C_T - (1 + rho_A)*C)                          : mmolar/second
 J_p = O_P*C**2/(C**2 + K_P**2)                               : mmolar/second
 m_inf = I/(I + d_1)*C/(C + d_5)                              : 1
@@ -108,11 +125,32 @@ Q_2 = d_2*(I + d_1)/(I + d_3)                                : mmolar
 dgate/dt = (C**n_gate/(C**n_gate + C_gate**n_gate) - gate)/tau_gate : 1
 """
 
+# deterministic IP3R gating
+_GATING = """
+dh/dt = (h_inf - h)/tau_h                                    : 1
+J_r = Omega_C*m_inf**3*h**3*(C_T - (1 + rho_A)*C)            : mmolar/second
+"""
+
+# stochastic IP3R gating (Stimberg et al. 2019, example 2): multiplicative noise of per-cell amplitude
+_GATING_STOCHASTIC = """
+dh/dt = (h_inf - h_clipped)/tau_h*(1 + noise*xi*tau_h**0.5)  : 1
+h_clipped = clip(h, 0, 1)                                    : 1
+J_r = Omega_C*m_inf**3*h_clipped**3*(C_T - (1 + rho_A)*C)    : mmolar/second
+noise                                                        : 1 (constant)
+"""
+
+#: Deterministic G-ChI cell.
+ASTROCYTE_EQUATIONS = _RECEPTORS + _CELL_EQUATIONS + _GATING
+#: G-ChI cell with noisy IP3R gating (``astrocyte_group(noise=...)``).
+ASTROCYTE_EQUATIONS_STOCHASTIC = _RECEPTORS + _CELL_EQUATIONS + _GATING_STOCHASTIC
+
 
 #: Parameter changes of the chapter's examples relative to ``ASTROCYTE_PARAMS`` (its example 6,
-#: the recurrent neuron-glia network): ``single`` is example 2 (a synaptically driven cell,
-#: De Pitta et al. 2009), ``wave`` is example 5 (ring of spontaneously oscillating cells),
-#: ``excitable`` a quiescent cell that relays IP3 fronts along a chain.
+#: the recurrent neuron-glia network): ``single`` has example 2's parameters (a synaptically
+#: driven cell, De Pitta et al. 2009) with this library's start state and no exogenous flow,
+#: ``example2`` is the published example 2 exactly (see ``PRESET_START``), ``wave`` is example 5
+#: (ring of spontaneously oscillating cells), ``excitable`` a quiescent cell that relays IP3
+#: fronts along a chain.
 PRESETS = {
     "network": {},
     "single": {
@@ -121,9 +159,24 @@ PRESETS = {
     },
     "wave": {"O_delta": 0.6 * umolar / second},
 }
+PRESETS["example2"] = dict(PRESETS["single"])
 # example 2's cell with stronger PLCdelta: quiescent at rest but excitable, so IP3
 # arriving through gap junctions regenerates and a Ca2+ front travels (Goldberg 2010)
 PRESETS["excitable"] = {**PRESETS["single"], "O_delta": 0.36 * umolar / second}
+
+#: Start state of a new group (``ex_on``: exogenous IP3 flow J_ex on (1) or off (0)).
+DEFAULT_START = {
+    "C": 0.05 * umolar,     # cytosolic Ca2+
+    "I": 0.05 * umolar,     # IP3
+    "h": 0.9,               # IP3Rs mostly available for CICR
+    "Gamma_A": 0.0,         # activated receptors
+    "ex_on": 0.0,           # exogenous IP3 flow off
+    "I_bias": 0.0 * umolar,  # IP3 level the exogenous flow pulls towards
+}
+#: Start state of each preset, where it differs from ``DEFAULT_START``.
+PRESET_START = {  # the published example 2: all at 0 but h, exogenous flow on towards I_bias = 0
+    "example2": {"C": 0.0 * umolar, "I": 0.0 * umolar, "ex_on": 1.0},
+}
 
 
 def astrocyte_params(preset="network", **overrides):
@@ -133,20 +186,61 @@ def astrocyte_params(preset="network", **overrides):
     return resolve(f"astrocyte ({preset})", ASTROCYTE_PARAMS, {**PRESETS[preset], **overrides})
 
 
-def astrocyte_group(n, dt=10 * ms, name=None, method="rk4", preset="network", **overrides):
+def astrocyte_group(n, dt=10 * ms, name=None, method=None, preset="network", noise=None, exogenous=None,
+                    start=None, glutamate=None, **overrides):
     """``n`` G-ChI astrocytes on their own clock.
 
-    The exogenous drive ``J_ex`` is off until ``ex_on`` is set to 1 for a cell;
-    it then pulls IP3 towards ``I_bias``.
+    Parameters
+    ----------
+    n : int
+        Number of astrocytes.
+    dt : Quantity
+        Their time step (10 ms by default).
+    method : str, optional
+        Integration method: ``'rk4'``, or ``'milstein'`` with noise.
+    preset : str
+        Parameter set and start state (``PRESETS``, ``PRESET_START``).
+    noise : float or array, optional
+        Amplitude of the chapter's multiplicative IP3R gating noise per cell
+        (0: deterministic); None: the deterministic equations.
+    exogenous : bool, optional
+        Switch the exogenous IP3 flow ``J_ex`` (towards ``I_bias``) on or off for
+        every cell; None: the preset's choice (off but for ``'example2'``). Set
+        ``ex_on`` per cell for more control.
+    start : dict, optional
+        Start values replacing the preset's (``C``, ``I``, ``h``, ``Gamma_A``,
+        ``ex_on``, ``I_bias``).
+    glutamate : {'pulse', 'kinetic'}, optional
+        ``'pulse'``: each spike binds receptors in closed form (fast, for a coarse
+        clock). ``'kinetic'``: as in the chapter, spikes raise the glutamate ``Y_S``,
+        cleared at ``Omega_c`` and bound at ``O_N*Y_S*(1 - Gamma_A)`` while the
+        receptors inactivate; needs a clock well below 1/Omega_c (25 ms).
+        None: ``'kinetic'`` for preset ``'example2'``, else ``'pulse'``.
+    **overrides
+        Parameter values (``ASTROCYTE_PARAMS``).
     """
     n = check_size("astrocyte", "n", n)
     if dt <= 0 * ms:
         raise ValueError(f"astrocyte: parameter 'dt' must be positive, got {dt!r}")
     ns = astrocyte_params(preset, **overrides)
-    group = NeuronGroup(n, ASTROCYTE_EQUATIONS, method=method, namespace=ns, dt=dt, name=name or "astrocytes*")
-    group.h = 0.9          # IP3Rs mostly available for CICR
-    group.C = 0.05 * umolar
-    group.I = 0.05 * umolar
+    state = {**DEFAULT_START, **PRESET_START.get(preset, {}), **(start or {})}
+    unknown = sorted(set(state) - set(DEFAULT_START))
+    if unknown:
+        raise ValueError(f"astrocyte: unknown start variable {unknown[0]!r} (known: {', '.join(DEFAULT_START)})")
+    if exogenous is not None:
+        state["ex_on"] = float(bool(exogenous))
+    glutamate = glutamate or ("kinetic" if preset == "example2" else "pulse")
+    if glutamate not in ("pulse", "kinetic"):
+        raise ValueError(f"astrocyte: parameter 'glutamate' must be 'pulse' or 'kinetic', got {glutamate!r}")
+    eqs = (_RECEPTORS if glutamate == "pulse" else _RECEPTORS_KINETIC) + _CELL_EQUATIONS + \
+        (_GATING if noise is None else _GATING_STOCHASTIC)
+    method = method or ("rk4" if noise is None else "milstein")
+    group = NeuronGroup(n, eqs, method=method, namespace=ns, dt=dt, name=name or "astrocytes*")
+    for var in ("h", "C", "I", "Gamma_A", "ex_on", "I_bias"):
+        if var in ("h", "C", "I") or np.any(np.asarray(state[var]) != 0):  # zeros are Brian2's start values
+            setattr(group, var, state[var])
+    if noise is not None:
+        group.noise = noise
     return group
 
 
@@ -221,42 +315,80 @@ def couple(astrocytes, topology="grid", shape=None, k=4, positions=None, name=No
     return syn
 
 
-def drive_from_neurons(neurons, astrocytes, name=None):
-    """One synapse per neuron onto its own astrocyte: spikes activate its receptors.
+def _relay(neurons, astrocytes, variables, name):
+    """A group on the neurons' clock whose ``variables`` are the astrocytes' (linked, one per astrocyte)."""
+    units = {"Gamma_A": "1", "Y_rel": "mmolar", "t_rel": "second"}
+    eqs = "\n".join(f"{var} : {units[var]} (linked)" for var in variables)
+    relay = NeuronGroup(len(astrocytes), eqs, clock=neurons.clock, name=name)
+    for var in variables:
+        setattr(relay, var, linked_var(astrocytes, var))
+    return relay
 
-    The glutamate pulse of each spike is integrated in closed form; the synapse
-    runs on the neurons' clock, so no spike is missed by the coarse astrocyte clock.
-    """
-    if len(neurons) != len(astrocytes):
-        raise ValueError(f"astrocyte drive: {len(neurons)} neurons but {len(astrocytes)} astrocytes "
-                         "(one astrocyte per neuron)")
-    ns = astrocytes.namespace
-    bound = float(1 - np.exp(-ns["O_N"] * ns["rho_c"] * ns["Y_T"] / ns["Omega_c"]))
-    syn = Synapses(neurons, astrocytes, on_pre="Gamma_A_post += bound_fraction*(1 - Gamma_A_post)",
-                   namespace={"bound_fraction": bound}, name=name or "astro_drive*")
-    syn.connect(j="i")
+
+def _drive(neurons, astrocytes, variables, on_pre, on_event, namespace, i, j, condition, name):
+    """Synapses neuron -> relay of astrocyte, connected one-to-one or as the user maps them."""
+    one_to_one = i is None and j is None and condition is None
+    if one_to_one and len(neurons) != len(astrocytes):
+        raise ValueError(f"astrocyte drive: {len(neurons)} neurons but {len(astrocytes)} astrocytes; "
+                         "give the mapping with 'i' and 'j' or 'condition' (default: one-to-one)")
+    if not one_to_one and (condition is not None, i is not None, j is not None) not in ((True, False, False),
+                                                                                      (False, True, True)):
+        raise ValueError("astrocyte drive: give both 'i' (neurons) and 'j' (astrocytes), or 'condition'")
+    relay = _relay(neurons, astrocytes, variables, name.rstrip("*") + ("_relay*" if name.endswith("*") else "_relay"))
+    # the pathway ends on the relay: source, synapses and target share the neurons' clock
+    syn = Synapses(neurons, relay, on_pre=on_pre, on_event={"pre": on_event}, namespace=namespace,
+                   clock=neurons.clock, name=name)
+    syn.contained_objects.append(relay)
+    if one_to_one:
+        syn.connect(j="i")
+    elif condition is not None:
+        syn.connect(condition=condition)
+    else:
+        syn.connect(i=np.asarray(i, dtype=np.int32), j=np.asarray(j, dtype=np.int32))
     return syn
 
 
-def drive_from_events(neurons, astrocytes, event="reward", amount="abs(reward_in_pre)", gain=1.0, name=None):
-    """One synapse per neuron onto its own astrocyte, activated by a neuron event.
+def drive_from_neurons(neurons, astrocytes, name=None, i=None, j=None, condition=None):
+    """Neurons' spikes release glutamate onto astrocytes: one synapse per (neuron, astrocyte) pair.
+
+    The synapses run on the neurons' clock, so no spike is missed by the coarse astrocyte clock.
+
+    Parameters
+    ----------
+    i, j : array of int, optional
+        Neuron and astrocyte index of each pair (one neuron may drive several
+        astrocytes, several neurons one astrocyte). Default: neuron k drives
+        astrocyte k (equal numbers).
+    condition : str, optional
+        A ``connect`` condition instead of ``i``/``j`` (``j`` is the astrocyte).
+    """
+    ns, name = astrocytes.namespace, name or "astro_drive*"
+    if "Y_rel" in astrocytes.variables:  # glutamate='kinetic'
+        return _drive(neurons, astrocytes, ("Y_rel", "t_rel"), """
+                      Y_rel_post = Y_rel_post*exp(-Omega_c*(t + dt - t_rel_post)) + released
+                      t_rel_post = t + dt""", "spike", {"released": ns["rho_c"] * ns["Y_T"], "Omega_c": ns["Omega_c"]},
+                      i, j, condition, name)
+    bound = float(1 - np.exp(-ns["O_N"] * ns["rho_c"] * ns["Y_T"] / ns["Omega_c"]))
+    return _drive(neurons, astrocytes, ("Gamma_A",), "Gamma_A_post += bound_fraction*(1 - Gamma_A_post)",
+                  "spike", {"bound_fraction": bound}, i, j, condition, name)
+
+
+def drive_from_events(neurons, astrocytes, event="reward", amount="abs(reward_in_pre)", gain=1.0, name=None,
+                      i=None, j=None, condition=None):
+    """A neuron event activates astrocyte receptors: one synapse per (neuron, astrocyte) pair.
 
     Each ``event`` of a neuron (e.g. its dopamine ``reward`` event) activates its
     astrocyte's receptors in proportion to ``amount`` (an expression of the
     neuron's variables): Gamma_A += (1 - exp(-gain*amount))*(1 - Gamma_A).
     Astrocytes express dopamine receptors coupled to Ca2+ release (Corkrum M et al.
     2020, Neuron 105:1036-1047), so a neuron's dopamine can drive its astrocyte.
+    ``i``, ``j`` and ``condition`` map neurons to astrocytes as in :func:`drive_from_neurons`.
     """
-    if len(neurons) != len(astrocytes):
-        raise ValueError(f"astrocyte drive: {len(neurons)} neurons but {len(astrocytes)} astrocytes "
-                         "(one astrocyte per neuron)")
     if event not in neurons.events:
         raise ValueError(f"astrocyte drive: neurons {neurons.name!r} have no event {event!r} "
                          f"(events: {', '.join(sorted(neurons.events))})")
-    syn = Synapses(neurons, astrocytes, on_pre=f"Gamma_A_post += (1 - exp(-gain*({amount})))*(1 - Gamma_A_post)",
-                   on_event={"pre": event}, namespace={"gain": float(gain)}, name=name or "astro_events*")
-    syn.connect(j="i")
-    return syn
+    return _drive(neurons, astrocytes, ("Gamma_A",), f"Gamma_A_post += (1 - exp(-gain*({amount})))*(1 - Gamma_A_post)",
+                  event, {"gain": float(gain)}, i, j, condition, name or "astro_events*")
 
 
 def link_gate(neurons, astrocytes, variable="gate"):

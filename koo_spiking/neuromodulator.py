@@ -23,14 +23,29 @@ is smooth between a synapse's updates and the closed form is exact; a spike in t
 same time step reads the level after the jump (``D + reward_in``), so no pulse is lost. ``beta``
 (a baseline drift) lets the trace measure a neuron's activity relative to its
 expected activity.
+
+Reading the weight between events: the stored ``w`` and ``c`` are their values at
+the synapse's last event, not now. Read the subexpressions ``w_now`` and ``c_now``
+(record them with a ``StateMonitor`` for smooth traces; under ``cpp_standalone``
+Brian2 gives subexpressions only through monitors), or call :func:`settle`, which
+writes the up-to-date values into ``w`` and ``c`` of every synapse.
+
+Classical or reward-gated: ``reward_rule(switchable=True)`` adds a shared variable
+``classical``; at 0 (its start value) pairings feed the eligibility trace
+(reward-gated), at 1 they change the weight at once (classical STDP) and dopamine
+has no effect. Switch it with :func:`set_mode`, which settles the synapses first.
 """
+import weakref
+
 from brian2 import Synapses, ms, second
+from brian2.core.namespace import get_local_namespace
+from brian2.utils.stringtools import word_substitute
 
 from .parameters import Param, resolve
 from .synapse import STDP_PARAMS, Rule, synapses
 
 __all__ = ["DOPAMINE_PARAMS", "REWARD_STDP_PARAMS", "dopamine_parts", "reward_rule", "reward_stdp_synapses",
-           "reward_schedule"]
+           "reward_schedule", "settle", "set_mode"]
 
 DOPAMINE_PARAMS = {
     "tau_dop": Param(200.0 * ms, "+", "dopamine decay time constant"),
@@ -47,33 +62,52 @@ REWARD_STDP_PARAMS = {
     "w_max": Param(4.0, "+", "upper weight bound (lower bound 0: Dale)"),
 }
 
+_EVENT_SLOTS = ("thresholds", "after_synapses")
+_RULES = weakref.WeakKeyDictionary()  # Synapses -> the rules it was built from (for settle)
 
-def dopamine_parts(active="1", **overrides):
+
+def dopamine_parts(active="1", when="thresholds", **overrides):
     """What a neuron group needs to carry its own dopamine level.
+
+    Give the result to ``lif_group``/``if_group`` as ``dopamine=``; for a plain
+    ``NeuronGroup`` add ``eqs``, ``events``, ``on_event`` and ``namespace`` yourself
+    and call ``group.set_event_schedule('reward', when=parts['when'])``.
 
     Parameters
     ----------
     active : str
         Expression gating the decay of ``D`` (e.g. a plasticity flag: with it at 0
         the level is frozen, so an evaluation pass leaves it untouched).
+    when : {'thresholds', 'after_synapses'}
+        Scheduling slot of the ``reward`` event. ``'thresholds'`` (default): an
+        amount written into ``reward_in`` by a synapse in step n reaches ``D`` in
+        step n + 1. ``'after_synapses'``: it reaches ``D`` in step n, as with a
+        plain Brian2 synapse ``on_pre='D_post += amount'``.
+    **overrides
+        ``DOPAMINE_PARAMS`` (``tau_dop``).
 
     Returns
     -------
     dict
         ``eqs`` (extra equations), ``events`` and ``on_event`` for the group's
-        constructor, and ``namespace`` to merge into the group's namespace.
+        constructor, ``namespace`` to merge into the group's namespace and
+        ``when``, the slot of the reward event.
     """
+    if when not in _EVENT_SLOTS:
+        raise ValueError(f"dopamine: parameter 'when' must be one of {', '.join(_EVENT_SLOTS)}, got {when!r}")
     ns = resolve("dopamine", DOPAMINE_PARAMS, overrides)
     return {
         "eqs": f"dD/dt = -({active})*D/tau_dop : 1\nreward_in : 1\n",
         "events": {"reward": "reward_in != 0"},
         "on_event": {"reward": "D += reward_in\nreward_in = 0"},
         "namespace": ns,
+        "when": when,
     }
 
 
 def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0/second", active="1",
-                lower="0", upper="w_max", suffix="", reward_order=2, mirror=False, **overrides):
+                lower="0", upper="w_max", suffix="", reward_order=2, mirror=False, switchable=False,
+                integration="closed_form", **overrides):
     """Reward-modulated STDP as a stackable :class:`~koo_spiking.synapse.Rule`.
 
     Parameters
@@ -94,16 +128,34 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     lower, upper : str
         Bounds of the learning variable.
     suffix : str
-        Appended to ``c`` and ``D_last`` so that two reward rules can share a weight.
+        Appended to ``c``, ``D_last`` and ``classical`` so that two reward rules can share a weight.
     mirror : bool
         Reverse the pairing window (Burbank 2015: a feedback synapse potentiates
         when its postsynaptic neuron fires first).
+    switchable : bool
+        Add a shared variable ``classical`` (0, the start value: reward-gated,
+        pairings feed ``c``; 1: classical STDP, pairings change the weight at once
+        with the same amplitudes and dopamine does not act). Use :func:`set_mode`.
+    integration : {'closed_form', 'euler'}
+        ``'closed_form'``: exact, updated only at events (fast). ``'euler'``: c and
+        the weight advance by forward Euler every step of the synapses' clock, reading
+        the dopamine neuron's ``D`` (as Brian2's published Izhikevich 2007 example;
+        per synapse per step, so slower); ``reward_stdp_synapses`` schedules it.
     **overrides
         ``REWARD_STDP_PARAMS``: pairing amplitudes, presynaptic/postsynaptic
         eligibility increments ``A_pre``/``A_post``, ``tau_c``, ``tau_s``, ``w_max``.
+
+    Notes
+    -----
+    The rule defines the subexpressions ``c_now`` (``c`` + suffix + ``_now``), the
+    trace now, and, without a suffix, ``<weight>_now`` (``w_now``), the weight now:
+    the stored values are those of the synapse's last event.
     """
     if dopamine not in ("pre", "post"):
         raise ValueError(f"reward stdp: parameter 'dopamine' must be 'pre' or 'post', got {dopamine!r}")
+    if integration not in ("closed_form", "euler"):
+        raise ValueError(f"reward stdp: parameter 'integration' must be 'closed_form' or 'euler', "
+                         f"got {integration!r}")
     ns = resolve("reward stdp", REWARD_STDP_PARAMS, overrides)
     ns["tau_dop"] = tau_dop if tau_dop is not None else DOPAMINE_PARAMS["tau_dop"].value
     ns["tau_star"] = 1.0 / (1.0 / ns["tau_c"] + 1.0 / ns["tau_dop"])
@@ -112,28 +164,83 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
                                 "tau_dop") else k): v for k, v in ns.items()}
     tc, ts, tstar, tdop = (f"tau_c{suffix}", f"tau_s{suffix}", f"tau_star{suffix}", f"tau_dop{suffix}")
     beta = f"(({active})*({baseline}))"
+    act = f"({active})"
+    classical = f"classical{suffix}"
+    gated = f"(1 - {classical})*" if switchable else ""   # factor of the reward-gated change
+
+    def dw(elapsed):  # closed-form weight change over ``elapsed`` (see the module docstring)
+        return (f"({rate})*{gated}{d_last}/{ts}*(({c} + {beta}*{tc})*{tstar}*(1 - exp(-{elapsed}/{tstar}))"
+                f" - {beta}*{tc}*{tdop}*(1 - exp(-{elapsed}/{tdop})))")
+
+    def c_at(elapsed):
+        return f"({c} + {beta}*{tc})*exp(-{act}*{elapsed}/{tc}) - {beta}*{tc}"
+
+    since = "(t - lastupdate)"
     model = f"""
     {weight} : 1
     {c} : 1
     {d_last} : 1
     dapre/dt = -apre/tau_plus    : 1 (event-driven)
     dapost/dt = -apost/tau_minus : 1 (event-driven)
+    {c}_now = {c_at(since)} : 1
     """
+    if not suffix:
+        model += f"{weight}_now = clip({weight} + {dw(since)}, {lower}, {upper}) : 1\n"
+    if switchable:
+        model += f"{classical} : 1 (shared)\n"
     settle = f"""
-    {weight} = clip({weight} + ({rate})*{d_last}/{ts}*(({c} + {beta}*{tc})*{tstar}*(1 - exp(-elapsed/{tstar})) - {beta}*{tc}*{tdop}*(1 - exp(-elapsed/{tdop}))), {lower}, {upper})
-    {c} = ({c} + {beta}*{tc})*exp(-({active})*elapsed/{tc}) - {beta}*{tc}
+    {weight} = clip({weight} + {dw('elapsed')}, {lower}, {upper})
+    {c} = {c_at('elapsed')}
     {d_last} = D_{side} + reward_in_{side}
     """
-    act = f"({active})"
     pre_pair, post_pair = (f"-A_minus{suffix}*apost", f"A_plus{suffix}*apre") if not mirror else \
         (f"A_plus{suffix}*apost", f"-A_minus{suffix}*apre")
-    on_pre = f"apre += 1\n{c} += {act}*({pre_pair} + A_pre{suffix})"
-    on_post = f"apost += 1\n{c} += {act}*({post_pair} + A_post{suffix})"
+    pre_inc, post_inc = f"({pre_pair} + A_pre{suffix})", f"({post_pair} + A_post{suffix})"
+    if switchable:
+        # the same increments go to the trace (reward mode) or straight to the weight (classical)
+        on_pre = f"""
+        apre += 1
+        {c} += {act}*{gated}{pre_inc}
+        {weight} = clip({weight} + ({rate})*{act}*{classical}*{pre_inc}, {lower}, {upper})
+        """
+        on_post = f"""
+        apost += 1
+        {c} += {act}*{gated}{post_inc}
+        {weight} = clip({weight} + ({rate})*{act}*{classical}*{post_inc}, {lower}, {upper})
+        """
+    else:
+        on_pre = f"apre += 1\n{c} += {act}*{pre_inc}"
+        on_post = f"apost += 1\n{c} += {act}*{post_inc}"
     pathway = {f"reward{suffix}_{side}" if suffix or side == "pre" else "reward":
                (side, "reward", f"{d_last} = D_{side} + reward_in_{side}")}
     rule = Rule(model, on_pre, on_post, ns, settle=settle, pathways=pathway,
                 catch_up="apre = apre*exp(-elapsed/tau_plus)\napost = apost*exp(-elapsed/tau_minus)")
     rule.reward_order = reward_order
+    if integration == "euler":
+        # forward Euler, w and c from their values at the start of the step; the drift is a
+        # subexpression because Brian2 2.9 cannot check a literal '0/second' in run_regularly code
+        rule.model = f"""
+        {weight} : 1
+        {c} : 1
+        dapre/dt = -apre/tau_plus    : 1 (event-driven)
+        dapost/dt = -apost/tau_minus : 1 (event-driven)
+        {c}_now = {c} : 1
+        drift{suffix} = {beta} : Hz
+        """ + (f"{weight}_now = {weight} : 1\n" if not suffix else "") + \
+            (f"{classical} : 1 (shared)\n" if switchable else "")
+        rule.regularly = f"""
+        {weight} = clip({weight} + dt*({rate})*{gated}{c}*D_{side}/{ts}, {lower}, {upper})
+        {c} = {c} - dt*{act}*({c} + drift{suffix}*{tc})/{tc}
+        """
+        rule.settle, rule.pathways, rule.settle_now = "", {}, ""
+        return rule
+    # outside events (settle()) the dopamine follows its own closed form: the neuron's D read
+    # between two steps is one step behind the D that synaptic events read within a step
+    rule.settle_now = f"""
+    {weight} = clip({weight} + {dw('elapsed')}, {lower}, {upper})
+    {c} = {c_at('elapsed')}
+    {d_last} = {d_last}*exp(-elapsed/{tdop})
+    """
     return rule
 
 
@@ -152,14 +259,75 @@ def reward_stdp_synapses(source, target, effect="ge_post += w", rate="1", name=N
         ``gi_post += w`` for inhibitory ones; None for none).
     rate : str
         Expression multiplying the weight change (learning flag, astrocyte gate).
+    **overrides
+        Arguments of :func:`reward_rule` (``switchable``, ``lower``, ...) and
+        ``REWARD_STDP_PARAMS``.
     """
     _check_dopamine(target, "target")
     tau_dop = target.namespace.get("tau_dop", DOPAMINE_PARAMS["tau_dop"].value)
     rule = reward_rule(rate=rate, tau_dop=tau_dop, **overrides)
     eff = effect.replace("{w}", "w").replace("w", "{w}", 1) if effect and "{w}" not in effect else effect
-    syn = synapses(source, target, [rule], effect=eff, name=name or "reward_stdp*")
-    syn.reward.order = rule.reward_order  # after the spike pathways of the same step
+    # Euler steps run before the neurons' state updates, so they read D at the start of the step
+    period = {"period": target.clock.dt, "when": "groups", "order": -1} if rule.regularly else {}
+    syn = synapses(source, target, [rule], effect=eff, name=name or "reward_stdp*", **period)
+    for pname, (side, event, _) in rule.pathways.items():
+        pathway = getattr(syn, pname)
+        pathway.order = rule.reward_order  # after the spike pathways of the same step
+        group = source if side == "pre" else target
+        check = getattr(getattr(group, "source", group), "thresholder", {}).get(event)
+        if check is not None and check.when != "thresholds":
+            pathway.when = check.when      # the reward event is checked later in the step
+            pathway.order = max(rule.reward_order, check.order + 1)
+    _RULES[syn] = [rule]
     return syn
+
+
+def settle(syn, rules=None, namespace=None):
+    """Write the up-to-date weights and traces into every synapse of ``syn`` now.
+
+    Runs the rules' closed-form update (and the decay of the event-driven STDP
+    traces) for the time since each synapse's last event, as an event would, so
+    that ``syn.w`` and ``syn.c`` read afterwards are their values at the current
+    time. Works on runtime targets at any time, and under ``cpp_standalone``
+    between the runs of a project built with ``build_on_run=False`` (before
+    ``device.build``). To only read the current values, use ``w_now``/``c_now``.
+
+    Parameters
+    ----------
+    syn : Synapses
+        Built by :func:`reward_stdp_synapses`, or by ``synapses`` with ``rules``.
+    rules : list of Rule, optional
+        The rules ``syn`` was built from (needed if not built here).
+    namespace : dict, optional
+        Values of names in the rules' expressions that ``syn`` does not hold
+        (default: the caller's variables, as for ``run``).
+    """
+    namespace = namespace if namespace is not None else get_local_namespace(level=1)
+    rules = rules if rules is not None else _RULES.get(syn)
+    if rules is None:
+        raise ValueError(f"settle: {syn.name!r} was not built by reward_stdp_synapses; pass its rules")
+    code = "\n".join([getattr(r, "settle_now", r.settle) for r in rules] + [r.catch_up for r in rules])
+    for line in [line.strip() for line in code.splitlines() if line.strip()] + ["lastupdate = t"]:
+        var, expr = (part.strip() for part in line.split("=", 1))
+        view = syn.variables[var].get_addressable_value_with_unit(var, syn)
+        # units were checked when the synapses were built (and Brian2 2.9's check trips on '0/second')
+        view.set_with_expression_conditional("True", word_substitute(expr, {"elapsed": "(t - lastupdate)"}),
+                                             run_namespace=namespace, check_units=False)
+
+
+def set_mode(syn, mode, rules=None, namespace=None):
+    """Switch switchable reward STDP synapses to ``'classical'`` or ``'reward'`` mode.
+
+    The synapses are settled first (:func:`settle`), so the change gated by the old
+    mode is counted up to now and the new mode applies from now on.
+    """
+    value = {"classical": 1.0, "reward": 0.0}.get(mode)
+    if value is None:
+        raise ValueError(f"reward stdp: parameter 'mode' must be 'classical' or 'reward', got {mode!r}")
+    if "classical" not in syn.variables:
+        raise ValueError(f"reward stdp: {syn.name!r} is not switchable; build it with switchable=True")
+    settle(syn, rules, namespace if namespace is not None else get_local_namespace(level=1))
+    syn.classical = value
 
 
 def reward_schedule(target, indices, times, amounts=1.0, name=None):

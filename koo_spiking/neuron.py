@@ -76,9 +76,36 @@ def lif_params(kind="excitatory", **overrides):
     return resolve(f"lif ({kind})", _LIF_KINDS[kind], overrides)
 
 
+def _with_dopamine(dopamine, extra_eqs, events, on_event, extra_namespace):
+    """Merge ``dopamine`` (None, True, a decay time or ``dopamine_parts()``) into a group's pieces."""
+    if dopamine is None or dopamine is False:
+        return extra_eqs, events, on_event, extra_namespace, None
+    from .neuromodulator import dopamine_parts
+
+    if dopamine is True:
+        parts = dopamine_parts()
+    elif isinstance(dopamine, dict):
+        parts = dopamine
+    else:
+        parts = dopamine_parts(tau_dop=dopamine)
+    clash = set(events or {}) & set(parts["events"]) or set(on_event or {}) & set(parts["on_event"])
+    if clash:
+        raise ValueError(f"dopamine: event {sorted(clash)[0]!r} is defined twice (by 'events' and by 'dopamine')")
+    return (str(extra_eqs) + "\n" + parts["eqs"], {**(events or {}), **parts["events"]},
+            {**(on_event or {}), **parts["on_event"]}, {**(extra_namespace or {}), **parts["namespace"]},
+            parts.get("when", "thresholds"))
+
+
+def _add_events(group, on_event, when):
+    for event, code in (on_event or {}).items():
+        group.run_on_event(event, code)
+    if when is not None and when != "thresholds":
+        group.set_event_schedule("reward", when=when)
+
+
 def lif_group(n, kind="excitatory", extra_eqs="", events=None, on_event=None,
               extra_namespace=None, name=None, dt=None, method="exponential_euler",
-              **overrides):
+              dopamine=None, **overrides):
     """A ``NeuronGroup`` of conductance LIF neurons.
 
     Parameters
@@ -87,15 +114,21 @@ def lif_group(n, kind="excitatory", extra_eqs="", events=None, on_event=None,
         Number of neurons.
     kind : {'excitatory', 'inhibitory'}
     extra_eqs : str or Equations
-        More equations for the same neurons (dopamine, astrocyte links, ...).
+        More equations for the same neurons (astrocyte links, ...).
     events, on_event : dict, optional
         Custom events (name -> condition) and the code run on each.
     extra_namespace : dict, optional
         Constants used by ``extra_eqs`` or ``on_event``.
+    dopamine : bool, Quantity or dict, optional
+        Give each neuron its own dopamine level ``D`` (for reward STDP):
+        True (default decay), a decay time ``tau_dop``, or the result of
+        :func:`~koo_spiking.neuromodulator.dopamine_parts`.
     **overrides
         Parameter values replacing the defaults (see ``LIF_EXCITATORY``).
     """
     n = check_size("lif", "n", n)
+    extra_eqs, events, on_event, extra_namespace, when = _with_dopamine(dopamine, extra_eqs, events, on_event,
+                                                                        extra_namespace)
     namespace = {**lif_params(kind, **overrides), **(extra_namespace or {})}
     eqs = LIF_EQUATIONS + Equations(str(extra_eqs)) if str(extra_eqs).strip() else LIF_EQUATIONS
     group = NeuronGroup(
@@ -103,8 +136,7 @@ def lif_group(n, kind="excitatory", extra_eqs="", events=None, on_event=None,
         reset="v = v_reset\ntheta += theta_plus", refractory="t_ref",
         method=method, namespace=namespace, events=events, name=name or "lif*", dt=dt,
     )
-    for event, code in (on_event or {}).items():
-        group.run_on_event(event, code)
+    _add_events(group, on_event, when)
     group.v = namespace["v_rest"]
     return group
 
@@ -146,7 +178,7 @@ def if_params(**overrides):
 
 
 def if_group(n, extra_eqs="", drive="0*volt/second", on_spike="", threshold="v > v_th", events=None,
-             on_event=None, extra_namespace=None, name=None, dt=None, **overrides):
+             on_event=None, extra_namespace=None, name=None, dt=None, dopamine=None, **overrides):
     """A ``NeuronGroup`` of integrate-and-fire neurons with subtractive reset.
 
     Parameters
@@ -154,7 +186,7 @@ def if_group(n, extra_eqs="", drive="0*volt/second", on_spike="", threshold="v >
     n : int
         Number of neurons.
     extra_eqs : str
-        More equations (counters, dendritic predictions, dopamine, ...).
+        More equations (counters, dendritic predictions, ...).
     drive : str
         Expression (volt/second) added to ``dv/dt`` besides the bias ``I_b``,
         e.g. an oscillation. Synapses act on ``v`` directly (delta synapses).
@@ -167,16 +199,19 @@ def if_group(n, extra_eqs="", drive="0*volt/second", on_spike="", threshold="v >
         Custom events (name -> condition) and the code run on each.
     extra_namespace : dict, optional
         Constants used by ``extra_eqs``, ``drive`` or ``on_event``.
+    dopamine : bool, Quantity or dict, optional
+        Own dopamine level per neuron, as for :func:`lif_group`.
     **overrides
         Parameter values replacing the defaults (see ``IF_PARAMS``).
     """
     n = check_size("if", "n", n)
+    extra_eqs, events, on_event, extra_namespace, when = _with_dopamine(dopamine, extra_eqs, events, on_event,
+                                                                        extra_namespace)
     namespace = {**if_params(**overrides), **(extra_namespace or {})}
     eqs = Equations(IF_EQUATIONS + f"I_in = {drive} : volt/second\n" + str(extra_eqs))
     group = NeuronGroup(n, eqs, threshold=threshold, reset="v -= v_th\n" + on_spike, refractory="t_ref",
                         method="euler", namespace=namespace, events=events, name=name or "if*", dt=dt)
-    for event, code in (on_event or {}).items():
-        group.run_on_event(event, code)
+    _add_events(group, on_event, when)
     return group
 
 

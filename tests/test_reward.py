@@ -1,8 +1,22 @@
 """Reward-modulated STDP (Izhikevich 2007): closed-form eligibility and the distal reward problem."""
+import brian2
 import numpy as np
-from brian2 import Network, NeuronGroup, defaultclock, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, ms, second
+import pytest
+from brian2 import (Network, NeuronGroup, defaultclock, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses,
+                    mV, ms, second)
 
-from koo_spiking.neuromodulator import dopamine_parts, reward_schedule, reward_stdp_synapses
+from koo_spiking import backend
+from koo_spiking.neuromodulator import (dopamine_parts, reward_schedule, reward_stdp_synapses, set_mode, settle)
+from koo_spiking.neuron import if_group, lif_group
+
+
+@pytest.fixture
+def numpy_target():
+    """Runtime numpy target: no compilation, for short protocols that need Python between runs."""
+    with backend.backend("numpy"):
+        brian2.start_scope()
+        backend.seed(1234)
+        yield "numpy"
 
 
 def _post_group(n):
@@ -85,3 +99,141 @@ def test_distal_reward_credits_the_paired_synapse(target, record_property):
     assert rewarded[0] > 2.0 * others.max()
     assert rewarded[0] > 5.0 * others.mean()
     assert np.all(unrewarded == 0.0)       # no dopamine, no weight change at all
+
+
+def _pairing_then_reward(t_end):
+    """One synapse: pre 0.1 s, post 0.11 s, reward 0.05 at 1.1 s, then nothing until ``t_end``."""
+    post = _post_group(1)
+    pre = SpikeGeneratorGroup(1, [0], [0.1] * second)
+    drv = _driver(post, [0], [0.1095])
+    gen, rsyn = reward_schedule(post, [0], [1.1] * second, 0.05)
+    syn = reward_stdp_synapses(pre, post, effect=None)
+    syn.connect()
+    syn.w = 1.0
+    mon = StateMonitor(syn, ["w", "w_now", "c_now"], record=0, dt=10 * ms)
+    spikes, dop = SpikeMonitor(post), StateMonitor(post, "D", record=0, dt=0.1 * ms)
+    return Network(post, pre, *drv, gen, rsyn, syn, mon, spikes, dop), syn, mon, spikes, dop
+
+
+def _exact_weight(t, t_post, t_d):
+    """w(t) of the pairing: c = A+ exp(-(t_post - 0.1)/tau_+) exp(-(t - t_post)/tau_c), D = 0.05 exp(-(t - t_d)/tau_dop)."""
+    tau_c, tau_dop, tau_s = 1.0, 0.2, 1e-3
+    tau_star = 1 / (1 / tau_c + 1 / tau_dop)
+    c_d = np.exp(-(t_post - 0.1) / 0.02) * np.exp(-(t_d - t_post) / tau_c)
+    return 1.0 + np.where(t > t_d, c_d * 0.05 / tau_s * tau_star * (1 - np.exp(-(t - t_d) / tau_star)), 0.0)
+
+
+def test_current_weight_between_events(target):
+    # trap: the stored w is only updated at events, so after the last one it is stale;
+    # w_now (and c_now) give the exact closed form at every time
+    net, syn, mon, spikes, dop = _pairing_then_reward(2.0 * second)
+    net.run(2.0 * second)
+    t_post = float(spikes.t[0] / second)
+    t_d = float(dop.t[np.argmax(dop.D[0] > 0)] / second) - 1e-4   # dopamine jumps in this step
+    t = np.asarray(mon.t / second)
+    np.testing.assert_allclose(mon.w_now[0], _exact_weight(t, t_post, t_d), rtol=1e-9)
+    c_exact = np.where(t >= t_post + 1e-4, np.exp(-(t_post - 0.1) / 0.02) * np.exp(-(t - t_post) / 1.0), 0.0)
+    np.testing.assert_allclose(mon.c_now[0], c_exact, rtol=1e-9, atol=1e-15)
+    late = t > 1.5
+    assert np.all(mon.w[0][late] == mon.w[0][late][0])          # the stored weight does not move ...
+    assert mon.w_now[0][-1] - mon.w[0][-1] > 0.3 * (mon.w_now[0][-1] - 1.0)   # ... and is far behind
+    if target != "cpp_standalone":  # Brian2 reads subexpressions of a standalone run only through monitors
+        np.testing.assert_allclose(float(syn.w_now[0]), _exact_weight(2.0, t_post, t_d), rtol=1e-9)
+
+
+def test_settle_writes_the_current_weight(numpy_target):
+    net, syn, mon, spikes, dop = _pairing_then_reward(2.0 * second)
+    net.run(2.0 * second)
+    t_post = float(spikes.t[0] / second)
+    t_d = float(dop.t[np.argmax(dop.D[0] > 0)] / second) - 1e-4
+    stale = float(syn.w[0])
+    settle(syn)
+    exact = float(_exact_weight(2.0, t_post, t_d))
+    assert abs(stale - exact) > 0.1 * (exact - 1.0)
+    np.testing.assert_allclose(float(syn.w[0]), exact, rtol=1e-9)
+    np.testing.assert_allclose(float(syn.c[0]), np.exp(-(t_post - 0.1) / 0.02) * np.exp(-(2.0 - t_post)), rtol=1e-9)
+    settle(syn)                                                 # idempotent: nothing has elapsed
+    np.testing.assert_allclose(float(syn.w[0]), exact, rtol=1e-12)
+
+
+def test_settle_between_standalone_runs(tmp_path):
+    # cpp_standalone: settle between the runs of a project built with build_on_run=False
+    directory = str(tmp_path / "standalone")
+    with backend.backend("cpp_standalone", directory=directory, build_on_run=False):
+        brian2.start_scope()
+        net, syn, mon, spikes, dop = _pairing_then_reward(2.0 * second)
+        net.run(1.6 * second)
+        settle(syn)
+        net.run(0.4 * second)
+        brian2.device.build(directory=directory)
+        t_post = float(spikes.t[0] / second)
+        t_d = float(dop.t[np.argmax(dop.D[0] > 0)] / second) - 1e-4
+        np.testing.assert_allclose(float(syn.w[0]), _exact_weight(1.6, t_post, t_d), rtol=1e-9)
+        np.testing.assert_allclose(mon.w_now[0][-1], _exact_weight(1.99, t_post, t_d), rtol=1e-9)
+
+
+def _integral(c0, t_c, amount, t_k, a, b):
+    """Integral over [a, b] of c0*exp(-(t - t_c)/tau_c)*amount*exp(-(t - t_k)/tau_dop)/tau_s (defaults)."""
+    tau_c, tau_dop, tau_s = 1.0, 0.2, 1e-3
+    tau_star = 1 / (1 / tau_c + 1 / tau_dop)
+    scale = c0 * amount / tau_s * np.exp(t_c / tau_c + t_k / tau_dop) * tau_star
+    return scale * (np.exp(-a / tau_star) - np.exp(-b / tau_star))
+
+
+def test_one_synapse_switches_between_classical_and_reward_stdp(numpy_target):
+    post = _post_group(1)
+    pre = SpikeGeneratorGroup(1, [0, 0], [0.1, 1.1] * second)
+    drv = _driver(post, [0, 0], [0.1095, 1.1095])                   # post ~10 ms after each pre spike
+    gen, rsyn = reward_schedule(post, [0, 0], [0.5, 1.5] * second, 0.005)
+    syn = reward_stdp_synapses(pre, post, effect=None, switchable=True)
+    syn.connect()
+    syn.w = 1.0
+    spikes = SpikeMonitor(post)
+    net = Network(post, pre, *drv, gen, rsyn, syn, spikes)
+    set_mode(syn, "classical")
+    net.run(1.0 * second)
+    settle(syn)
+    first = np.exp(-(float(spikes.t[0] / second) - 0.1) / 0.02)     # A+ = 1, tau+ = 20 ms
+    assert float(syn.w[0]) == pytest.approx(1.0 + first, rel=1e-12)  # changed at the pairing ...
+    assert float(syn.c[0]) == 0.0                                     # ... no trace, the reward did nothing
+    set_mode(syn, "reward")
+    net.run(1.0 * second)
+    settle(syn)
+    # now the pairing fed the trace, and both dopamine pulses (the first one's tail) turned it into weight
+    t_post = float(spikes.t[1] / second)
+    second_pairing = np.exp(-(t_post - 1.1) / 0.02)
+    np.testing.assert_allclose(float(syn.c[0]), second_pairing * np.exp(-(2.0 - t_post)), rtol=1e-9)
+    dw = sum(_integral(second_pairing, t_post, 0.005, t_k, max(t_post, t_k), 2.0) for t_k in (0.5001, 1.5001))
+    np.testing.assert_allclose(float(syn.w[0]), 1.0 + first + dw, rtol=1e-9)
+    assert dw > 0.1
+    with pytest.raises(ValueError, match="mode"):
+        set_mode(syn, "hebbian")
+    with pytest.raises(ValueError, match="integration"):
+        reward_stdp_synapses(pre, post, integration="rk4")
+
+
+def test_dopamine_is_one_argument(numpy_target):
+    lif = lif_group(2, dopamine=True, name="lif_dop")
+    izf = if_group(2, dopamine=50 * ms, name="if_dop")
+    now = lif_group(2, dopamine=dopamine_parts(tau_dop=100 * ms, when="after_synapses"), name="lif_now")
+    for group, tau in ((lif, 200 * ms), (izf, 50 * ms), (now, 100 * ms)):
+        assert {"D", "reward_in"} <= set(group.variables) and "reward" in group.events
+        assert group.namespace["tau_dop"] == tau
+    objs = [lif, izf, now]
+    for group in objs[:3]:
+        objs += reward_schedule(group, [1], [10.0] * ms, 0.5)
+    mons = [StateMonitor(g, "D", record=1) for g in (lif, izf, now)]
+    Network(*objs, *mons).run(30 * ms)
+    step = [int(np.argmax(m.D[0] > 0)) for m in mons]
+    # the reward spike is at step 100; its amount reaches D in the next step's thresholds (101),
+    # or in the same step with when='after_synapses', and is seen from the next step on
+    assert step == [102, 102, 101]
+    decay = np.arange(50) * 1e-4
+    for m, expected, k in zip(mons, (np.exp(-decay / 0.2), (1 - 1e-4 / 0.05) ** np.arange(50),  # if: Euler
+                                     np.exp(-decay / 0.1)), step):
+        np.testing.assert_allclose(m.D[0][k:k + 50], 0.5 * expected, rtol=1e-9)
+    # a reward STDP synapse onto the same neurons settles before the jump of the 'after_synapses' event
+    syn = reward_stdp_synapses(lif, now, effect=None)
+    assert syn.reward.when == "after_synapses"
+    with pytest.raises(ValueError, match="defined twice"):
+        lif_group(1, events={"reward": "v > 0*mV"}, dopamine=True)
