@@ -3,6 +3,7 @@ import argparse
 import sys
 
 from .backend import TARGETS
+from .encoder.checkpoint import Interrupted
 
 __all__ = ["main"]
 
@@ -19,6 +20,8 @@ def _version():
 def _parser():
     parser = argparse.ArgumentParser(prog="koo-spiking", description="koo_spiking: spiking models on Brian2")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (e.g. one raised inside Brian2)")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="small E/I network with astrocytes, driven by the embedded digits")
     demo.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
@@ -37,6 +40,11 @@ def _parser():
     train.add_argument("--overwrite", action="store_true", help="replace a previous run in --out")
     train.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
                        help="Brian2 code-generation target (default: cpp_standalone, one compiled run)")
+    train.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                       help="run in chunks of N images, saving the full state in OUT/checkpoint after each "
+                            "(Ctrl-C: finish the chunk, save, exit 130)")
+    train.add_argument("--resume", metavar="DIR", default=None,
+                       help="continue the interrupted run in DIR (its --out) with its own arguments")
     return parser
 
 
@@ -48,16 +56,34 @@ def main(argv=None):
             from .demo import run_demo
 
             run_demo(args.out, n_images=args.images, seed=args.seed, target=args.backend)
+        elif args.command == "train" and args.resume:
+            from .studies.train import resume_study
+
+            resume_study(args.resume, command=" ".join(["koo-spiking"] + argv))
         elif args.command == "train":
             from .studies.train import run_study
 
             run_study(args.spec, data=args.data, train_samples=args.train_samples,
                       test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend,
-                      command=" ".join(["koo-spiking"] + argv), overwrite=args.overwrite)
+                      command=" ".join(["koo-spiking"] + argv), overwrite=args.overwrite,
+                      checkpoint_every=args.checkpoint_every)
+    except Interrupted as err:
+        print(f"koo-spiking: {err}; continue with `koo-spiking train --resume {args.resume or args.out}`",
+              file=sys.stderr)
+        return 130
     except (ValueError, FileNotFoundError, OSError) as err:
+        if args.debug:
+            raise
         message = " ".join(str(err).split())  # one line
         print(f"koo-spiking: error: {message}", file=sys.stderr)
         return 2
+    except Exception as err:  # from inside Brian2, the compiler, ...: the cause on one line
+        if args.debug:
+            raise
+        message = " ".join(str(err).split())[:400]
+        print(f"koo-spiking: error: {type(err).__name__}: {message} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,6 +8,7 @@ reconstruction layer's spikes; ``inverse_transform`` maps a code through the lea
 """
 import contextlib
 import copy
+import gc
 import os
 import time
 
@@ -17,8 +18,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .. import backend
 from ..io.datasets import check_images
+from . import checkpoint
 from .network import EncoderNetwork
-from .spec import FEATURES, load_spec, validate_spec
+from .spec import FEATURES, check_memory, load_spec, validate_spec
 
 __all__ = ["KooEncoder", "training_schedule"]
 
@@ -115,7 +117,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         n0 = float(spec["network"]["input_rate"] * spec["network"]["present"])
         return float(np.sum(np.var(X * n0, axis=0))), X.mean(0)
 
-    def simulate(self, frames, schedule, state=None, spec=None, stats=None, raster=False, astro=False):
+    def simulate(self, frames, schedule, state=None, spec=None, stats=None, raster=False, astro=False,
+                 full_state=None, t_start=None, seed=None, keep_full=False):
         """Run the network over a schedule of image slots in one Brian2 run.
 
         Parameters
@@ -130,6 +133,10 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             (an int; the run is split in two, the spike monitors active in the second part).
         astro : bool
             Also record the astrocytes' Ca2+ and gates.
+        full_state, t_start, seed, keep_full
+            For runs split into chunks (``encoder.checkpoint``): every state variable to start from,
+            the chunk's start in the whole schedule, its seed (default ``self.seed``), and whether to
+            return the full state at the end (``full_state`` in the result).
 
         Returns
         -------
@@ -155,11 +162,16 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         # two run calls (spikes of the last slots only) need an explicit build in standalone mode
         with place as directory, backend.backend(self.backend, directory=directory,
                                                  build_on_run=not (shown and standalone)):
+            # free the objects of an earlier run in this process: Brian2 would otherwise number the new
+            # objects' names (h1_1, ...), so the generated files would differ and all be recompiled
+            gc.collect()
             brian2.start_scope()
             brian2.defaultclock.dt = spec["network"]["dt"]
-            backend.seed(self.seed)
-            model = EncoderNetwork(spec, frames, schedule, power, mean_image, state=state)
+            backend.seed(self.seed if seed is None else seed)
+            model = EncoderNetwork(spec, frames, schedule, power, mean_image, state=state, t_start=t_start)
             net = model.build()
+            if full_state is not None:
+                checkpoint.restore_state(net.objects, full_state)
             spike_mons = {}
             if raster:
                 spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
@@ -183,6 +195,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             out["phase"] = {k: np.asarray(mons[k].ph_c).T[1:] + 1j * np.asarray(mons[k].ph_s).T[1:]
                             for k in ("h1", "h2")}
             out["state"] = model.learned_state()
+            if keep_full:
+                out["full_state"] = checkpoint.capture_state(net.objects, model.duration)
             out["spec"] = spec
             if raster:
                 out["raster"] = {k: (np.asarray(m.i[:]), np.asarray((m.t[:] - start) / brian2.second))
@@ -222,6 +236,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         """Learn from images X (n_samples, n_pixels) in [0, 1]; y is ignored."""
         X = check_images(X)
         self.spec_ = self._resolved_spec()
+        learn = self.spec_["learning"]
+        check_memory(self.spec_, X.shape[1], len(X) * (learn["epochs"] + learn["decoder_epochs"]))
         self.input_stats_ = self._input_stats(X, self.spec_)
         order, schedule = training_schedule(len(X), self.spec_, np.random.default_rng(self.seed))
         result = self.simulate(X[order], schedule, state={})

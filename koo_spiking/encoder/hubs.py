@@ -6,7 +6,7 @@ summed-variable update per image instead of all-to-all synapses.
 """
 from brian2 import NeuronGroup, Synapses
 
-__all__ = ["hub", "sum_to_hub"]
+__all__ = ["hub", "power_hub", "sum_to_hub"]
 
 
 def hub(name, variable, period, order):
@@ -22,3 +22,20 @@ def sum_to_hub(source, target, variable, expression, name):
     syn = Synapses(source, target, f"{variable}_post = {expression} : 1 (summed)", name=name)
     syn.connect(j="0")
     return syn
+
+
+def power_hub(name, period, namespace, t_start):
+    """A layer's activity power ``P`` per image, its running mean ``P_avg`` and ``norm = 1/(P + P_avg + 1)``.
+
+    The running mean averages over the images seen so far, at most ``tau_avg`` of them;
+    ``t_start`` is where the run starts in a schedule split into chunks (``encoder.checkpoint``).
+    """
+    power = NeuronGroup(1, "P : 1\nP_avg : 1\nnorm : 1\nt_start : second (shared, constant)", dt=period,
+                        namespace=namespace, name=name)
+    power.order = 0
+    power.run_regularly("P_avg += (P - P_avg)/clip((t + t_start)/present, 1, tau_avg)\n"
+                        "norm = 1/(P + P_avg + 1)", dt=period, when="groups", order=1,
+                        name=name.replace("_power", "_norm"))
+    power.norm = 1.0
+    power.t_start = t_start
+    return power

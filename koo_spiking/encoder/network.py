@@ -24,18 +24,17 @@ during training); with ``eta_code`` > 0 also from h2's error against its predict
 Per-image code (errors, dopamine, homeostasis, astrocytes, monitors) is in ``boundary.py``.
 """
 import numpy as np
-from brian2 import Network, NeuronGroup, Synapses, TimedArray, linked_var, mV
+from brian2 import Network, NeuronGroup, Synapses, TimedArray, linked_var, mV, second
 
 from ..neuromodulator import reward_rule
 from ..neuron import if_group
 from .boundary import LEARNED_STATE, ImageBoundary
-from .hubs import hub, sum_to_hub
+from .hubs import hub, power_hub, sum_to_hub
 from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, settle_code, synapses, tm_rule
 
 __all__ = ["EncoderNetwork", "LEARNED_STATE"]
 
 V_TH = 1 * mV
-
 
 
 def _all_pairs(n_pre, n_post):
@@ -62,10 +61,12 @@ class EncoderNetwork(ImageBoundary):
     mean_image : array (n_pixels,)
         Starting value of the running means of the input counts.
     state : dict, optional
-        Learned state to start from (``extract_state`` of an earlier run).
+        Learned state to start from (``learned_state`` of an earlier run).
+    t_start : Quantity, optional
+        Where this run starts in a schedule split into chunks (``encoder.checkpoint``).
     """
 
-    def __init__(self, spec, frames, schedule, power, mean_image, state=None):
+    def __init__(self, spec, frames, schedule, power, mean_image, state=None, t_start=None):
         self.spec, self.f = spec, spec["features"]
         self.frames = np.asarray(frames, float)
         self.n_slots, self.n_px = self.frames.shape
@@ -73,6 +74,7 @@ class EncoderNetwork(ImageBoundary):
         self.power = float(power)
         self.mean_image = np.asarray(mean_image, float)
         self.state = state or {}
+        self.t_start = t_start if t_start is not None else 0 * second
         net = spec["network"]
         self.T = net["present"]
         self.n0 = float(net["input_rate"] * net["present"])  # spikes per white pixel
@@ -331,12 +333,7 @@ class EncoderNetwork(ImageBoundary):
         # each layer's activity power, once per image; a predicted neuron's (and an I cell's) step is
         # divided by the power of the layer whose spikes form its synapses' eligibility
         for name in ("h1", "h2", "recon"):
-            power = NeuronGroup(1, "P : 1\nP_avg : 1\nnorm : 1", dt=self.T, namespace=ns, name=f"{name}_hub_power")
-            power.order = 0
-            power.run_regularly("P_avg += (P - P_avg)/clip(t/present, 1, tau_avg)\nnorm = 1/(P + P_avg + 1)",
-                                dt=self.T, when="groups", order=1, name=f"{name}_hub_norm")
-            power.norm = 1.0
-            self.power_hubs[name] = power
+            self.power_hubs[name] = power = power_hub(f"{name}_hub_power", self.T, ns, self.t_start)
             objs += [power, sum_to_hub(g[name], power, "P", "(n_last_pre - m_count_pre)**2", f"{name}_power_to_hub")]
         predictor = {"input": "h1", "h1": "h2", "h2": "recon", "recon": "h2"}
         for name, source in predictor.items():

@@ -9,8 +9,10 @@ import os
 import tomllib
 
 import brian2
+import numpy as np
 
-__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "parse_quantity", "to_toml"]
+__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "parse_quantity", "to_toml", "memory_estimate",
+           "check_memory"]
 
 FEATURES = ("inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
 
@@ -79,13 +81,18 @@ _UNITS = {k: v for k, v in vars(brian2).items() if isinstance(v, brian2.Unit)}
 _UNITS["s"] = brian2.second
 
 
-def parse_quantity(text, unit_name, where):
-    """Parse ``"100 ms"`` into a Brian2 quantity with the dimensions of ``unit_name``."""
+def parse_quantity(text, unit_name, where, default=None):
+    """Parse ``"100 ms"`` into a Brian2 quantity with the dimensions of ``unit_name``.
+
+    ``default`` (a string such as ``"2 s"``) is shown as the example when the unit is missing.
+    """
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ValueError(f"spec: {where} must be a quantity like '10 ms', got {text!r}")
     reference = getattr(brian2, unit_name)
     if isinstance(text, (int, float)):
-        raise ValueError(f"spec: {where} is missing its unit (expected {reference!r}-compatible, e.g. '{text} {_example(unit_name)}')")
+        example = f"like its default '{default}'" if isinstance(default, str) else f"e.g. '{text} {_example(unit_name)}'"
+        raise ValueError(f"spec: {where} = {text} is missing its unit (a quantity in {_example(unit_name)}-compatible "
+                         f"units, {example})")
     parts = text.strip().split(None, 1)
     try:
         number = float(parts[0])
@@ -104,7 +111,7 @@ def _example(unit_name):
     return {"second": "ms", "Hz": "Hz", "volt": "mV", "umolar": "umolar"}.get(unit_name, unit_name)
 
 
-def _check(section, key, value, unit, rule):
+def _check(section, key, value, unit, rule, default=None):
     where = f"[{section}] {key}"
     if isinstance(unit, tuple):
         if value not in unit:
@@ -123,9 +130,11 @@ def _check(section, key, value, unit, rule):
             raise ValueError(f"spec: {where} must be a number, got {value!r}")
         number = value = float(value)
     else:
-        value = parse_quantity(value, unit, where)
+        value = parse_quantity(value, unit, where, default)
         number = float(value)
-    if number != number or (rule == "+" and number <= 0) or (rule == ">=0" and number < 0) \
+    if not np.isfinite(number):
+        raise ValueError(f"spec: {where} must be a finite number, got {value!r}")
+    if (rule == "+" and number <= 0) or (rule == ">=0" and number < 0) \
             or (rule == "01" and not 0 <= number <= 1):
         need = {"+": "positive", ">=0": "non-negative", "01": "in [0, 1]"}[rule]
         raise ValueError(f"spec: {where} must be {need}, got {value!r}")
@@ -145,13 +154,39 @@ def validate_spec(raw=None):
         unknown = sorted(set(given) - set(entries))
         if unknown:
             raise ValueError(f"spec: unknown key {unknown[0]!r} in [{section}] (known: {', '.join(entries)})")
-        resolved[section] = {key: _check(section, key, given.get(key, default), unit, rule)
+        resolved[section] = {key: _check(section, key, given.get(key, default), unit, rule, default)
                              for key, (default, unit, rule) in entries.items()}
     unknown = sorted(set(raw) - set(DEFAULT_SPEC) - {"name", "description"})
     if unknown:
         raise ValueError(f"spec: unknown section [{unknown[0]}] (known: {', '.join(DEFAULT_SPEC)})")
     resolved["name"] = str(raw.get("name", "koo_encoder"))
     return resolved
+
+
+def memory_estimate(spec, n_pixels, n_slots):
+    """Bytes a run of this network needs, roughly: its synapses and its per-image recordings.
+
+    About 100 bytes per synapse (weights, traces, indices, standalone copies) and 24 bytes per
+    neuron and image slot (spike counts, phases and dopamine recorded once per image).
+    """
+    net = spec["network"]
+    sizes = [n_pixels, net["n_h1"], net["n_h2"], n_pixels]
+    n_i = [int(np.ceil(n / net["ei_ratio"])) for n in sizes[1:]]
+    synapses = sum(lo * up + lo * ni + ni * up for lo, up, ni in zip(sizes[:-1], sizes[1:], n_i))
+    neurons = sum(sizes) + sum(n_i)
+    return 100 * synapses + 24 * neurons * n_slots, synapses, neurons
+
+
+def check_memory(spec, n_pixels, n_slots, available=None):
+    """Refuse a network that would not fit in memory, before anything is allocated."""
+    need, synapses, neurons = memory_estimate(spec, n_pixels, n_slots)
+    if available is None:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > 0.8 * available:
+        net = spec["network"]
+        raise ValueError(f"spec: this network (n_h1 {net['n_h1']}, n_h2 {net['n_h2']}, {n_pixels} pixels) needs "
+                         f"about {need / 2**30:.1f} GiB ({synapses:.3g} synapses, {neurons} neurons recorded over "
+                         f"{n_slots} image slots); this machine has {available / 2**30:.1f} GiB")
 
 
 def load_spec(path):

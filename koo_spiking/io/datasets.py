@@ -50,8 +50,11 @@ def check_images(X, name="X", n_pixels=None):
     return X
 
 
-def read_idx(path):
-    """Read an IDX file (optionally gzipped) into a numpy array; checks magic, dims and length."""
+def read_idx(path, ndim=None):
+    """Read an IDX file (optionally gzipped) into a numpy array; checks magic, dims and length.
+
+    ``ndim``: the number of dimensions the magic number must announce (3 for images, 1 for labels).
+    """
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
@@ -60,6 +63,9 @@ def read_idx(path):
         raise ValueError(f"IDX file {path} could not be read: {err}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"IDX file {path} is corrupt: bad magic number (expected unsigned-byte data)")
+    if ndim is not None and raw[3] != ndim:
+        raise ValueError(f"IDX file {path} has the wrong magic number 0x{int.from_bytes(raw[:4], 'big'):08x} "
+                         f"(expected 0x{0x800 + ndim:08x}: {ndim}-D unsigned bytes)")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
@@ -85,7 +91,7 @@ def _load_idx_dir(directory, name):
         raise FileNotFoundError(f"no such data directory: {directory}"
                                 + (" (install Debian's dataset-fashion-mnist)" if directory == FASHION_DIR else ""))
     paths = {key: _find(directory, stem) for key, stem in _FASHION_FILES.items()}  # all present?
-    arrays = {key: read_idx(path) for key, path in paths.items()}
+    arrays = {key: read_idx(path, 3 if key.startswith("X") else 1) for key, path in paths.items()}
     for split in ("train", "test"):
         X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):

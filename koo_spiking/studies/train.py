@@ -17,13 +17,16 @@ import time
 
 import numpy as np
 
+from ..encoder import checkpoint as ck
 from ..encoder.estimator import KooEncoder, evaluation_schedule, training_schedule
+from ..encoder.spec import check_memory
 from ..io.datasets import load_dataset
 from .diagnostics import diagnostics
 
-__all__ = ["run_study", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
+__all__ = ["run_study", "resume_study", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
 
 LAYERS = ("input", "h1", "h2", "recon")
+MIN_TRAIN = 20  # training images at least
 
 
 def reconstruction_metrics(X_hat, X, mean_image):
@@ -116,17 +119,28 @@ def check_out(out, overwrite=False):
 
 
 def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
-              backend="cpp_standalone", verbose=True, figures=True, command=None, overwrite=False):
+              backend="cpp_standalone", verbose=True, figures=True, command=None, overwrite=False,
+              checkpoint_every=None, resume=False):
     """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``.
 
     ``out`` is checked first: a file, or a directory holding a previous run (unless ``overwrite``),
-    or an unwritable place is refused before anything runs.
+    or an unwritable place is refused before anything runs. With ``checkpoint_every`` the run is
+    split into chunks of that many images and its full state saved in ``out/checkpoint`` after each
+    (see ``encoder.checkpoint``); ``resume`` continues from there (use :func:`resume_study`).
     """
     check_out(out, overwrite)
+    ck_dir = check_checkpoint(out, checkpoint_every, resume, overwrite)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
     ds = load_dataset(data, train_samples, test_samples, seed)
     enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose)
     spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
     Xtr, Xte = ds["X_train"], ds["X_test"]
+    if len(Xtr) < MIN_TRAIN:
+        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoder holds out 10 % "
+                         f"for early stopping), got {len(Xtr)}")
+    n_slots = len(Xte) + len(Xtr) * (spec_r["learning"]["epochs"] + spec_r["learning"]["decoder_epochs"] + 1) + len(Xte)
+    check_memory(spec_r, Xtr.shape[1], n_slots)
     k = spec_r["network"]["n_h2"]
     say = print if verbose else (lambda *a, **kw: None)
     learn = spec_r["learning"]
@@ -146,7 +160,15 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         enc.spec_, enc.n_features_in_ = spec_r, Xtr.shape[1]
         enc.input_stats_ = enc._input_stats(Xtr, spec_r)
         shown_n = min(6, len(Xte)) if figures else 0  # the raster: the last test images of this run
-        result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n)
+        if checkpoint_every:
+            _write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec),
+                                         data=data, train_samples=train_samples, test_samples=test_samples,
+                                         seed=seed, backend=backend, figures=figures,
+                                         checkpoint_every=checkpoint_every))
+            result = ck.run_chunks(enc, frames, schedule, checkpoint_every, ck_dir, state={}, astro=True,
+                                   raster=shown_n, say=say)
+        else:
+            result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n)
         wall = result["wall_s"]
         enc.state_ = result["state"]
         counts = result["counts"]
@@ -185,6 +207,8 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         os.makedirs(out, exist_ok=True)
         for name in sorted(os.listdir(tmp)):
             shutil.move(os.path.join(tmp, name), os.path.join(out, name))
+        if ck_dir:
+            shutil.rmtree(ck_dir, ignore_errors=True)  # the run is complete
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     say(table(metrics))
@@ -192,6 +216,52 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         print(f"koo-spiking: warning: {warning}", file=sys.stderr)
     say(f"wrote {', '.join(sorted(os.listdir(out)))} to {out}")
     return summary
+
+
+RUN_ARGS = "run.json"
+
+
+def check_checkpoint(out, every, resume, overwrite):
+    """The checkpoint directory of a run (None without checkpoints); refuse to mix two runs."""
+    if every is None:
+        if resume:
+            raise ValueError("resume needs a run started with --checkpoint-every")
+        return None
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every <= 0:
+        raise ValueError(f"--checkpoint-every must be a positive number of images, got {every!r}")
+    ck_dir = os.path.join(os.path.abspath(out), "checkpoint")
+    held = os.path.exists(os.path.join(ck_dir, ck.CHECKPOINT))
+    if held and not resume:
+        if not overwrite:
+            raise ValueError(f"--out {out} holds an interrupted run ({ck_dir}); continue it with "
+                             f"`koo-spiking train --resume {out}` or pass --overwrite")
+        shutil.rmtree(ck_dir)
+    return ck_dir
+
+
+def _write_run_args(ck_dir, args):
+    os.makedirs(ck_dir, exist_ok=True)
+    spec = args["spec"]
+    if isinstance(spec, dict):  # quantities as strings with units, other values as they are
+        spec = {sec: ({k: str(v) if hasattr(v, "dim") else v for k, v in val.items()} if isinstance(val, dict)
+                      else val) for sec, val in spec.items()}
+    args = {**args, "spec": spec}
+    tmp = os.path.join(ck_dir, f".{RUN_ARGS}.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(args, fh, indent=1)
+    os.replace(tmp, os.path.join(ck_dir, RUN_ARGS))
+
+
+def resume_study(out, verbose=True, command=None):
+    """Continue an interrupted ``run_study`` from its checkpoint in ``out/checkpoint``."""
+    path = os.path.join(os.path.abspath(out), "checkpoint", RUN_ARGS)
+    if os.path.isfile(os.path.join(out, "metrics.json")):
+        raise ValueError(f"--resume {out}: that run is complete (metrics.json)")
+    if not os.path.isfile(path):
+        raise ValueError(f"--resume {out}: no checkpoint there ({path} is missing)")
+    with open(path) as fh:
+        args = json.load(fh)
+    return run_study(out=out, verbose=verbose, command=command, resume=True, **args)
 
 
 def plain_spec(spec):

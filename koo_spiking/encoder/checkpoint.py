@@ -1,0 +1,223 @@
+"""Resumable runs of the Koo Encoder: a schedule split into chunks, the full state saved between them.
+
+Each chunk is one Brian2 run of the same model, started from the state the previous chunk ended
+in: every state variable of every neuron group and synapse (weights, thresholds, membrane
+potentials, traces, running means, astrocyte and dopamine state), with spike and update times
+shifted onto the new run's clock. After each chunk the state, everything recorded so far and the
+next image index are written atomically (a temporary file, then ``os.replace``), so a run killed
+at any moment leaves the last complete checkpoint. A chunk's random stream is seeded from the seed
+and the chunk's index: a resumed run gives the same spikes as an uninterrupted run with the same
+chunking. Ctrl-C (SIGINT) is held while a chunk runs (the signal stays pending, also in the
+standalone binary, which inherits the blocked signal mask): the chunk finishes and is saved, then
+:class:`Interrupted` is raised.
+"""
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import threading
+
+import numpy as np
+from brian2 import NeuronGroup, Synapses, second
+from brian2.core.variables import ArrayVariable
+
+__all__ = ["Interrupted", "capture_state", "restore_state", "run_chunks", "CHECKPOINT"]
+
+#: file name of the checkpoint inside its directory
+CHECKPOINT = "checkpoint.npz"
+#: variables holding absolute times of the run's clock: shifted when a chunk starts
+_TIMES = ("lastspike", "lastupdate")
+
+
+class Interrupted(Exception):
+    """The run was interrupted (Ctrl-C) after a chunk was saved."""
+
+
+def _state_variables(obj):
+    for name, var in obj.variables.items():
+        if (isinstance(var, ArrayVariable) and var.owner is not None and var.owner.name == obj.name
+                and not name.startswith("_") and name != "t_start"
+                and (not var.read_only or name == "lastupdate")):
+            yield name, var
+
+
+def capture_state(objects, t_end):
+    """Every state variable of the neuron groups and synapses in ``objects``, SI values.
+
+    Times in ``_TIMES`` are stored relative to ``t_end`` (the end of the run), so they can be
+    restored into a run that starts at 0.
+    """
+    state = {}
+    for obj in objects:
+        if isinstance(obj, (NeuronGroup, Synapses)):
+            for name, var in _state_variables(obj):
+                value = np.array(var.get_value())
+                if name in _TIMES:
+                    value = value - float(t_end / second)
+                state[f"{obj.name}.{name}"] = value
+    return state
+
+
+def restore_state(objects, state):
+    """Set every variable captured by :func:`capture_state`; a missing or misshapen one is an error."""
+    seen = set()
+    for obj in objects:
+        if not isinstance(obj, (NeuronGroup, Synapses)):
+            continue
+        for name, var in _state_variables(obj):
+            key = f"{obj.name}.{name}"
+            if key not in state:
+                raise ValueError(f"checkpoint: no value for {key}; it was written by a different model")
+            value = np.asarray(state[key])
+            size = 1 if var.scalar else len(obj)  # (a synapse variable's size is unknown before a standalone run)
+            if value.size != size:
+                raise ValueError(f"checkpoint: {key} has {value.size} values, the model has {size}")
+            var.set_value(value)
+            seen.add(key)
+    extra = sorted(set(state) - seen)
+    if extra:
+        raise ValueError(f"checkpoint: values for {extra[0]} (and {len(extra) - 1} more) that this model lacks")
+
+
+@contextlib.contextmanager
+def _holding_sigint(caught):
+    """Hold SIGINT while a chunk runs: note it in ``caught`` instead of raising KeyboardInterrupt.
+
+    The main thread blocks the signal, so a standalone binary started from it inherits the
+    blocked mask and is not killed; Python's handler notes a signal delivered to another thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: caught.append(1))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if signal.SIGINT in signal.sigpending():
+            caught.append(1)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one reaches the note
+        signal.signal(signal.SIGINT, previous)
+
+
+def _chunk_seed(seed, k):
+    return int(seed) if k == 0 else int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0] % 2**31)
+
+
+def _key(frames, schedule, spec, seed, every):
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(frames, float).tobytes())
+    for name in sorted(schedule):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(schedule[name], float).tobytes())
+    h.update(json.dumps({s: {k: str(v) for k, v in val.items()} if isinstance(val, dict) else str(val)
+                         for s, val in spec.items()}, sort_keys=True).encode())
+    h.update(f"{seed}:{every}".encode())
+    return h.hexdigest()
+
+
+def _merge(parts, t_offsets):
+    """One ``simulate`` result from the results of consecutive chunks."""
+    out = {"state": parts[-1]["state"], "spec": parts[-1]["spec"], "full_state": parts[-1]["full_state"],
+           "wall_s": float(sum(p["wall_s"] for p in parts))}
+    for key in ("counts", "dopamine", "phase"):
+        out[key] = {name: np.concatenate([p[key][name] for p in parts]) for name in parts[0][key]}
+    if "raster" in parts[-1]:
+        out["raster"] = parts[-1]["raster"]
+    if "astrocytes" in parts[0]:
+        out["astrocytes"] = {name: tuple(np.concatenate([p["astrocytes"][name][0] + t0 for p, t0 in zip(parts, t_offsets)])
+                                         if n == 0 else np.concatenate([p["astrocytes"][name][n] for p in parts], axis=-1)
+                                         for n in range(3))
+                             for name in parts[0]["astrocytes"]}
+    return out
+
+
+def _flatten(result):
+    flat = {"wall_s": np.array(result["wall_s"])}
+    for key in ("counts", "dopamine", "phase", "state", "full_state"):
+        for name, value in result[key].items():
+            flat[f"{key}/{name}"] = value
+    for name, arrays in result.get("astrocytes", {}).items():
+        for n, value in enumerate(arrays):
+            flat[f"astrocytes/{name}/{n}"] = value
+    return flat
+
+
+def _unflatten(flat, spec):
+    out = {"spec": spec, "wall_s": float(flat["wall_s"]), "astrocytes": {}}
+    for key in ("counts", "dopamine", "phase", "state", "full_state"):
+        out[key] = {name.split("/", 1)[1]: flat[name] for name in flat if name.startswith(key + "/")}
+    for name in flat:
+        if name.startswith("astrocytes/"):
+            _, layer, n = name.split("/")
+            out["astrocytes"].setdefault(layer, [None] * 3)[int(n)] = flat[name]
+    out["astrocytes"] = {k: tuple(v) for k, v in out["astrocytes"].items()}
+    if not out["astrocytes"]:
+        del out["astrocytes"]
+    return out
+
+
+def _save(directory, done, key, merged):
+    """Atomic write: a complete checkpoint or the previous one, never half of one."""
+    path = os.path.join(directory, CHECKPOINT)
+    tmp = os.path.join(directory, f".{CHECKPOINT}.tmp.npz")
+    np.savez(tmp, __done=np.array(done), __key=np.array(key), **_flatten(merged))
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(directory, key, spec):
+    """(images done, merged result so far) of a checkpoint written for the same run, or (0, None)."""
+    path = os.path.join(directory, CHECKPOINT)
+    if not os.path.exists(path):
+        return 0, None
+    with np.load(path, allow_pickle=False) as data:
+        flat = {name: data[name] for name in data.files}
+    if str(flat.pop("__key")) != key:
+        raise ValueError(f"checkpoint {path} was written by a different run (spec, data, seed or chunking "
+                         "differ); remove it or start in another directory")
+    return int(flat.pop("__done")), _unflatten(flat, spec)
+
+
+def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=False, astro=False, say=print):
+    """``encoder.simulate`` over ``frames`` in chunks of ``every`` images, resumable from ``directory``.
+
+    ``state`` is the learned state the first chunk starts from (``{}``: untrained; None: the
+    encoder's fitted state). Returns the merged result (as ``simulate``'s, plus ``full_state``). A checkpoint in
+    ``directory`` written for the same frames, schedule, spec, seed and chunking is continued.
+    Raises :class:`Interrupted` after saving when SIGINT arrived during a chunk.
+    """
+    every = int(every)
+    if every <= 0:
+        raise ValueError(f"checkpoint: images per chunk must be positive, got {every}")
+    n = len(frames)
+    spec = encoder.spec_
+    key = _key(frames, schedule, spec, encoder.seed, every)
+    os.makedirs(directory, exist_ok=True)
+    done, merged = load_checkpoint(directory, key, spec)
+    if done:
+        say(f"resuming from {os.path.join(directory, CHECKPOINT)}: {done}/{n} images done")
+    T = spec["network"]["present"]
+    bounds = list(range(0, n, every)) + [n]
+    for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if b <= done:
+            continue
+        say(f"chunk {k + 1}/{len(bounds) - 1}: images {a + 1}-{b} of {n}")
+        last = b == n
+        shown = (True if raster is True else min(int(raster), b - a)) if raster and last else False
+        caught = []
+        with _holding_sigint(caught):
+            part = encoder.simulate(frames[a:b], {name: s[a:b] for name, s in schedule.items()}, state=state,
+                                    full_state=merged["full_state"] if merged else None, t_start=a * T,
+                                    seed=_chunk_seed(encoder.seed, k), raster=shown,
+                                    astro=astro or bool(raster), keep_full=True)
+        interrupted = bool(caught)
+        offsets = [0.0, float(a * T / second)]
+        merged = part if merged is None else _merge([merged, part], offsets)
+        _save(directory, b, key, merged)
+        if interrupted and not last:
+            raise Interrupted(f"interrupted after image {b} of {n}; the state is saved in "
+                              f"{os.path.join(directory, CHECKPOINT)}")
+    return merged
