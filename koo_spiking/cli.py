@@ -31,11 +31,16 @@ def _parser():
                       help="Brian2 code-generation target (default: cython)")
     train = sub.add_parser("train", help="train the Koo Encoder and its baselines, write metrics and figures")
     train.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
-    train.add_argument("--data", default="digits", help="digits (default), fashion-mnist, an IDX directory, PATH.npy or PATH.npz")
+    train.add_argument("--data", default="digits",
+                       help="digits (default), fashion-mnist, an IDX directory (the four Fashion-MNIST file names), "
+                            "PATH.npy (images as rows (n_images, n_pixels), values in [0, 1], split 75/25 by --seed) "
+                            "or PATH.npz (X_train and X_test, optional y_train and y_test; or X and optional y, split)")
     train.add_argument("--train-samples", type=int, default=None, help="training images (default: all)")
     train.add_argument("--test-samples", type=int, default=None, help="test images (default: all)")
     train.add_argument("--seed", type=int, default=0,
                        help="seed of the split, the image order and Brian2's generator (default 0)")
+    train.add_argument("--epochs", type=int, default=None,
+                       help="passes with every pathway plastic (default: the spec's [learning] epochs)")
     train.add_argument("--out", default="out", help="output directory (default: out)")
     train.add_argument("--overwrite", action="store_true", help="replace a previous run in --out")
     train.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
@@ -55,6 +60,8 @@ def main(argv=None):
         if args.command == "demo":
             from .demo import run_demo
 
+            if args.images <= 0:
+                raise ValueError(f"--images must be a positive integer, got {args.images}")
             run_demo(args.out, n_images=args.images, seed=args.seed, target=args.backend)
         elif args.command == "train" and args.resume:
             from .studies.train import resume_study
@@ -63,7 +70,9 @@ def main(argv=None):
         elif args.command == "train":
             from .studies.train import run_study
 
-            run_study(args.spec, data=args.data, train_samples=args.train_samples,
+            if args.epochs is not None and (args.epochs <= 0):
+                raise ValueError(f"--epochs must be a positive integer, got {args.epochs}")
+            run_study(args.spec, epochs=args.epochs, data=args.data, train_samples=args.train_samples,
                       test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend,
                       command=" ".join(["koo-spiking"] + argv), overwrite=args.overwrite,
                       checkpoint_every=args.checkpoint_every)

@@ -17,10 +17,20 @@ def target(request, tmp_path):
         yield request.param
 
 
+def _runtime(target):
+    with backend.backend(target):
+        brian2.start_scope()
+        backend.seed(1234)
+        yield target
+
+
 @pytest.fixture
 def cython_only():
     """Runtime target for tests that need Python access between runs."""
-    with backend.backend("cython"):
-        brian2.start_scope()
-        backend.seed(1234)
-        yield "cython"
+    yield from _runtime("cython")
+
+
+@pytest.fixture
+def numpy_target():
+    """Runtime numpy target: no compilation, for short protocols that need Python between runs."""
+    yield from _runtime("numpy")

@@ -8,7 +8,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 
 from koo_spiking.cli import main
 from koo_spiking.encoder.checkpoint import CHECKPOINT

@@ -91,6 +91,7 @@ def test_absurd_size_is_refused_with_a_memory_estimate():
     (["--train-samples", "5"], "--train-samples must be at least 20"),
     (["--seed", "-1"], "--seed must be a non-negative integer"),
     (["--checkpoint-every", "-3"], "--checkpoint-every must be a positive number"),
+    (["--epochs", "0"], "--epochs must be a positive integer"),
 ])
 def test_bad_arguments(tmp_path, capsys, args, message):
     assert message in _refused(args, tmp_path, capsys)
@@ -100,3 +101,9 @@ def test_debug_shows_the_traceback(tmp_path):
     """``--debug`` re-raises instead of the one-line message (here a spec error)."""
     with pytest.raises(ValueError, match="unknown key"):
         main(["--debug", "train", _spec(tmp_path, "[network]\nn_h3 = 4\n"), "--out", str(tmp_path / "x")])
+
+
+def test_demo_image_count_is_named_as_the_option(tmp_path, capsys):
+    assert main(["demo", "--images", "0", "--out", str(tmp_path / "demo")]) == 2
+    assert "--images must be a positive integer, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists()

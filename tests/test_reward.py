@@ -3,20 +3,13 @@ import brian2
 import numpy as np
 import pytest
 from brian2 import (Network, NeuronGroup, defaultclock, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses,
-                    mV, ms, second)
+                    ms, second)
 
 from koo_spiking import backend
 from koo_spiking.neuromodulator import (dopamine_parts, reward_schedule, reward_stdp_synapses, set_mode, settle)
 from koo_spiking.neuron import if_group, lif_group
 
 
-@pytest.fixture
-def numpy_target():
-    """Runtime numpy target: no compilation, for short protocols that need Python between runs."""
-    with backend.backend("numpy"):
-        brian2.start_scope()
-        backend.seed(1234)
-        yield "numpy"
 
 
 def _post_group(n):

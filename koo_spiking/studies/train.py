@@ -120,7 +120,7 @@ def check_out(out, overwrite=False):
 
 def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
               backend="cpp_standalone", verbose=True, figures=True, command=None, overwrite=False,
-              checkpoint_every=None, resume=False):
+              checkpoint_every=None, resume=False, epochs=None):
     """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``.
 
     ``out`` is checked first: a file, or a directory holding a previous run (unless ``overwrite``),
@@ -133,7 +133,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
     ds = load_dataset(data, train_samples, test_samples, seed)
-    enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose)
+    enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose, epochs=epochs)
     spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
     Xtr, Xte = ds["X_train"], ds["X_test"]
     if len(Xtr) < MIN_TRAIN:
@@ -163,7 +163,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         if checkpoint_every:
             _write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec),
                                          data=data, train_samples=train_samples, test_samples=test_samples,
-                                         seed=seed, backend=backend, figures=figures,
+                                         seed=seed, backend=backend, figures=figures, epochs=epochs,
                                          checkpoint_every=checkpoint_every))
             result = ck.run_chunks(enc, frames, schedule, checkpoint_every, ck_dir, state={}, astro=True,
                                    raster=shown_n, say=say)
