@@ -39,7 +39,7 @@ def test_bad_arguments_exit_nonzero_and_write_nothing(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "koo_spiking.cli", "demo", "--out", str(out),
                            "--images", "0"], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "n_images" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "--images must be a positive integer" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not os.path.exists(out)
     proc = subprocess.run([sys.executable, "-m", "koo_spiking.cli", "demo", "--backend", "cuda"],
                           capture_output=True, text=True)
