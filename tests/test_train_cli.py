@@ -56,14 +56,14 @@ def test_train_writes_metrics_and_figures(tmp_path):
     assert state["dec.w_slow"].shape == (16 * 64,)
 
 
-def _run(args, tmp_path):
+def _run(args, tmp_path, capsys):
+    """In-process, as the console script: status 2, one line on stderr, nothing written."""
     out = tmp_path / "never"
-    proc = subprocess.run([sys.executable, "-m", "koo_spiking.cli", "train", *args, "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2, proc.stderr[-500:]
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert main(["train", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
     assert not out.exists()
-    return proc.stderr
+    return err
 
 
 def _idx(path, array, magic_dims):
@@ -72,17 +72,17 @@ def _idx(path, array, magic_dims):
         fh.write(header + array.astype(np.uint8).tobytes())
 
 
-def test_bad_data_errors(tmp_path):
+def test_bad_data_errors(tmp_path, capsys):
     bad = tmp_path / "nan.npy"
     np.save(bad, np.full((20, 64), np.nan))
-    assert "NaN" in _run(["--data", str(bad)], tmp_path)
+    assert "NaN" in _run(["--data", str(bad)], tmp_path, capsys)
     big = tmp_path / "big.npy"
     np.save(big, np.full((20, 64), 3.0))
-    assert "[0, 1]" in _run(["--data", str(big)], tmp_path)
+    assert "[0, 1]" in _run(["--data", str(big)], tmp_path, capsys)
     cube = tmp_path / "cube.npy"
     np.save(cube, np.zeros((4, 8, 8)))
-    assert "2-D" in _run(["--data", str(cube)], tmp_path)
-    assert "no such data file" in _run(["--data", str(tmp_path / "nothing.npz")], tmp_path)
+    assert "2-D" in _run(["--data", str(cube)], tmp_path, capsys)
+    assert "no such data file" in _run(["--data", str(tmp_path / "nothing.npz")], tmp_path, capsys)
     # an IDX directory with a truncated image file
     idx = tmp_path / "idx"
     idx.mkdir()
@@ -92,21 +92,21 @@ def test_bad_data_errors(tmp_path):
         _idx(idx / f"{split}-labels-idx1-ubyte.gz", labels, 1)
     raw = gzip.decompress((idx / "train-images-idx3-ubyte.gz").read_bytes())
     (idx / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[:-7]))
-    assert "truncated" in _run(["--data", str(idx)], tmp_path)
+    assert "truncated" in _run(["--data", str(idx)], tmp_path, capsys)
     (idx / "t10k-labels-idx1-ubyte.gz").unlink()
-    assert "missing IDX file" in _run(["--data", str(idx)], tmp_path)
-    assert "exceeds" in _run(["--train-samples", "100000"], tmp_path)
+    assert "missing IDX file" in _run(["--data", str(idx)], tmp_path, capsys)
+    assert "exceeds" in _run(["--train-samples", "100000"], tmp_path, capsys)
 
 
-def test_bad_spec_errors(tmp_path):
+def test_bad_spec_errors(tmp_path, capsys):
     spec = tmp_path / "bad.toml"
     spec.write_text('[network]\nn_h3 = 4\n')
-    assert "unknown key 'n_h3'" in _run([str(spec)], tmp_path)
+    assert "unknown key 'n_h3'" in _run([str(spec)], tmp_path, capsys)
     spec.write_text('[network]\ndt = "0.5 mV"\n')
-    assert "wrong unit" in _run([str(spec)], tmp_path)
+    assert "wrong unit" in _run([str(spec)], tmp_path, capsys)
     spec.write_text('[network\n')
-    assert "not valid TOML" in _run([str(spec)], tmp_path)
-    assert "no such file" in _run([str(tmp_path / "absent.toml")], tmp_path)
+    assert "not valid TOML" in _run([str(spec)], tmp_path, capsys)
+    assert "no such file" in _run([str(tmp_path / "absent.toml")], tmp_path, capsys)
 
 
 def test_bad_output_errors_before_anything_runs(tmp_path):
