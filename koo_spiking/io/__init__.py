@@ -1,1 +1,1 @@
-"""Input and output: data sets."""
+"""Input and output: data sets, recorded spikes."""
