@@ -10,6 +10,7 @@ Targets (issue 6): digits, every seed R^2 >= 0.75 and mean test MSE <= the backp
 
 Usage: python benchmarks/bench_encoder.py [--seeds 0 1 2 3 4] [--jobs 2] [--fashion]
        [--rate-distortion] [--spec models/koo_encoder.toml] [--json out.json] [--quick]
+       [--work DIR --checkpoint-every N]   (long runs: resumable, rerun the same command)
 """
 import argparse
 import concurrent.futures as cf
@@ -22,6 +23,7 @@ import tomllib
 
 import numpy as np
 
+from koo_spiking.encoder.checkpoint import CHECKPOINT
 from koo_spiking.studies.train import provenance, run_study
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,10 +31,18 @@ MODELS = os.path.join(HERE, "..", "models")
 
 
 def _one(job):
-    name, spec, kw = job
-    out = tempfile.mkdtemp(prefix=f"bench_encoder_{name}_")
-    summary = run_study(spec, out=out, verbose=False, figures=False, **kw)
-    return name, summary
+    name, spec, kw, work, every = job
+    if not work:
+        out = tempfile.mkdtemp(prefix=f"bench_encoder_{name}_")
+        return name, run_study(spec, out=out, verbose=False, figures=False, **kw)
+    # kept runs: a finished one is read back, an interrupted one resumed from its last chunk
+    out = os.path.join(work, name)
+    if os.path.exists(os.path.join(out, "metrics.json")):
+        with open(os.path.join(out, "metrics.json")) as fh:
+            return name, json.load(fh)
+    resume = os.path.exists(os.path.join(out, "checkpoint", CHECKPOINT))
+    return name, run_study(spec, out=out, verbose=False, figures=False, checkpoint_every=every, resume=resume,
+                           **kw)
 
 
 def _read(path):
@@ -42,7 +52,9 @@ def _read(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4],
+                        help="digits seeds (none: skip digits, e.g. with --fashion)")
+    parser.add_argument("--fashion-seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (one process each)")
     parser.add_argument("--spec", default=os.path.join(MODELS, "koo_encoder.toml"))
     parser.add_argument("--fashion", action="store_true", help="also Fashion-MNIST, code 64")
@@ -51,6 +63,10 @@ def main(argv=None):
     parser.add_argument("--rate-distortion", action="store_true",
                         help="also input rates 40, 160 Hz (seed 0): test MSE against spikes per image")
     parser.add_argument("--quick", action="store_true", help="small budgets (smoke test)")
+    parser.add_argument("--work", help="keep each run in WORK/NAME: rerunning the command reads finished runs "
+                                       "back and resumes interrupted ones (with --checkpoint-every)")
+    parser.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                        help="with --work: save each run's full state every N images")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     spec = _read(args.spec)
@@ -62,14 +78,17 @@ def main(argv=None):
         for rate in (40, 160):
             rd = json.loads(json.dumps(spec))
             rd.setdefault("network", {})["input_rate"] = f"{rate} Hz"
-            jobs.append((f"digits_rate{rate}", rd, dict(data="digits", seed=args.seeds[0], **small)))
+            jobs.append((f"digits_rate{rate}", rd, dict(data="digits", seed=(args.seeds or [0])[0], **small)))
     if args.fashion:
         fs = _read(os.path.join(MODELS, "koo_fashion.toml"))
         if args.quick:
             fs.setdefault("learning", {}).update(epochs=1, decoder_epochs=1)
-        jobs.append(("fashion", fs, dict(data="fashion-mnist", seed=args.seeds[0],
+        jobs.append(("fashion", fs, dict(data="fashion-mnist", seed=args.fashion_seed,
                                          train_samples=500 if args.quick else args.fashion_train,
                                          test_samples=200 if args.quick else args.fashion_test)))
+    if args.checkpoint_every and not args.work:
+        parser.error("--checkpoint-every needs --work")
+    jobs = [job + (args.work, args.checkpoint_every) for job in jobs]
     print(f"bench_encoder: {len(jobs)} runs, {args.jobs} at a time", flush=True)
     results = {}
     ctx = multiprocessing.get_context("spawn")

@@ -34,3 +34,18 @@ def cython_only():
 def numpy_target():
     """Runtime numpy target: no compilation, for short protocols that need Python between runs."""
     yield from _runtime("numpy")
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """The README's quick command (models/koo_small.toml) at 400 training images, seed 2, run once
+    through the CLI and shared: the train-CLI test checks it, notebook 02 displays it."""
+    from pathlib import Path
+
+    from koo_spiking.cli import main
+
+    out = tmp_path_factory.mktemp("small_run") / "run"
+    spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
+    code = main(["train", str(spec), "--train-samples", "400", "--test-samples", "100", "--seed", "2",
+                 "--out", str(out)])
+    return code, out

@@ -13,15 +13,13 @@ from koo_spiking.cli import main
 MODELS = Path(__file__).parents[1] / "models"
 
 
-def test_train_writes_metrics_and_figures(tmp_path):
-    """The README's quick command (models/koo_small.toml) at 400 images: trains without collapse and
-    beats the mean image. Seed 2: before koo_small's faster rate homeostasis, hidden 2 collapsed with
-    this seed (about 1 spike per cell against a target of 6) and the read-out overfired (R2 -5)."""
+def test_train_writes_metrics_and_figures(small_run):
+    """The README's quick command (models/koo_small.toml) at 400 images (conftest ``small_run``): trains
+    without collapse and beats the mean image. Seed 2: before koo_small's faster rate homeostasis, hidden 2
+    collapsed with this seed (about 1 spike per cell against a target of 6) and the read-out overfired (R2 -5)."""
     from koo_spiking.io.datasets import load_dataset
 
-    out = tmp_path / "run"
-    code = main(["train", str(MODELS / "koo_small.toml"), "--train-samples", "400", "--test-samples", "100",
-                 "--seed", "2", "--out", str(out)])
+    code, out = small_run
     assert code == 0
     for name in ("metrics.json", "reconstructions.png", "receptive_fields.png", "raster.png",
                  "astrocytes.png", "state.npz"):

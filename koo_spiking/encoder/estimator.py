@@ -261,8 +261,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         return result
 
     def counts_to_images(self, counts):
-        """Reconstruction-layer spike counts to pixel values (a white pixel fires rate x present)."""
-        n0 = float(self.spec_["network"]["input_rate"] * self.spec_["network"]["present"])
+        """Reconstruction-layer spike counts to pixel values (a white pixel fires output_rate x present)."""
+        n0 = float(self.spec_["network"]["output_rate"] * self.spec_["network"]["present"])
         return np.clip(np.asarray(counts, float) / n0, 0, 1)
 
     def transform(self, X):

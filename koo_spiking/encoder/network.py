@@ -77,7 +77,8 @@ class EncoderNetwork(ImageBoundary):
         self.t_start = t_start if t_start is not None else 0 * second
         net = spec["network"]
         self.T = net["present"]
-        self.n0 = float(net["input_rate"] * net["present"])  # spikes per white pixel
+        self.n0 = float(net["input_rate"] * net["present"])  # spikes per white input pixel
+        self.n_out = float(net["output_rate"] * net["present"])  # spikes per white reconstruction pixel
         self.sizes = {"h1": net["n_h1"], "h2": net["n_h2"], "recon": self.n_px}
 
     # ------------------------------------------------------------------ namespace
@@ -86,7 +87,7 @@ class EncoderNetwork(ImageBoundary):
         pad = np.zeros((1, self.n_px))
         ns = {
             "stimulus": TimedArray(np.vstack([self.frames, pad]), dt=self.T, name="stimulus"),
-            "v_th": V_TH, "present": self.T, "n_white": self.n0,
+            "v_th": V_TH, "present": self.T, "n_white": self.n0, "out_gain": self.n_out / self.n0,
             "tau_avg": s["learning"]["tau_avg"], "eta_bias": s["learning"]["eta_bias"],
             "warm_up": float(s["learning"]["warm_up"]), "eta_homeostasis": s["learning"]["eta_homeostasis"],
             "target_i": s["learning"]["target_i"], "eta_scale": 0.05,
@@ -143,7 +144,7 @@ class EncoderNetwork(ImageBoundary):
                          events=parts["events"], on_event=parts["on_event"],
                          extra_namespace={**ns, **parts["namespace"]}, name=name, t_ref=t_ref)
         group.v = "rand()*v_th"
-        group.m_count = self._init(name, "m_count", self.n0 * self.mean_image if name == "recon"
+        group.m_count = self._init(name, "m_count", self.n_out * self.mean_image if name == "recon"
                                    else np.full(n, self.spec["learning"].get(f"target_{name}", 0.0)))
         return group
 
@@ -384,7 +385,7 @@ class EncoderNetwork(ImageBoundary):
             self._boundary_predicted(g[name], name, flag)
         for name in ("h1", "h2"):
             self._homeostasis(g[name], learn[f"target_{name}"])
-        teacher = Synapses(g["input"], g["recon"], on_pre="v_post += teach(t)*v_th", namespace=ns, name="teacher")
+        teacher = Synapses(g["input"], g["recon"], on_pre="v_post += teach(t)*out_gain*v_th", namespace=ns, name="teacher")
         teacher.connect(j="i")
         objs.append(teacher)
         self.monitors = self._monitors()

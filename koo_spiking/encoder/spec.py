@@ -24,7 +24,8 @@ DEFAULT_SPEC = {
         "ei_ratio": (4, "int", "+"),           # excitatory cells per inhibitory cell in each layer
         "dt": ("0.5 ms", "second", "+"),
         "present": ("100 ms", "second", "+"),  # time each image is shown
-        "input_rate": ("80 Hz", "Hz", "+"),    # rate of a white pixel (and of a white reconstruction)
+        "input_rate": ("80 Hz", "Hz", "+"),    # rate of a white input pixel
+        "output_rate": ("80 Hz", "Hz", "+"),   # rate of a white reconstruction pixel (its resolution)
         "input_code": ("regular", ("regular", "poisson"), None),
         "t_ref": ("1 ms", "second", ">=0"),    # refractory period of every neuron
     },
