@@ -8,8 +8,8 @@ For each population of a :class:`~koo_spiking.io.spikes.SpikeRecord`:
 - ``fano``: Fano factor (variance / mean, ddof 0) of each cell's spike counts across counting
   windows, the image presentations when the record has them and fixed bins otherwise; mean over
   cells that fire in some window (1 for a Poisson train);
-- ``correlation``: mean Pearson correlation coefficient of binned spike counts over all pairs of
-  cells that fire.
+- ``correlation``: mean Pearson correlation coefficient of binned spike counts (``bin_size``
+  bins from ``t_start``; a last, partial bin is left out) over all pairs of cells that fire.
 
 CV, Fano and correlation use at most ``max_cells`` cells per population, drawn with a fixed seed
 so that large layers stay fast and the numbers are reproducible. An undefined statistic (too few
@@ -88,10 +88,11 @@ def _population(trains, record, windows, bin_size, max_cells, seed):
     out["correlation"], out["n_corr_cells"] = None, len(cells)
     if len(cells) >= 2:
         sts = [neo.SpikeTrain(trains[k] * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s) for k in cells]
-        binned = BinnedSpikeTrain(sts, bin_size=bin_size * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s)
         with warnings.catch_warnings():
-            # a cell whose binned counts are constant has no correlation: NaN, left out of the mean
+            # silenced: spikes in a last, partial bin are left out; a cell whose binned counts
+            # are constant has no correlation (NaN, left out of the mean)
             warnings.simplefilter("ignore")
+            binned = BinnedSpikeTrain(sts, bin_size=bin_size * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s)
             cc = correlation_coefficient(binned)
         out["correlation"] = _mean(cc[np.triu_indices(len(cells), 1)])
     return out
