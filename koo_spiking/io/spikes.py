@@ -86,6 +86,7 @@ class SpikeRecord:
 
 def save_spikes(path, record):
     """Write ``record`` to ``path`` atomically (a temporary file, then rename)."""
+    path = os.fspath(path)
     meta = {"populations": record.populations, "t_start": record.t_start, "t_stop": record.t_stop,
             "traces": {k: u for k, (_, _, u) in record.traces.items()}}
     arrays = {"_meta": np.array(json.dumps(meta)), "_slots": record.slots, "_slot_image": record.slot_image}
