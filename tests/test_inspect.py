@@ -8,7 +8,7 @@ import pytest
 
 from koo_spiking.cli import main
 from koo_spiking.io.spikes import SpikeRecord, load_spikes, save_spikes
-from koo_spiking.studies.inspection import parse_time, raster_figure
+from koo_spiking.studies.inspection import parse_time, raster_figure, raster_panel
 
 MODELS = Path(__file__).parents[1] / "models"
 
@@ -74,6 +74,16 @@ def test_two_million_spikes_render_fast(tmp_path):
     elapsed = time.perf_counter() - start
     assert (tmp_path / "big.png").stat().st_size > 1000
     assert elapsed < 10, f"{elapsed:.1f} s for 2 million spikes"
+
+
+def test_panel_is_an_image_above_the_cap():
+    import matplotlib.pyplot as plt
+
+    record = _record(5000)
+    fig, (a, b) = plt.subplots(2)
+    assert raster_panel(a, record, ["h1", "h1_I"], cap=4999) and len(a.images) == 1
+    assert not raster_panel(b, record, ["h1", "h1_I"], cap=5000) and not b.images
+    plt.close(fig)
 
 
 def _refused(args, capsys, out):

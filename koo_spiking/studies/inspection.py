@@ -110,8 +110,9 @@ def raster_figure(path, record, names=None, origin=None, title=None, cap=CAP):
     names = [n for pops in layers(record).values() for n in pops] if names is None else list(names)
     origin = record.t_start if origin is None else origin
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    raster_panel(top, record, names, origin, cap)
-    top.set_title(title or "spikes: excitatory (red), inhibitory (blue), inputs (grey); dotted: image boundaries",
+    image = raster_panel(top, record, names, origin, cap)
+    title = title or "spikes: excitatory (red), inhibitory (blue), inputs (grey); dotted: image boundaries"
+    top.set_title(title + ("\n(more than %d spikes: a 2-D histogram, darker = more spikes)" % cap if image else ""),
                   fontsize=9)
     rate_panel(bottom, record, names, origin)
     bottom.set_xlabel("time from the first recorded image (s)")
