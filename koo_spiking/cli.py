@@ -1,4 +1,4 @@
-"""Command line: ``koo-spiking demo`` and ``koo-spiking train``."""
+"""Command line: ``koo-spiking demo``, ``koo-spiking train`` and ``koo-spiking inspect``."""
 import argparse
 import sys
 
@@ -50,6 +50,20 @@ def _parser():
                             "(Ctrl-C: finish the chunk, save, exit 130)")
     train.add_argument("--resume", metavar="DIR", default=None,
                        help="continue the interrupted run in DIR (its --out) with its own arguments")
+    train.add_argument("--record", type=int, default=50, metavar="N",
+                       help="save the spikes and astrocyte Ca2+ of the last N test images in OUT/spikes.npz, "
+                            "for `koo-spiking inspect` (default 50; 0: no file)")
+    inspect = sub.add_parser("inspect", help="rasters, population rates, astrocyte Ca2+ and receptive fields "
+                                             "of a train run's spikes.npz, as PNG files")
+    inspect.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `koo-spiking train`")
+    inspect.add_argument("--from", dest="t0", default=None, metavar="T0",
+                         help="window start, from the first recorded image: seconds ('0.5' or '0.5 s') "
+                              "or milliseconds ('200 ms') (default: the record's start)")
+    inspect.add_argument("--to", dest="t1", default=None, metavar="T1",
+                         help="window end, same units (default: the record's end)")
+    inspect.add_argument("--layer", default=None, metavar="NAME",
+                         help="only this layer (input, h1, h2, recon; default: all)")
+    inspect.add_argument("--out", default=None, metavar="DIR", help="output directory (default: RUN_DIR/inspect)")
     return parser
 
 
@@ -75,7 +89,13 @@ def main(argv=None):
             run_study(args.spec, epochs=args.epochs, data=args.data, train_samples=args.train_samples,
                       test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend,
                       command=" ".join(["koo-spiking"] + argv), overwrite=args.overwrite,
-                      checkpoint_every=args.checkpoint_every)
+                      checkpoint_every=args.checkpoint_every, record=args.record)
+        elif args.command == "inspect":
+            from .studies.inspection import inspect_run, parse_time
+
+            t0, t1 = (None if x is None else parse_time(x) for x in (args.t0, args.t1))
+            for path in inspect_run(args.run_dir, t0, t1, layer=args.layer, out=args.out):
+                print(f"wrote {path}")
     except Interrupted as err:
         print(f"koo-spiking: {err}; continue with `koo-spiking train --resume {args.resume or args.out}`",
               file=sys.stderr)

@@ -123,8 +123,9 @@ def _merge(parts, t_offsets):
            "wall_s": float(sum(p["wall_s"] for p in parts))}
     for key in ("counts", "dopamine", "phase"):
         out[key] = {name: np.concatenate([p[key][name] for p in parts]) for name in parts[0][key]}
-    if "raster" in parts[-1]:
-        out["raster"] = parts[-1]["raster"]
+    for key in ("raster", "window"):  # recorded in the last chunk only
+        if key in parts[-1]:
+            out[key] = parts[-1][key]
     if "astrocytes" in parts[0]:
         out["astrocytes"] = {name: tuple(np.concatenate([p["astrocytes"][name][0] + t0 for p, t0 in zip(parts, t_offsets)])
                                          if n == 0 else np.concatenate([p["astrocytes"][name][n] for p in parts], axis=-1)

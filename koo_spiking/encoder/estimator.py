@@ -22,7 +22,7 @@ from . import checkpoint
 from .network import EncoderNetwork
 from .spec import FEATURES, check_memory, load_spec, validate_spec
 
-__all__ = ["KooEncoder", "training_schedule"]
+__all__ = ["KooEncoder", "training_schedule", "decoder_matrix"]
 
 
 def training_schedule(n_images, spec, rng):
@@ -143,8 +143,10 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         dict
             ``counts`` and ``dopamine`` (layer -> array (n_slots, n)), ``phase`` (h1, h2 -> complex
             array), ``state`` (learned state after the run), ``wall_s``; ``raster``
-            (layer -> (i, t in s), t from the first recorded slot's start) and ``astrocytes``
-            (layer -> (t, Ca2+ in uM, gate)) when asked.
+            (layer -> (i, t in s), t from the first recorded slot's start) with ``window``
+            (``slots``: slots recorded, ``astro``: layer -> (t as the raster's, Ca2+ in uM
+            (n_times, n_cells)) at the astrocytes' time step) and ``astrocytes``
+            (layer -> (t, Ca2+ in uM, gate), the whole run, coarsely sampled) when asked.
         """
         spec = spec or self.spec_
         power, mean_image = stats or self.input_stats_
@@ -172,17 +174,20 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             net = model.build()
             if full_state is not None:
                 checkpoint.restore_state(net.objects, full_state)
-            spike_mons = {}
+            spike_mons, astro_mons = {}, {}
             if raster:
                 spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
-                net.add(*spike_mons.values())
+                # Ca2+ at the astrocytes' own time step over the recorded slots (observation only)
+                astro_mons = {name: brian2.StateMonitor(a, "C", record=True, name=f"window_{name}_astro")
+                              for name, a in model.astros.items()}
+                net.add(*spike_mons.values(), *astro_mons.values())
             report = dict(report=self._report(len(frames), spec), report_period=5 * brian2.second, namespace={})
             start = (len(frames) - shown) * model.T if shown else 0 * brian2.second
             if shown:  # spikes of the last slots only: the monitors join for the end of the run
-                for mon in spike_mons.values():
+                for mon in [*spike_mons.values(), *astro_mons.values()]:
                     mon.active = False
                 net.run(start, **report)
-                for mon in spike_mons.values():
+                for mon in [*spike_mons.values(), *astro_mons.values()]:
                     mon.active = True
                 report["report"] = None  # the short tail: no second progress bar
             net.run(model.duration - start, **report)
@@ -201,6 +206,9 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             if raster:
                 out["raster"] = {k: (np.asarray(m.i[:]), np.asarray((m.t[:] - start) / brian2.second))
                                  for k, m in spike_mons.items()}
+                out["window"] = {"slots": shown or len(frames), "astro": {
+                    k: (np.asarray((m.t[:] - start) / brian2.second), np.asarray(m.C / brian2.umolar).T)
+                    for k, m in astro_mons.items()}}
             if astro or raster:
                 out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),
                                               np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}
@@ -280,14 +288,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         the read-out's pool; an I spike removes its I->E weight from each reconstruction cell.
         """
         self._check_fitted()
-        n_h2, n_px = self.spec_["network"]["n_h2"], self.n_features_in_
-        # tied synapses are stored source-major: (reconstruction cell, h2 cell)
-        weight = _weight(self.state_, "dec").reshape(n_px, n_h2).T
-        if "recon_I.a_in" in self.state_:
-            a_in = self.state_["recon_I.a_in"]
-            v = _weight(self.state_, "dec_inh").reshape(n_px, len(a_in))
-            weight = weight - (v @ a_in)[None, :]
-        return weight
+        return decoder_matrix(self.state_, self.n_features_in_)
 
     def inverse_transform(self, code):
         """Reconstruction from a code through the read-out's learned weights and bias.
@@ -311,6 +312,18 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         """Negative mean squared error per pixel of ``reconstruct(X)``."""
         X = check_images(X)
         return -float(np.mean((self.reconstruct(X) - X) ** 2))
+
+
+def decoder_matrix(state, n_px):
+    """Effective read-out (code_size, n_pixels) of a learned state; see ``KooEncoder.decoder_matrix``."""
+    weight = _weight(state, "dec")
+    # tied synapses are stored source-major: (reconstruction cell, h2 cell)
+    weight = weight.reshape(n_px, len(weight) // n_px).T
+    if "recon_I.a_in" in state:
+        a_in = state["recon_I.a_in"]
+        v = _weight(state, "dec_inh").reshape(n_px, len(a_in))
+        weight = weight - (v @ a_in)[None, :]
+    return weight
 
 
 def _weight(state, name):

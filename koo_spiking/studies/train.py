@@ -5,7 +5,8 @@ the untrained network, training, then the train and test sets with teacher and p
 Outputs (written only once everything succeeded): ``metrics.json`` (with ``diagnostics`` of
 every mission feature and the provenance: git commit, command line, spec),
 ``reconstructions.png``, ``receptive_fields.png``, ``raster.png``, ``astrocytes.png``,
-``state.npz`` (the learned state).
+``state.npz`` (the learned state) and ``spikes.npz`` (the spikes and astrocyte Ca2+ of the last
+test images, a :class:`~koo_spiking.io.spikes.SpikeRecord` read by ``koo-spiking inspect``).
 """
 import json
 import os
@@ -16,11 +17,13 @@ import tempfile
 import time
 
 import numpy as np
+from brian2 import second
 
 from ..encoder import checkpoint as ck
 from ..encoder.estimator import KooEncoder, evaluation_schedule, training_schedule
 from ..encoder.spec import check_memory
 from ..io.datasets import load_dataset
+from ..io.spikes import save_spikes
 from .diagnostics import diagnostics
 
 __all__ = ["run_study", "resume_study", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
@@ -120,18 +123,22 @@ def check_out(out, overwrite=False):
 
 def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
               backend="cpp_standalone", verbose=True, figures=True, command=None, overwrite=False,
-              checkpoint_every=None, resume=False, epochs=None):
+              checkpoint_every=None, resume=False, epochs=None, record=50):
     """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``.
 
     ``out`` is checked first: a file, or a directory holding a previous run (unless ``overwrite``),
     or an unwritable place is refused before anything runs. With ``checkpoint_every`` the run is
     split into chunks of that many images and its full state saved in ``out/checkpoint`` after each
     (see ``encoder.checkpoint``); ``resume`` continues from there (use :func:`resume_study`).
+    ``record`` last test images have their spikes saved in ``spikes.npz`` (0: no file); recording
+    only adds monitors, the learned state is the same.
     """
     check_out(out, overwrite)
     ck_dir = check_checkpoint(out, checkpoint_every, resume, overwrite)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
+    if isinstance(record, bool) or not isinstance(record, (int, np.integer)) or record < 0:
+        raise ValueError(f"--record must be a non-negative number of images, got {record!r}")
     ds = load_dataset(data, train_samples, test_samples, seed)
     enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose, epochs=epochs)
     spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
@@ -159,12 +166,13 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         schedule = {key: np.r_[ev_pre[key], sched[key], ev_post[key]] for key in sched}
         enc.spec_, enc.n_features_in_ = spec_r, Xtr.shape[1]
         enc.input_stats_ = enc._input_stats(Xtr, spec_r)
-        shown_n = min(6, len(Xte)) if figures else 0  # the raster: the last test images of this run
+        # spikes of the last test images: for spikes.npz and the raster figure (6 images)
+        shown_n = min(max(record, 6 if figures else 0), len(Xte))
         if checkpoint_every:
             _write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec),
                                          data=data, train_samples=train_samples, test_samples=test_samples,
                                          seed=seed, backend=backend, figures=figures, epochs=epochs,
-                                         checkpoint_every=checkpoint_every))
+                                         checkpoint_every=checkpoint_every, record=record))
             result = ck.run_chunks(enc, frames, schedule, checkpoint_every, ck_dir, state={}, astro=True,
                                    raster=shown_n, say=say)
         else:
@@ -191,15 +199,30 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         diag = diagnostics(result, parts, spec_r, ds)
         summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": seed, "backend": backend,
                    "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag}
+        spikes_rec = None
+        if "window" in result:  # absent only when a resumed run had nothing left to simulate
+            from ..encoder.record import spike_record
+
+            n_rec = result["window"]["slots"]
+            T = float(spec_r["network"]["present"] / second)
+            spikes_rec = spike_record(result, np.arange(len(Xte) - n_rec, len(Xte)), (len(frames) - n_rec) * T)
+            if record:
+                keep = spikes_rec.window(spikes_rec.slots[-min(record, n_rec)][0]) if n_rec > record else spikes_rec
+                save_spikes(os.path.join(tmp, "spikes.npz"), keep)
         if figures:
             from ..encoder import figures as figs
+            from .inspection import raster_figure
 
             figs.reconstructions(os.path.join(tmp, "reconstructions.png"), Xte[:10], ds["shape"],
                                  {"koo": recon_te[:10], "pca": base_recon["pca"][:10],
                                   "autoencoder": base_recon["autoencoder"][:10],
                                   "mean image": base_recon["mean_image"][:10]})
-            figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc, ds["shape"])
-            figs.raster(os.path.join(tmp, "raster.png"), result["raster"], spec_r)
+            figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc.state_, ds["shape"])
+            if spikes_rec is not None:
+                last = spikes_rec.window(spikes_rec.slots[-min(6, n_rec)][0])
+                raster_figure(os.path.join(tmp, "raster.png"), last,
+                              title=f"Koo Encoder on the last {min(6, n_rec)} test images: excitatory (red), "
+                                    "inhibitory (blue), inputs (grey); dotted: image boundaries")
             figs.astrocytes(os.path.join(tmp, "astrocytes.png"), result.get("astrocytes", {}))
         np.savez_compressed(os.path.join(tmp, "state.npz"), **enc.state_)
         with open(os.path.join(tmp, "metrics.json"), "w") as fh:

@@ -1,0 +1,110 @@
+"""``koo-spiking inspect`` and the spikes.npz that ``koo-spiking train`` writes."""
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from koo_spiking.cli import main
+from koo_spiking.io.spikes import SpikeRecord, load_spikes, save_spikes
+from koo_spiking.studies.inspection import parse_time, raster_figure, raster_panel
+
+MODELS = Path(__file__).parents[1] / "models"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A tiny numpy-backend run: 20 training images, one epoch and one read-out epoch, 6 test images."""
+    root = tmp_path_factory.mktemp("inspect")
+    spec = root / "tiny.toml"
+    spec.write_text((MODELS / "koo_small.toml").read_text().replace("decoder_epochs = 2", "decoder_epochs = 1"))
+    out = root / "run"
+    assert main(["train", str(spec), "--train-samples", "20", "--test-samples", "6", "--epochs", "1",
+                 "--backend", "numpy", "--out", str(out)]) == 0
+    return out
+
+
+def test_spikes_match_the_run_counts(run_dir):
+    """Every recorded test image's spikes, slot by slot, add up to the counts the run reports."""
+    record = load_spikes(str(run_dir / "spikes.npz"))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert list(record.slot_image) == list(range(6))  # all 6 test images, in order
+    by_layer = metrics["models"]["koo"]["spikes_per_image_by_layer"]
+    assert set(record.populations) == set(by_layer)
+    for name, (i, t) in record.spikes.items():
+        per_slot = [np.sum((t >= a) & (t < b)) for a, b in record.slots]
+        assert np.mean(per_slot) == pytest.approx(by_layer[name], abs=1e-9), name
+    assert {"h1_astro", "h1_I_astro"} <= set(record.traces)
+    t, v, unit = record.traces["h1_astro"]
+    assert unit == "uM" and v.shape == (len(t), record.populations["h1"]["n"]) and len(t) > 6
+
+
+def test_inspect_writes_figures(run_dir, capsys):
+    out = run_dir / "views"
+    assert main(["inspect", str(run_dir), "--from", "100 ms", "--to", "0.5", "--out", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    for layer in ("input", "h1", "h2", "recon"):
+        assert f"raster_{layer}.png" in names
+    assert "astrocytes_h1.png" in names and "receptive_fields.png" in names
+    assert all((out / n).stat().st_size > 1000 for n in names)
+    printed = capsys.readouterr().out
+    assert printed.count("wrote ") == len(names)
+    assert main(["inspect", str(run_dir), "--layer", "h2"]) == 0  # default --out
+    assert (run_dir / "inspect" / "raster_h2.png").exists() and not (run_dir / "inspect" / "raster_h1.png").exists()
+
+
+def _record(n_spikes, n_cells=1000, n_slots=100, T=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    pops = {"h1": {"n": n_cells, "layer": "h1", "cell_type": "E"},
+            "h1_I": {"n": n_cells // 4, "layer": "h1", "cell_type": "I"}}
+    n_i = n_spikes // 5
+    spikes = {"h1": (rng.integers(0, n_cells, n_spikes - n_i), rng.uniform(0, n_slots * T, n_spikes - n_i)),
+              "h1_I": (rng.integers(0, n_cells // 4, n_i), rng.uniform(0, n_slots * T, n_i))}
+    slots = T * np.c_[np.arange(n_slots), np.arange(1, n_slots + 1)]
+    t = np.arange(0, n_slots * T, 0.01)
+    traces = {"h1_astro": (t, rng.uniform(0, 1, (len(t), n_cells)), "uM")}
+    return SpikeRecord(spikes, pops, 0, n_slots * T, slots, np.arange(n_slots), traces)
+
+
+def test_two_million_spikes_render_fast(tmp_path):
+    record = _record(2_000_000)
+    start = time.perf_counter()
+    raster_figure(str(tmp_path / "big.png"), record)
+    elapsed = time.perf_counter() - start
+    assert (tmp_path / "big.png").stat().st_size > 1000
+    assert elapsed < 10, f"{elapsed:.1f} s for 2 million spikes"
+
+
+def test_panel_is_an_image_above_the_cap():
+    import matplotlib.pyplot as plt
+
+    record = _record(5000)
+    fig, (a, b) = plt.subplots(2)
+    assert raster_panel(a, record, ["h1", "h1_I"], cap=4999) and len(a.images) == 1
+    assert not raster_panel(b, record, ["h1", "h1_I"], cap=5000) and not b.images
+    plt.close(fig)
+
+
+def _refused(args, capsys, out):
+    assert main(["inspect", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+    return err
+
+
+def test_bad_input_errors(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert "no run directory" in _refused([str(tmp_path / "absent")], capsys, out)
+    run = tmp_path / "run"
+    run.mkdir()
+    assert "--record" in _refused([str(run)], capsys, out)
+    save_spikes(str(run / "spikes.npz"), _record(1000))
+    err = _refused([str(run), "--layer", "h3"], capsys, out)
+    assert "unknown layer 'h3'" in err and "h1" in err
+    assert "from < to" in _refused([str(run), "--from", "2", "--to", "1"], capsys, out)
+    assert "from < to" in _refused([str(run), "--from", "1 s", "--to", "1000 ms"], capsys, out)
+    assert "<= 10 s" in _refused([str(run), "--to", "11"], capsys, out)
+    assert "give seconds" in _refused([str(run), "--from", "1 min"], capsys, out)
+    assert parse_time("200 ms") == pytest.approx(0.2) and parse_time("0.5 s") == 0.5 and parse_time("2") == 2.0
