@@ -1,4 +1,4 @@
-"""Command line: ``koo-spiking demo``, ``koo-spiking train`` and ``koo-spiking inspect``."""
+"""Command line: ``koo-spiking demo``, ``train``, ``inspect`` and ``export``."""
 import argparse
 import sys
 
@@ -64,6 +64,13 @@ def _parser():
     inspect.add_argument("--layer", default=None, metavar="NAME",
                          help="only this layer (input, h1, h2, recon; default: all)")
     inspect.add_argument("--out", default=None, metavar="DIR", help="output directory (default: RUN_DIR/inspect)")
+    export = sub.add_parser("export", help="a run's recorded spikes (spikes.npz) as NWB or Neo")
+    export.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `koo-spiking train`")
+    export.add_argument("--format", dest="fmt", choices=("nwb", "neo"), default="nwb",
+                        help="nwb (units table with layer and cell type, image intervals; needs pynwb) or neo "
+                             "(Block of SpikeTrains, NeoMatlabIO .mat file); default nwb")
+    export.add_argument("--out", default=None, metavar="FILE",
+                        help="output file (default: RUN_DIR/spikes.nwb or RUN_DIR/spikes.neo.mat)")
     return parser
 
 
@@ -96,6 +103,10 @@ def main(argv=None):
             t0, t1 = (None if x is None else parse_time(x) for x in (args.t0, args.t1))
             for path in inspect_run(args.run_dir, t0, t1, layer=args.layer, out=args.out):
                 print(f"wrote {path}")
+        elif args.command == "export":
+            from .io.export import export_run
+
+            print(f"wrote {export_run(args.run_dir, args.fmt, out=args.out)}")
     except Interrupted as err:
         print(f"koo-spiking: {err}; continue with `koo-spiking train --resume {args.resume or args.out}`",
               file=sys.stderr)

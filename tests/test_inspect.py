@@ -54,6 +54,28 @@ def test_inspect_writes_figures(run_dir, capsys):
     assert (run_dir / "inspect" / "raster_h2.png").exists() and not (run_dir / "inspect" / "raster_h1.png").exists()
 
 
+def test_export_and_statistics_of_the_run(run_dir, capsys):
+    """The run's spikes exported by the CLI read back with their counts; its summary holds Elephant's statistics."""
+    import pynwb
+
+    record = load_spikes(str(run_dir / "spikes.npz"))
+    assert main(["export", str(run_dir)]) == 0
+    assert main(["export", str(run_dir), "--format", "neo"]) == 0
+    assert (run_dir / "spikes.neo.mat").stat().st_size > 0
+    with pynwb.NWBHDF5IO(str(run_dir / "spikes.nwb"), "r") as io:
+        units = io.read().units.to_dataframe()
+        for name, (i, _) in record.spikes.items():
+            rows = units[units["population"] == name]
+            assert sum(len(st) for st in rows["spike_times"]) == len(i), name
+    stats = json.loads((run_dir / "metrics.json").read_text())["diagnostics"]["spike_statistics"]
+    duration = record.t_stop - record.t_start
+    for name, (i, _) in record.spikes.items():
+        rate = len(i) / record.populations[name]["n"] / duration
+        assert stats["populations"][name]["rate_hz"] == pytest.approx(rate, rel=1e-9), name
+    assert main(["export", str(run_dir / "nowhere")]) == 2
+    assert "spikes.npz" in capsys.readouterr().err
+
+
 def _record(n_spikes, n_cells=1000, n_slots=100, T=0.1, seed=0):
     rng = np.random.default_rng(seed)
     pops = {"h1": {"n": n_cells, "layer": "h1", "cell_type": "E"},

@@ -207,8 +207,12 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
             T = float(spec_r["network"]["present"] / second)
             spikes_rec = spike_record(result, np.arange(len(Xte) - n_rec, len(Xte)), (len(frames) - n_rec) * T)
             if record:
+                from .statistics import spike_statistics
+
                 keep = spikes_rec.window(spikes_rec.slots[-min(record, n_rec)][0]) if n_rec > record else spikes_rec
                 save_spikes(os.path.join(tmp, "spikes.npz"), keep)
+                # rates, CV of ISIs, Fano factor, pairwise correlation (Elephant) of the recorded test images
+                diag["spike_statistics"] = spike_statistics(keep)
         if figures:
             from ..encoder import figures as figs
             from .inspection import raster_figure
