@@ -39,7 +39,8 @@ def numpy_target():
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory):
     """The README's quick command (models/koo_small.toml) at 400 training images, seed 2, run once
-    through the CLI and shared: the train-CLI test checks it, notebook 02 displays it."""
+    through the CLI and shared: the train-CLI test checks it, notebook 02 displays it, the inspection and
+    export tests read its spikes (all 100 test images recorded)."""
     from pathlib import Path
 
     from koo_spiking.cli import main
@@ -47,5 +48,5 @@ def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("small_run") / "run"
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
     code = main(["train", str(spec), "--train-samples", "400", "--test-samples", "100", "--seed", "2",
-                 "--out", str(out)])
+                 "--record", "100", "--out", str(out)])
     return code, out

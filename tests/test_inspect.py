@@ -1,7 +1,6 @@
 """``koo-spiking inspect`` and the spikes.npz that ``koo-spiking train`` writes."""
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,18 +9,12 @@ from koo_spiking.cli import main
 from koo_spiking.io.spikes import SpikeRecord, load_spikes, save_spikes
 from koo_spiking.studies.inspection import parse_time, raster_figure, raster_panel
 
-MODELS = Path(__file__).parents[1] / "models"
-
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """A tiny numpy-backend run: 20 training images, one epoch and one read-out epoch, 6 test images."""
-    root = tmp_path_factory.mktemp("inspect")
-    spec = root / "tiny.toml"
-    spec.write_text((MODELS / "koo_small.toml").read_text().replace("decoder_epochs = 2", "decoder_epochs = 1"))
-    out = root / "run"
-    assert main(["train", str(spec), "--train-samples", "20", "--test-samples", "6", "--epochs", "1",
-                 "--backend", "numpy", "--out", str(out)]) == 0
+def run_dir(small_run):
+    """The shared small run (conftest): 400 training images, every one of its 100 test images recorded."""
+    code, out = small_run
+    assert code == 0
     return out
 
 
@@ -29,7 +22,7 @@ def test_spikes_match_the_run_counts(run_dir):
     """Every recorded test image's spikes, slot by slot, add up to the counts the run reports."""
     record = load_spikes(str(run_dir / "spikes.npz"))
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert list(record.slot_image) == list(range(6))  # all 6 test images, in order
+    assert list(record.slot_image) == list(range(100))  # all 100 test images, in order
     by_layer = metrics["models"]["koo"]["spikes_per_image_by_layer"]
     assert set(record.populations) == set(by_layer)
     for name, (i, t) in record.spikes.items():
