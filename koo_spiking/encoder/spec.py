@@ -25,7 +25,7 @@ DEFAULT_SPEC = {
         "dt": ("0.5 ms", "second", "+"),
         "present": ("100 ms", "second", "+"),  # time each image is shown
         "input_rate": ("80 Hz", "Hz", "+"),    # rate of a white input pixel
-        "output_rate": ("80 Hz", "Hz", "+"),   # rate of a white reconstruction pixel (its resolution)
+        "output_rate": ("120 Hz", "Hz", "+"),  # rate of a white reconstruction pixel (its resolution)
         "input_code": ("regular", ("regular", "poisson"), None),
         "t_ref": ("1 ms", "second", ">=0"),    # refractory period of every neuron
     },
@@ -41,8 +41,8 @@ DEFAULT_SPEC = {
         "eta_bias": (0.05, "1", ">=0"),        # read-out bias step per spike of error
         "eta_homeostasis": (0.2, "1", ">=0"),    # hidden bias step per spike off target
         "anneal_to": (0.1, "1", "01"),         # learning-rate multiplier at the end of each phase
-        "target_h1": (4.5, "1", "+"),          # mean spikes per hidden-1 E cell and image
-        "target_h2": (6.0, "1", "+"),          # mean spikes per hidden-2 E cell and image
+        "target_h1": (6.0, "1", "+"),          # mean spikes per hidden-1 E cell and image
+        "target_h2": (8.0, "1", "+"),          # mean spikes per hidden-2 E cell and image
         "target_i": (8.0, "1", "+"),           # mean spikes per I cell and image
         "offset": (2.4, "1", ">=0"),           # balanced excitation per synapse, x 1/sqrt(fan-in)
         "tau_avg": (200.0, "1", "+"),          # images over which running means are taken
