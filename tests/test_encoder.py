@@ -197,3 +197,20 @@ def test_raster_of_the_last_slots_matches_the_full_raster(tiny_runs, digits):
         np.testing.assert_array_equal(i_tail, i_full[late], err_msg=layer)
         np.testing.assert_allclose(t_tail, t_full[late] - start, atol=1e-9, err_msg=layer)
     assert sum(len(tail["raster"][k][0]) for k in tail["raster"]) > 0
+
+
+@pytest.mark.parametrize("rate", ["80 Hz", "160 Hz"])
+def test_output_rate_sets_the_taught_reconstruction(rate, digits):
+    """With the sensory teacher on, the untrained read-out fires output_rate x present spikes per white pixel:
+    each input spike (input_rate x present per white pixel) adds output_rate / input_rate thresholds."""
+    X = digits["X_train"][:4]
+    enc = KooEncoder(spec={**TINY, "network": {**TINY["network"], "output_rate": rate}}, backend="numpy", seed=1)
+    enc.spec_, enc.n_features_in_ = enc._resolved_spec(), X.shape[1]
+    enc.input_stats_ = enc._input_stats(X, enc.spec_)
+    taught = {"enc": np.zeros(4), "dec": np.zeros(4), "teach": np.ones(4)}
+    counts = enc.simulate(X, taught, state={})["counts"]
+    gain = float(rate.split()[0]) / 80.0
+    # the balanced, untrained read-out adds little of its own: the counts follow the teacher
+    assert counts["recon"].sum() == pytest.approx(gain * counts["input"].sum(), rel=0.15)
+    # pixel by pixel too, within one input spike's worth and one read-out spike (residual charge)
+    assert np.abs(counts["recon"] - gain * counts["input"]).max() <= gain + 1
