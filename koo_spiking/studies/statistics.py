@@ -21,6 +21,7 @@ Collaboratory using the Elephant framework, Neuroinformatics 2018, P19; https://
 """
 import json
 import os
+import logging
 import warnings
 
 import numpy as np
@@ -57,6 +58,7 @@ def _windows(record, count_window):
 
 def _population(trains, record, windows, bin_size, max_cells, seed):
     """Statistics of one population's per-cell trains (sorted float64 arrays, seconds)."""
+    import elephant.utils
     import neo
     import quantities as pq
     from elephant.conversion import BinnedSpikeTrain
@@ -88,12 +90,19 @@ def _population(trains, record, windows, bin_size, max_cells, seed):
     out["correlation"], out["n_corr_cells"] = None, len(cells)
     if len(cells) >= 2:
         sts = [neo.SpikeTrain(trains[k] * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s) for k in cells]
-        with warnings.catch_warnings():
-            # silenced: spikes in a last, partial bin are left out; a cell whose binned counts
-            # are constant has no correlation (NaN, left out of the mean)
-            warnings.simplefilter("ignore")
-            binned = BinnedSpikeTrain(sts, bin_size=bin_size * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s)
-            cc = correlation_coefficient(binned)
+        # elephant.utils logs each spike on a bin edge it moves by a rounding error (one line per train)
+        rounding = logging.getLogger(elephant.utils.__file__)
+        level = rounding.level
+        rounding.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings():
+                # silenced: spikes in a last, partial bin are left out; a cell whose binned counts
+                # are constant has no correlation (NaN, left out of the mean)
+                warnings.simplefilter("ignore")
+                binned = BinnedSpikeTrain(sts, bin_size=bin_size * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s)
+                cc = correlation_coefficient(binned)
+        finally:
+            rounding.setLevel(level)
         out["correlation"] = _mean(cc[np.triu_indices(len(cells), 1)])
     return out
 
