@@ -40,15 +40,10 @@ __all__ = ["ASTROCYTE_PARAMS", "PRESETS", "PRESET_START", "COUPLING_PARAMS", "AS
            "drive_from_neurons", "drive_from_events", "link_gate"]
 
 
-class _CommutingDrive(logging.Filter):
-    """Drops Brian2's order warning for the drive below: each pulse maps 1 - Gamma_A to a multiple
-    of itself, so pulses reaching one astrocyte in one step commute."""
-
-    def filter(self, record):
-        return not ("may not be well-defined" in record.getMessage() and "Gamma_A_post +=" in record.getMessage())
-
-
-logging.getLogger("brian2.codegen.generators.base").addFilter(_CommutingDrive())
+# Brian2 warns that the drive's `Gamma_A_post += ...` may depend on the order of pulses; it does not: each
+# pulse maps 1 - Gamma_A to a multiple of itself, so pulses reaching one astrocyte in one step commute
+logging.getLogger("brian2.codegen.generators.base").addFilter(
+    lambda r: not ("may not be well-defined" in r.getMessage() and "Gamma_A_post +=" in r.getMessage()))
 
 ASTROCYTE_PARAMS = {
     # Ca2+ fluxes
