@@ -212,7 +212,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
                 keep = spikes_rec.window(spikes_rec.slots[-min(record, n_rec)][0]) if n_rec > record else spikes_rec
                 save_spikes(os.path.join(tmp, "spikes.npz"), keep)
                 # rates, CV of ISIs, Fano factor, pairwise correlation (Elephant) of the recorded test images
-                diag["spike_statistics"] = spike_statistics(keep)
+                diag["spike_statistics"] = spike_statistics(keep, bin_size=min(0.01, T), count_window=T)
         if figures:
             from ..encoder import figures as figs
             from .inspection import raster_figure
