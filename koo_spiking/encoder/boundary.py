@@ -10,6 +10,7 @@ from brian2 import StateMonitor, mV, second
 
 from ..astrocyte import astrocyte_group, couple, drive_from_events, link_gate
 from ..neuromodulator import dopamine_parts
+from ..topology import square_shape
 
 __all__ = ["ImageBoundary", "LEARNED_STATE"]
 
@@ -154,14 +155,12 @@ class ImageBoundary:
             return
         a = self.spec["astrocytes"]
         n = len(neurons)
-        rows = int(np.sqrt(n))
-        while n % rows:
-            rows -= 1
+        rows, cols = square_shape(n)
         astro = astrocyte_group(n, dt=a["dt"], name=f"{name}_astro", C_gate=a["C_gate"])
         objs.append(astro)
         if n > 1 and a["coupling"] != "none":
             topology = a["coupling"] if n > 2 or a["coupling"] != "grid" else "chain"
-            objs.append(couple(astro, topology, shape=(rows, n // rows), k=min(4, n - 1), name=f"{name}_gap"))
+            objs.append(couple(astro, topology, shape=(rows, cols), k=min(4, n - 1), name=f"{name}_gap"))
         objs.append(drive_from_events(neurons, astro, event="reward", amount="abs(reward_in_pre)",
                                       gain=a["drive"], name=f"{name}_to_astro"))
         link_gate(neurons, astro)

@@ -14,7 +14,7 @@
 import numpy as np
 from brian2 import second
 
-from ..astrocyte import topology_pairs
+from ..topology import topology_pairs
 from ..synapse import tm_release
 
 __all__ = ["diagnostics", "health"]
