@@ -9,7 +9,8 @@ Targets (issue 6): digits, every seed R^2 >= 0.75 and mean test MSE <= the backp
 (goal: <= PCA-16), <= 1000 spikes per test image; Fashion-MNIST R^2 >= 0.70, probe >= 80 %.
 
 Usage: python benchmarks/bench_encoder.py [--seeds 0 1 2 3 4] [--jobs 2] [--fashion]
-       [--rate-distortion] [--spec models/koo_encoder.toml] [--json out.json] [--quick]
+       [--rate-distortion] [--spec models/koo_encoder.toml] [--fashion-spec models/koo_fashion.toml]
+       [--json out.json] [--quick]
        [--work DIR --checkpoint-every N]   (long runs: resumable, rerun the same command)
 """
 import argparse
@@ -58,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (one process each)")
     parser.add_argument("--spec", default=os.path.join(MODELS, "koo_encoder.toml"))
     parser.add_argument("--fashion", action="store_true", help="also Fashion-MNIST, code 64")
+    parser.add_argument("--fashion-spec", default=os.path.join(MODELS, "koo_fashion.toml"))
     parser.add_argument("--fashion-train", type=int, default=10000)
     parser.add_argument("--fashion-test", type=int, default=2000)
     parser.add_argument("--rate-distortion", action="store_true",
@@ -80,7 +82,7 @@ def main(argv=None):
             rd.setdefault("network", {})["input_rate"] = f"{rate} Hz"
             jobs.append((f"digits_rate{rate}", rd, dict(data="digits", seed=(args.seeds or [0])[0], **small)))
     if args.fashion:
-        fs = _read(os.path.join(MODELS, "koo_fashion.toml"))
+        fs = _read(args.fashion_spec)
         if args.quick:
             fs.setdefault("learning", {}).update(epochs=1, decoder_epochs=1)
         jobs.append(("fashion", fs, dict(data="fashion-mnist", seed=args.fashion_seed,
