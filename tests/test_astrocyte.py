@@ -177,3 +177,27 @@ def test_topologies_are_symmetric(topology, shape, k, degree):
 def test_unknown_topology_is_an_error():
     with pytest.raises(ValueError, match="topology"):
         topology_pairs(10, "torus")
+
+
+def test_driven_cell_is_graded_and_the_network_cell_is_not(numpy_target):
+    """Steady Ca2+ against a held receptor activation Gamma_A (the encoder's choice of cell).
+
+    De Pitta et al. 2009's synaptically driven cell (preset ``'single'``) is quiescent without
+    stimulation and its Ca2+ rises with the stimulus; the chapter's network cell (default preset)
+    produces its own IP3 through PLCdelta and sits near 0.5 uM whatever the stimulus, so its gate
+    (C_gate 0.3 uM) would be about 0.9 for every neuron.
+    """
+    levels = np.array([0.0, 0.02, 0.05, 0.1, 0.2, 0.5])
+    steady = {}
+    for preset in ("single", "network"):
+        cells = astrocyte_group(len(levels), preset=preset, Omega_N=1e-9 / second, zeta=0.0)
+        cells.Gamma_A = levels  # (receptors held: no inactivation)
+        mon = StateMonitor(cells, ["C", "gate"], record=True, dt=100 * ms)
+        Network(cells, mon).run(60 * second)
+        steady[preset] = (mon.C[:, -100:] / umolar).mean(1), mon.gate[:, -100:].mean(1)
+    ca, gate = steady["single"]
+    assert ca[0] < 0.08 and gate[0] < 0.01            # quiescent at rest
+    assert np.all(np.diff(ca) > 0.01)                 # graded with the drive
+    assert gate[2] < 0.7 < gate[-1] and gate[1] > 0.05
+    ca_net, gate_net = steady["network"]
+    assert ca_net[0] > 0.45 and np.ptp(gate_net) < 0.06  # self-sustained: the drive barely moves the gate

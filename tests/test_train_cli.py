@@ -48,6 +48,16 @@ def test_train_writes_metrics_and_figures(small_run):
         assert diag["health"]["layers"][layer]["silent_fraction"] < 0.5
         assert diag["health"]["layers"][layer]["saturated_fraction"] == 0
     assert diag["dale"]["negative_weights"] == 0
+    # each astrocyte's gate lives in its dynamic range and follows its own neuron's error (it sat at
+    # 0.89-0.93 for every neuron, whatever its rate, with the self-excited 'network' cell)
+    for layer in ("h1", "h2", "recon"):
+        astro = diag["astrocytes"][layer]
+        assert 0.1 < astro["gate_mean"] < 0.85, (layer, astro)
+        assert astro["gate_spread_over_time_per_neuron"] > 0.05, (layer, astro)
+        low, high = astro["learning_rate_factor_range"]
+        assert high - low > 0.3, (layer, astro)
+    for layer in ("h2", "recon"):
+        assert diag["astrocytes"][layer]["corr_gate_vs_own_dopamine_across_neurons"] > 0.5
     prov = metrics["provenance"]
     assert prov["git_commit"] and "train" in prov["command"] and prov["spec"]["network"]["n_h1"] == "24"
     state = np.load(out / "state.npz")

@@ -6,11 +6,12 @@ surprise statistics; its dopamine is set from the error and drives its astrocyte
 target counts; I cells scale their inputs. ``LEARNED_STATE`` lists what is kept between runs.
 """
 import numpy as np
-from brian2 import StateMonitor, mV, second
+from brian2 import StateMonitor, linked_var, mV, second
 
 from ..astrocyte import astrocyte_group, couple, drive_from_events, link_gate
 from ..neuromodulator import dopamine_parts
 from ..topology import square_shape
+from .hubs import mean_hub, sum_to_hub
 
 __all__ = ["ImageBoundary", "LEARNED_STATE"]
 
@@ -117,8 +118,10 @@ class ImageBoundary:
 
     def _boundary_inhibitory(self, inhib, flag, pname):
         learn = self._previous(flag)
+        # the I cell's astrocyte gates the scaling of its inputs
+        rate = "(gate_floor + (1 - gate_floor)*gate)" if self.f["astrocytes"] else "1"
         inhib.run_regularly(f"""
-        a_in *= 1 + {learn}*eta_scale*clip((target_i - csum/N)/target_i, -1, 1)
+        a_in *= 1 + {learn}*eta_scale*{rate}*clip((target_i - csum/N)/target_i, -1, 1)
         m_count += {learn}*(count - m_count)/tau_avg
         n_last = count
         count = 0
@@ -149,19 +152,41 @@ class ImageBoundary:
                                                  name=f"{name}_astro_state")
         return mons
 
+    def _gate_eqs(self):
+        """A cell's astrocyte gate and its layer's mean |dopamine| (the astrocyte drive's scale)."""
+        return "gate : 1 (linked)\ndop_avg : 1 (linked)\ndrive_rel : 1\n" if self.f["astrocytes"] else "gate : 1\n"
+
     def _astrocytes(self, neurons, name, objs):
+        """One astrocyte per neuron, driven by the neuron's unsigned dopamine (its local error).
+
+        Hypothesis: an astrocyte integrates its neuron's error over seconds (receptors -> IP3 ->
+        Ca2+). The drive is the error relative to the layer's running mean error, so a neuron that
+        is predicted worse than its layer has high Ca2+ and an open gate (its synapses learn faster
+        and consolidate less), a well-predicted neuron closes its gate (slow learning, its fast
+        weights consolidate); IP3 through gap junctions lets neighbours share this state. The cell
+        is De Pitta et al.'s synaptically driven one (preset ``'single'``): quiescent at rest, its
+        Ca2+ graded with the drive (the ``'network'`` cell sits at 0.5 uM whatever the drive).
+        """
         if not self.f["astrocytes"]:
             neurons.gate = 1.0
             return
         a = self.spec["astrocytes"]
         n = len(neurons)
         rows, cols = square_shape(n)
-        astro = astrocyte_group(n, dt=a["dt"], name=f"{name}_astro", C_gate=a["C_gate"])
+        astro = astrocyte_group(n, dt=a["dt"], name=f"{name}_astro", preset="single", C_gate=a["C_gate"])
         objs.append(astro)
         if n > 1 and a["coupling"] != "none":
             topology = a["coupling"] if n > 2 or a["coupling"] != "grid" else "chain"
             objs.append(couple(astro, topology, shape=(rows, cols), k=min(4, n - 1), name=f"{name}_gap"))
-        objs.append(drive_from_events(neurons, astro, event="reward", amount="abs(reward_in_pre)",
-                                      gain=a["drive"], name=f"{name}_to_astro"))
+        # the layer's running mean |dopamine| (over the images it learned from) scales the drive
+        scale = mean_hub(f"{name}_hub_dop", self.T, {"tau_avg": self.spec["learning"]["tau_avg"], "n_cells": float(n)},
+                         order=25)
+        neurons.dop_avg = linked_var(scale, "S_avg", index=np.zeros(n, dtype=int))
+        objs += [scale, sum_to_hub(neurons, scale, "S", "abs(reward_in_pre)", f"{name}_dop_to_hub")]
+        # (the mean is the previous images'; synapses cannot read a linked variable with an index)
+        neurons.run_regularly("drive_rel = int(dop_avg > 0)*abs(reward_in)/clip(dop_avg, 1e-9, inf)", dt=self.T,
+                              when="groups", order=22, name=f"{name}_drive_rel")
+        objs.append(drive_from_events(neurons, astro, event="reward", amount="drive_rel_pre", gain=a["drive"],
+                                      name=f"{name}_to_astro"))
         link_gate(neurons, astro)
         self.astros[name] = astro

@@ -6,7 +6,7 @@ summed-variable update per image instead of all-to-all synapses.
 """
 from brian2 import NeuronGroup, Synapses
 
-__all__ = ["hub", "power_hub", "sum_to_hub"]
+__all__ = ["hub", "mean_hub", "power_hub", "sum_to_hub"]
 
 
 def hub(name, variable, period, order):
@@ -39,3 +39,13 @@ def power_hub(name, period, namespace, t_start):
     power.norm = 1.0
     power.t_start = t_start
     return power
+
+
+def mean_hub(name, period, namespace, order):
+    """A layer's summed ``S`` per image and ``S_avg``, the running mean of ``S/n_cells`` over the
+    images where ``S > 0`` (at most ``tau_avg`` of them; ``k`` counts them)."""
+    group = NeuronGroup(1, "S : 1\nS_avg : 1\nk : 1", dt=period, namespace=namespace, name=name)
+    group.order = order
+    group.run_regularly("k += int(S > 0)\nS_avg += int(S > 0)*(S/n_cells - S_avg)/clip(k, 1, tau_avg)",
+                        dt=period, when="groups", order=order + 1, name=f"{name}_mean")
+    return group

@@ -127,7 +127,7 @@ class EncoderNetwork(ImageBoundary):
         sph : 1
         ph_c : 1
         ph_s : 1
-        """ + ("gate : 1 (linked)\n" if self.f["astrocytes"] else "gate : 1\n")
+        """ + self._gate_eqs()
         parts, extra = self._with_dopamine(flag_err, extra)
         t_ref = self.spec["network"]["t_ref"]
         # the read-out's bias drives it only when the teacher is off
@@ -163,7 +163,7 @@ class EncoderNetwork(ImageBoundary):
         dop : 1
         ef : 1
         es : 1
-        """ + ("gate : 1 (linked)\n" if self.f["astrocytes"] else "gate : 1\n")
+        """ + self._gate_eqs()
         parts, extra = self._with_dopamine("enc" if name != "recon_I" else "dec", extra)
         group = if_group(n, extra_eqs=extra, on_spike="count += 1", events=parts["events"],
                          on_event=parts["on_event"],

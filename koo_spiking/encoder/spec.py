@@ -62,7 +62,7 @@ DEFAULT_SPEC = {
         "dt": ("10 ms", "second", "+"),
         "gate_floor": (0.3, "1", "01"),        # learning-rate factor of a closed gate
         "coupling": ("grid", ("grid", "ring", "knn", "none"), None),
-        "drive": (1.0, "1", ">=0"),            # receptor activation per unit of |dopamine|
+        "drive": (0.015, "1", ">=0"),          # receptor activation per image at the layer's mean |dopamine|
         "C_gate": ("0.3 umolar", "umolar", "+"),  # Ca2+ at half-open gate
     },
     "reward": {

@@ -78,6 +78,7 @@ def _astrocytes(traces, dop, parts, spec):
     T = float(spec["network"]["present"] / second)
     training = parts["training"]
     coupling = spec["astrocytes"]["coupling"]
+    floor = spec["astrocytes"]["gate_floor"]
     for layer, (t, calcium, gate) in traces.items():
         slot = np.clip((t / T).astype(int) - 1, 0, None)
         during = (slot >= training.start) & (slot < training.stop)
@@ -98,7 +99,10 @@ def _astrocytes(traces, dop, parts, spec):
         out[layer] = {
             "gate_mean": float(g.mean()), "gate_min": float(g.min()), "gate_max": float(g.max()),
             "gate_spread_across_neurons": float(g.mean(1).std()),
+            "gate_p10_p90_across_neurons": [float(v) for v in np.percentile(g.mean(1), [10, 90])],
             "gate_spread_over_time": float(g.mean(0).std()),
+            "gate_spread_over_time_per_neuron": float(g.std(1).mean()),
+            "learning_rate_factor_range": [float(floor + (1 - floor) * v) for v in (g.min(), g.max())],
             "calcium_mean_uM": float(ca.mean()), "calcium_max_uM": float(ca.max()),
             "corr_gate_vs_own_dopamine_across_neurons": own,
             "corr_gate_vs_neighbours_dopamine_across_neurons": _corr(g.mean(1), neigh) if len(i) else None,
