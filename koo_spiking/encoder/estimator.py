@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .. import backend
 from ..io.datasets import check_images
+from ..progress import compile_progress, progress_group
 from . import checkpoint
 from .network import EncoderNetwork
 from .spec import FEATURES, check_memory, load_spec, validate_spec
@@ -182,17 +183,20 @@ class KooEncoder(TransformerMixin, BaseEstimator):
                               for name, a in model.astros.items()}
                 net.add(*spike_mons.values(), *astro_mons.values())
             report = dict(report=self._report(len(frames), spec), report_period=5 * brian2.second, namespace={})
+            if standalone and self.verbose:  # (Brian2's report would read the clock before every code object)
+                net.add(progress_group(len(frames), model.T, name="progress"))
             start = (len(frames) - shown) * model.T if shown else 0 * brian2.second
-            if shown:  # spikes of the last slots only: the monitors join for the end of the run
-                for mon in [*spike_mons.values(), *astro_mons.values()]:
-                    mon.active = False
-                net.run(start, **report)
-                for mon in [*spike_mons.values(), *astro_mons.values()]:
-                    mon.active = True
-                report["report"] = None  # the short tail: no second progress bar
-            net.run(model.duration - start, **report)
-            if shown and standalone:
-                brian2.device.build(directory=directory)
+            with compile_progress(directory if standalone and self.verbose else None):
+                if shown:  # spikes of the last slots only: the monitors join for the end of the run
+                    for mon in [*spike_mons.values(), *astro_mons.values()]:
+                        mon.active = False
+                    net.run(start, **report)
+                    for mon in [*spike_mons.values(), *astro_mons.values()]:
+                        mon.active = True
+                    report["report"] = None  # the short tail: no second progress bar
+                net.run(model.duration - start, **report)
+                if shown and standalone:
+                    brian2.device.build(directory=directory)
             mons = model.monitors
             out["counts"] = {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups}
             out["dopamine"] = {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
@@ -201,7 +205,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
                             for k in ("h1", "h2")}
             out["state"] = model.learned_state()
             if keep_full:
-                out["full_state"] = checkpoint.capture_state(net.objects, model.duration)
+                out["full_state"] = checkpoint.capture_state([o for o in net.objects if o.name != "progress"],
+                                                             model.duration)
             out["spec"] = spec
             if raster:
                 out["raster"] = {k: (np.asarray(m.i[:]), np.asarray((m.t[:] - start) / brian2.second))
@@ -218,14 +223,9 @@ class KooEncoder(TransformerMixin, BaseEstimator):
     def _report(self, n_slots, spec):
         if not self.verbose:
             return None
-        per_s = 1.0 / float(spec["network"]["present"] / brian2.second)
         if self.backend == "cpp_standalone":
-            return ('int n = (int)(completed*30); std::cout << "\\r  [" << std::string(n, \'#\') '
-                    '<< std::string(30 - n, \' \') << "] " << (int)(completed*100) << "% " '
-                    f'<< ((int)(completed*duration*{per_s}) < {n_slots} ? '
-                    f'(int)(completed*duration*{per_s}) : {n_slots}) << "/{n_slots} images, " '
-                    f'<< (elapsed > 0 ? completed*duration*{per_s}/elapsed : 0) << " images/s" '
-                    '<< (completed >= 1 ? "\\n" : "") << std::flush;')
+            return None  # progress_group reports instead
+        per_s = 1.0 / float(spec["network"]["present"] / brian2.second)
 
         def report(elapsed, complete, t_start, duration):
             done = min(float(complete * duration) * per_s, n_slots)  # the run ends with one empty slot
