@@ -12,7 +12,7 @@ SMALL = {"network": {"n_h1": 24}, "learning": {"epochs": 2, "decoder_epochs": 2,
 # tiny network on the numpy target (no compilation): for invariants, not for quality
 TINY = {"network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
         "learning": {"epochs": 2, "decoder_epochs": 1, "warm_up": 2, "tau_avg": 5.0},
-        "reward": {"fast": 2.0, "slow": 6.0},
+        "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
         "features": {name: True for name in FEATURES}}  # the full model: each feature switched off in turn
 
 
@@ -213,3 +213,34 @@ def test_output_rate_sets_the_taught_reconstruction(digits):
     assert counts["recon"].sum() == pytest.approx(gain * counts["input"].sum(), rel=0.15)
     # pixel by pixel too, within one input spike's worth and one read-out spike (residual charge)
     assert np.abs(counts["recon"] - gain * counts["input"]).max() <= gain + 1
+
+
+def _one_learning_step(reward, X, flag):
+    """Weights after one image learned at an annealed rate ``flag`` from a settled state (numpy)."""
+    spec = {**TINY, "learning": {**TINY["learning"], "warm_up": 0, "tau_avg": 1e6},
+            "reward": {**TINY["reward"], "max_gain": 1.0},  # surprise gain off: three-factor = two-factor rule
+            "features": {"reward": reward, "stdp": False, "astrocytes": False, "forgetting": False,
+                         "short_term": False, "phase": False, "inhibition": True}}
+    enc = KooEncoder(spec=spec, backend="numpy", seed=1)
+    enc.spec_, enc.n_features_in_ = enc._resolved_spec(), X.shape[1]
+    enc.input_stats_ = enc._input_stats(X, enc.spec_)
+    seen = {f"{g}.seen": np.full(n, 1e4) for g, n in (("input", 64), ("h1", 8), ("h2", 4), ("recon", 64))}
+    seen["h2.I_b"] = np.full(4, 0.15)  # V/s: a bias that makes hidden 2 (the eligible side here) fire
+    step = {"enc": np.array([flag, 0.0]), "dec": np.array([flag, 0.0]), "teach": np.ones(2)}
+    after = enc.simulate(X[:2], step, state=seen)["state"]
+    return {k: after[k] for k in ("ff2.w", "dec.w", "ff2_inh.w")}
+
+
+def test_three_factor_rule_equals_the_two_factor_rule(digits):
+    """Reward on, the change reaches the weight through eligibility traces (the centred count of the
+    eligible neuron) and a dopamine pulse (the other neuron's error); with the surprise gain at 1 this is,
+    in closed form, the two-factor product. Checked at an annealed rate (0.4): the trace once grew by the
+    rate at each spike while its reset did not, so annealed learning drifted and training blew up."""
+    X = digits["X_train"]
+    start, off, on = (_one_learning_step(reward, X, flag) for reward, flag in ((False, 0.0), (False, 0.4), (True, 0.4)))
+    for key in off:
+        d_off, d_on = off[key] - start[key], on[key] - start[key]
+        assert np.abs(d_off).max() > 1e-4, key  # the pathway learned
+        # the closed form integrates the pulse (tau_dop 1 ms) up to the trace's restart 5 ms later: 1 - e^-5
+        np.testing.assert_allclose(d_on, (1 - np.exp(-5)) * d_off, rtol=0.01, atol=1e-3 * np.abs(d_off).max(),
+                                   err_msg=key)

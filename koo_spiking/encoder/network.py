@@ -200,11 +200,13 @@ class EncoderNetwork(ImageBoundary):
             return [rule]
         tau_c, tau_dop = s["reward"]["tau_c"], s["reward"]["tau_dop"]
         tau_star = 1 / (1 / tau_c + 1 / tau_dop)
-        pairing = 0.2 if self.f["stdp"] else 0.0  # spike-timing pairings add to the trace
+        stdp = s["stdp"]
+        pairing = stdp["amplitude"] if self.f["stdp"] else 0.0  # spike-timing pairings add to the trace
         elig = {"A_pre": 1.0, "A_post": 0.0} if elig_side == "pre" else {"A_pre": 0.0, "A_post": 1.0}
-        rule = reward_rule(rate=rate, weight=weight, dopamine=dop_side, tau_dop=tau_dop, active=f"{flag}(t)",
+        rule = reward_rule(rate=rate, weight=weight, dopamine=dop_side, tau_dop=tau_dop, active=f"int({flag}(t) > 0)",
                            lower=lower, upper=upper, suffix=suffix, reward_order=-1, mirror=True,
                            tau_c=tau_c, tau_s=tau_star, A_plus=pairing, A_minus=pairing,
+                           tau_plus=stdp["tau"], tau_minus=stdp["tau"],
                            w_max=self._w_max, **elig)
         # an eighth into the slot (tick 1 of 8) the trace restarts from minus the mean count
         tick = "int(floor(t/(present/8) + 0.5)) % 8 == 1"

@@ -49,6 +49,10 @@ DEFAULT_SPEC = {
         "warm_up": (20, "int", ">=0"),         # images before errors drive learning (means settle)
         "seed": (0, "int", ">=0"),
     },
+    "stdp": {
+        "amplitude": (0.2, "1", ">=0"),        # eligibility per spike pairing, in units of one eligible spike
+        "tau": ("20 ms", "second", "+"),       # pairing window (both sides)
+    },
     "short_term": {
         "U": (0.2, "1", "01"),
         "tau_d": ("20 ms", "second", "+"),
@@ -161,7 +165,18 @@ def validate_spec(raw=None):
     if unknown:
         raise ValueError(f"spec: unknown section [{unknown[0]}] (known: {', '.join(DEFAULT_SPEC)})")
     resolved["name"] = str(raw.get("name", "koo_encoder"))
+    _check_together(resolved)
     return resolved
+
+
+def _check_together(spec):
+    """Constraints between parameters of different sections."""
+    present, tau_dop = spec["network"]["present"], spec["reward"]["tau_dop"]
+    # reward on: each image's dopamine pulse must be over when the eligibility traces restart, an
+    # eighth into the next image (the closed-form weight change integrates it up to then)
+    if spec["features"]["reward"] and 5 * tau_dop > present / 8:
+        raise ValueError(f"spec: [reward] tau_dop = {tau_dop} must be at most [network] present/40 = "
+                         f"{present / 40} (the dopamine pulse must end before the eligibility traces restart)")
 
 
 def memory_estimate(spec, n_pixels, n_slots):
