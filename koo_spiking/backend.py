@@ -13,6 +13,7 @@
 ``numpy``
     Pure Python runtime, slow, for debugging.
 """
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -42,7 +43,7 @@ def use(target="cython", directory=None, build_on_run=True):
     target : {'cython', 'cpp_standalone', 'numpy'}
     directory : str, optional
         Project directory for ``cpp_standalone``; a fresh temporary directory
-        when not given.
+        when not given, removed when the Python process ends.
     build_on_run : bool
         ``cpp_standalone`` only: build and run at the first ``run()``. Pass
         False to call ``device.build`` yourself (several runs, ``run_args``).
@@ -56,7 +57,9 @@ def use(target="cython", directory=None, build_on_run=True):
         raise ValueError(f"backend: unknown target {target!r} (choose from {', '.join(TARGETS)})")
     reset()
     if target == "cpp_standalone":
-        directory = directory or tempfile.mkdtemp(prefix="koo_standalone_")
+        if directory is None:
+            directory = tempfile.mkdtemp(prefix="koo_standalone_")
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
         os.makedirs(directory, exist_ok=True)
         brian2.set_device("cpp_standalone", directory=directory, build_on_run=build_on_run)
         brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]

@@ -1,5 +1,6 @@
 """Command line: ``koo-spiking demo``, ``train``, ``inspect`` and ``export``."""
 import argparse
+import signal
 import sys
 
 from .backend import TARGETS
@@ -22,14 +23,18 @@ def _parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (e.g. one raised inside Brian2)")
+    # --debug is also taken after the command (``koo-spiking train --debug``)
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="small E/I network with astrocytes, driven by the embedded digits")
+    demo = sub.add_parser("demo", parents=[debug], help="small E/I network with astrocytes, driven by the embedded digits")
     demo.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
     demo.add_argument("--images", type=int, default=20, help="digits shown, 200 ms each (default 20)")
     demo.add_argument("--seed", type=int, default=0, help="seed of Brian2's and numpy's generators (default 0)")
     demo.add_argument("--backend", choices=TARGETS, default="cython",
                       help="Brian2 code-generation target (default: cython)")
-    train = sub.add_parser("train", help="train the Koo Encoder and its baselines, write metrics and figures")
+    train = sub.add_parser("train", parents=[debug], help="train the Koo Encoder and its baselines, write metrics and figures")
     train.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
     train.add_argument("--data", default="digits",
                        help="digits (default), fashion-mnist, an IDX directory (the four Fashion-MNIST file names), "
@@ -53,7 +58,7 @@ def _parser():
     train.add_argument("--record", type=int, default=50, metavar="N",
                        help="save the spikes and astrocyte Ca2+ of the last N test images in OUT/spikes.npz, "
                             "for `koo-spiking inspect` (default 50; 0: no file)")
-    inspect = sub.add_parser("inspect", help="rasters, population rates, astrocyte Ca2+ and receptive fields "
+    inspect = sub.add_parser("inspect", parents=[debug], help="rasters, population rates, astrocyte Ca2+ and receptive fields "
                                              "of a train run's spikes.npz, as PNG files")
     inspect.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `koo-spiking train`")
     inspect.add_argument("--from", dest="t0", default=None, metavar="T0",
@@ -64,7 +69,7 @@ def _parser():
     inspect.add_argument("--layer", default=None, metavar="NAME",
                          help="only this layer (input, h1, h2, recon; default: all)")
     inspect.add_argument("--out", default=None, metavar="DIR", help="output directory (default: RUN_DIR/inspect)")
-    export = sub.add_parser("export", help="a run's recorded spikes (spikes.npz) as NWB or Neo")
+    export = sub.add_parser("export", parents=[debug], help="a run's recorded spikes (spikes.npz) as NWB or Neo")
     export.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `koo-spiking train`")
     export.add_argument("--format", dest="fmt", choices=("nwb", "neo"), default="nwb",
                         help="nwb (units table with layer and cell type, image intervals; needs pynwb) or neo "
@@ -74,9 +79,21 @@ def _parser():
     return parser
 
 
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds: temporary folders are removed on the way out
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _command(args, argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _command(args, argv):
     try:
         if args.command == "demo":
             from .demo import run_demo

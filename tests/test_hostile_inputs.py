@@ -2,6 +2,7 @@
 nothing written, and all of it before anything compiles or runs (each case takes well under a second
 of simulation time: none reaches Brian2)."""
 import gzip
+import os
 
 import numpy as np
 import pytest
@@ -98,9 +99,21 @@ def test_bad_arguments(tmp_path, capsys, args, message):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    """``--debug`` re-raises instead of the one-line message (here a spec error)."""
+    """``--debug`` (before or after the command) re-raises instead of the one-line message (here a spec error)."""
     with pytest.raises(ValueError, match="unknown key"):
         main(["--debug", "train", _spec(tmp_path, "[network]\nn_h3 = 4\n"), "--out", str(tmp_path / "x")])
+    with pytest.raises(ValueError, match="unknown key"):
+        main(["train", _spec(tmp_path, "[network]\nn_h3 = 4\n"), "--out", str(tmp_path / "x"), "--debug"])
+
+
+def test_unwritable_output_is_refused_before_anything_runs(tmp_path, capsys):
+    """A real probe, not os.access (which says yes to root on a read-only file system)."""
+    target = "/sys/koo_spiking_test/out" if os.path.isdir("/sys") else None
+    if target is None:
+        pytest.skip("no /sys")
+    assert main(["train", "--out", target]) == 2
+    err = capsys.readouterr().err
+    assert "not writable" in err and len(err.strip().splitlines()) == 1
 
 
 def test_demo_image_count_is_named_as_the_option(tmp_path, capsys):

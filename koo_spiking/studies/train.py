@@ -117,8 +117,13 @@ def check_out(out, overwrite=False):
     parent = out
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {out}: the directory {parent} is not writable")
+    # a real probe: os.access says yes to root even on a read-only file system
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".koo_probe_", dir=parent)
+    except OSError as err:
+        raise ValueError(f"--out {out}: the directory {parent} is not writable ({err.strerror})") from None
+    os.close(fd)
+    os.remove(probe)
 
 
 def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
