@@ -6,9 +6,11 @@ The reference numbers in ``tests/reference/song2000_tpm1998.json`` were written 
 (the command, Brian2 version and examples' commit are recorded in the JSON).
 
 The STDP protocol runs 100 s of simulated time, about two minutes with cython on the test
-machine: the tests run 20 s, a duration the reference script also ran (``--stdp-durations
-100 20``) with the published parameters otherwise unchanged. Our 100 s numbers are in the
-examples' docstrings and in the report of the change that added them.
+machine. The bit-for-bit test (same target and seed as the reference) runs 20 s, a duration the
+reference script also ran (``--stdp-durations 100 20``) with the published parameters otherwise
+unchanged; the statistics test runs the published 100 s under cpp_standalone (about 45 s with
+compilation) and compares the fractions of weights near 0 and near w_max within 4 % of the
+published example's.
 """
 import importlib.util
 import json
@@ -52,13 +54,15 @@ def test_song2000_brian2_compatible_weights_are_identical(song):
     np.testing.assert_array_equal(result["w"], np.array(ref["w"]))
 
 
+@pytest.mark.cpp_standalone
 def test_song2000_weight_fractions_match(song):
-    # the library's defaults (v from rest, post-update weight transmitted): statistics agree
-    ref = _stdp_reference(STDP_TEST_DURATION_S)
+    # the library's defaults (v from rest, post-update weight transmitted), the published 100 s:
+    # the bimodal weight distribution agrees within 4 % (measured: 0.231 / 0.183 against 0.234 / 0.185)
+    ref = _stdp_reference(100.0)
     assert song.NEAR == REFERENCE["near"]
-    result = song.run(STDP_TEST_DURATION_S * second, seed=ref["seed"], target=REFERENCE["target"])
-    assert abs(result["fraction_near_0"] - ref["fraction_near_0"]) <= 0.04, result["fraction_near_0"]
-    assert abs(result["fraction_near_w_max"] - ref["fraction_near_w_max"]) <= 0.04, result["fraction_near_w_max"]
+    result = song.run(100.0 * second, seed=ref["seed"], target="cpp_standalone")
+    for key in ("fraction_near_0", "fraction_near_w_max"):
+        assert result[key] == pytest.approx(ref[key], rel=0.04), (key, result[key], ref[key])
     assert not np.array_equal(result["w"], np.array(ref["w"]))  # a different run, not a copy
 
 
