@@ -1,15 +1,16 @@
 """Encoder benchmark: the Koo Encoder against the mean image, PCA and a backprop autoencoder.
 
 Every model sees the same split in the same run. Digits (all 1347 / 450 images, code 16) over
-several seeds; optionally Fashion-MNIST (10 000 / 2 000 images, code 64) and a rate-distortion
-sweep (test MSE against spikes per image as the input rate, hence the spike budget, varies).
+several seeds; optionally Fashion-MNIST (10 000 / 2 000 images, code 64), a rate-distortion
+sweep (test MSE against spikes per image as the presentation time, hence every layer's spike budget,
+varies) and an ablation (each feature flag flipped, one at a time, on the same split).
 Prints a table and writes JSON with the git commit, the command line and the spec of each run.
 
 Targets (issue 6): digits, every seed R^2 >= 0.75 and mean test MSE <= the backprop autoencoder
 (goal: <= PCA-16), <= 1000 spikes per test image; Fashion-MNIST R^2 >= 0.70, probe >= 80 %.
 
 Usage: python benchmarks/bench_encoder.py [--seeds 0 1 2 3 4] [--jobs 2] [--fashion]
-       [--rate-distortion] [--spec models/koo_encoder.toml] [--fashion-spec models/koo_fashion.toml]
+       [--rate-distortion] [--ablate [--ablate-seeds 0 1]] [--spec models/koo_encoder.toml] [--fashion-spec models/koo_fashion.toml]
        [--json out.json] [--quick]
        [--work DIR --checkpoint-every N]   (long runs: resumable, rerun the same command)
 """
@@ -24,7 +25,10 @@ import tomllib
 
 import numpy as np
 
+from brian2 import ms
+
 from koo_spiking.encoder.checkpoint import CHECKPOINT
+from koo_spiking.encoder.spec import FEATURES, validate_spec
 from koo_spiking.studies.train import provenance, run_study
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -63,7 +67,12 @@ def main(argv=None):
     parser.add_argument("--fashion-train", type=int, default=10000)
     parser.add_argument("--fashion-test", type=int, default=2000)
     parser.add_argument("--rate-distortion", action="store_true",
-                        help="also input rates 40, 160 Hz (seed 0): test MSE against spikes per image")
+                        help="also presentation times of 50 and 200 ms with every rate held (first seed): test "
+                             "MSE against spikes per image")
+    parser.add_argument("--ablate", action="store_true",
+                        help="also each feature flipped from the spec's value, one at a time (ablation seeds)")
+    parser.add_argument("--ablate-seeds", type=int, nargs="+", default=None,
+                        help="seeds of the ablation runs (default: the first digits seed)")
     parser.add_argument("--quick", action="store_true", help="small budgets (smoke test)")
     parser.add_argument("--work", help="keep each run in WORK/NAME: rerunning the command reads finished runs "
                                        "back and resumes interrupted ones (with --checkpoint-every)")
@@ -77,10 +86,17 @@ def main(argv=None):
         spec.setdefault("learning", {}).update(epochs=1, decoder_epochs=1)
     jobs = [(f"digits_seed{s}", spec, dict(data="digits", seed=s, **small)) for s in args.seeds]
     if args.rate_distortion:
-        for rate in (40, 160):
-            rd = json.loads(json.dumps(spec))
-            rd.setdefault("network", {})["input_rate"] = f"{rate} Hz"
-            jobs.append((f"digits_rate{rate}", rd, dict(data="digits", seed=(args.seeds or [0])[0], **small)))
+        for factor in (0.5, 2.0):
+            jobs.append((f"digits_present{factor:g}x", presentation_variant(spec, factor),
+                         dict(data="digits", seed=(args.seeds or [0])[0], **small)))
+    if args.ablate:
+        resolved = validate_spec(json.loads(json.dumps(spec)))["features"]
+        for seed in args.ablate_seeds or (args.seeds or [0])[:1]:
+            for feature in FEATURES:
+                variant = json.loads(json.dumps(spec))
+                variant.setdefault("features", {})[feature] = not resolved[feature]
+                name = f"ablate_{'no' if resolved[feature] else 'with'}_{feature}_seed{seed}"
+                jobs.append((name, variant, dict(data="digits", seed=seed, **small)))
     if args.fashion:
         fs = _read(args.fashion_spec)
         if args.quick:
@@ -109,6 +125,22 @@ def main(argv=None):
     return 0
 
 
+def presentation_variant(spec, factor):
+    """The spec with each image shown ``factor`` times as long and every rate held: the input, the
+    read-out and the hidden targets (spikes per image) all scale with the presentation time; the
+    dopamine pulse shortens with short images (it must end before the traces restart)."""
+    variant = json.loads(json.dumps(spec))
+    resolved = validate_spec(json.loads(json.dumps(spec)))
+    present = resolved["network"]["present"] * factor
+    variant.setdefault("network", {})["present"] = f"{float(present / ms):g} ms"
+    learn = variant.setdefault("learning", {})
+    for key in ("target_h1", "target_h2", "target_i"):
+        learn[key] = resolved["learning"][key] * factor
+    tau_dop = min(resolved["reward"]["tau_dop"], present / 50)
+    variant.setdefault("reward", {})["tau_dop"] = f"{float(tau_dop / ms):g} ms"
+    return variant
+
+
 def summarize(results):
     out = {}
     seeds = {k: v for k, v in results.items() if k.startswith("digits_seed")}
@@ -131,13 +163,32 @@ def summarize(results):
             "goal_mean_mse_le_pca": bool(mse.mean() <= base["pca"]),
             "must_spikes_le_1000": bool(spikes.mean() <= 1000),
         }
-    rd = {k: v for k, v in results.items() if k.startswith("digits_rate")}
+    rd = {k: v for k, v in results.items() if k.startswith("digits_present")}
     if rd:
-        points = [(v["provenance"]["spec"]["network"]["input_rate"], v["models"]["koo"]) for v in rd.values()]
-        if "digits_seed0" in results:
-            points.append(("80 Hz", results["digits_seed0"]["models"]["koo"]))
-        out["rate_distortion"] = [{"run": str(p), "spikes_per_image": m["spikes_per_image"],
-                                   "test_mse": m["test_mse"]} for p, m in points]
+        first = min((k for k in seeds), key=lambda k: int(k[len("digits_seed"):]), default=None)
+        points = [(v["provenance"]["spec"]["network"]["present"], v["models"]["koo"]) for v in rd.values()]
+        if first:
+            points.append((results[first]["provenance"]["spec"]["network"]["present"], results[first]["models"]["koo"]))
+        points.sort(key=lambda p: p[1]["spikes_per_image"])
+        out["rate_distortion"] = [{"present": str(p), "spikes_per_image": m["spikes_per_image"],
+                                   "spikes_per_image_by_layer": m["spikes_per_image_by_layer"],
+                                   "test_mse": m["test_mse"], "r2": m["r2"]} for p, m in points]
+    ablation = {k: v for k, v in results.items() if k.startswith("ablate_")}
+    if ablation:
+        rows = []
+        for name, v in sorted(ablation.items()):
+            seed = int(name.rsplit("_seed", 1)[1])
+            full = results.get(f"digits_seed{seed}")
+            m = v["models"]["koo"]
+            row = {"variant": name.rsplit("_seed", 1)[0][len("ablate_"):], "seed": seed, "test_mse": m["test_mse"],
+                   "r2": m["r2"], "probe": m["probe_accuracy"], "spikes_per_image": m["spikes_per_image"],
+                   "health_warnings": len(v["diagnostics"]["health"]["warnings"])}
+            if full:
+                f = full["models"]["koo"]
+                row.update(d_test_mse=m["test_mse"] - f["test_mse"], d_probe=(m["probe_accuracy"] or 0) -
+                           (f["probe_accuracy"] or 0), d_spikes=m["spikes_per_image"] - f["spikes_per_image"])
+            rows.append(row)
+        out["ablation"] = rows
     if "fashion" in results:
         m = results["fashion"]["models"]
         out["fashion"] = {"test_mse": m["koo"]["test_mse"], "r2": m["koo"]["r2"],
@@ -162,7 +213,14 @@ def table(summary):
                  f"Koo/PCA {d['test_mse_mean'] / b['pca']:.2f}",
                  "  targets: " + ", ".join(f"{k} {v}" for k, v in d.items() if k.startswith(("must", "goal")))]
     for p in summary.get("rate_distortion", []):
-        rows.append(f"  rate-distortion {p['run']}: {p['spikes_per_image']:.0f} spikes/image, MSE {p['test_mse']:.4f}")
+        rows.append(f"  rate-distortion, present {p['present']}: {p['spikes_per_image']:.0f} spikes/image, "
+                    f"MSE {p['test_mse']:.4f}, R2 {p['r2']:.3f}")
+    for r in summary.get("ablation", []):
+        delta = (f" (vs full: MSE {r['d_test_mse']:+.4f}, probe {r['d_probe']:+.3f}, spikes {r['d_spikes']:+.0f})"
+                 if "d_test_mse" in r else "")
+        rows.append(f"  ablation {r['variant']:<18} seed {r['seed']}: MSE {r['test_mse']:.4f}, R2 {r['r2']:.3f}, "
+                    f"probe {r['probe']}, {r['spikes_per_image']:.0f} spikes/image{delta}, "
+                    f"{r['health_warnings']} health warnings")
     if "fashion" in summary:
         rows.append("fashion: " + ", ".join(f"{k} {v}" for k, v in summary["fashion"].items()))
     return "\n".join(rows)

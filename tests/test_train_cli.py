@@ -35,7 +35,20 @@ def test_train_writes_metrics_and_figures(small_run):
     assert models["mean_image"]["r2"] == pytest.approx(0.0, abs=0.05)
     assert models["pca"]["test_mse"] < 0.5 * mean_mse
     koo = models["koo"]
-    assert koo["psnr"] == pytest.approx(10 * np.log10(1 / koo["test_mse"]))
+    # the Koo Encoder's numbers, recomputed from the raw spikes of its 100 test images (spikes.npz) and
+    # the split: a white pixel fires output_rate x present spikes in the reconstruction layer
+    from koo_spiking.io.spikes import load_spikes
+
+    record = load_spikes(str(out / "spikes.npz"))
+    assert list(record.slot_image) == list(range(100))
+    i, t = record.spikes["recon"]
+    counts = np.array([np.bincount(i[(t >= a) & (t < b)], minlength=64) for a, b in record.slots])
+    n_white = 120 * 0.1  # models/koo_small.toml inherits output_rate 120 Hz and present 100 ms
+    X_hat = np.clip(counts / n_white, 0, 1)
+    mse = float(np.mean((X_hat - ds["X_test"]) ** 2))
+    assert koo["test_mse"] == pytest.approx(mse, rel=1e-9)
+    assert koo["psnr"] == pytest.approx(10 * np.log10(1 / mse))
+    assert koo["r2"] == pytest.approx(1 - np.sum((X_hat - ds["X_test"]) ** 2) / np.sum((ds["X_test"] - mean) ** 2))
     # the read-out learned from a silent start (untrained R^2 about -2) and beats the mean image
     assert koo["r2"] > models["untrained"]["r2"] + 2.0, koo
     assert koo["test_mse"] < 0.7 * mean_mse, koo

@@ -29,15 +29,16 @@ DEFAULT_SPEC = {
         "input_code": ("regular", ("regular", "poisson"), None),
         "t_ref": ("1 ms", "second", ">=0"),    # refractory period of every neuron
     },
-    # reward and short_term are off by default: with either on, training is unstable (README, issue 6)
-    "features": {name: (name not in ("reward", "short_term"), None, None) for name in FEATURES},
+    # stdp (pairings into the eligibility traces) and short_term are off by default: measured to make
+    # the code worse (README, "Measured results")
+    "features": {name: (name not in ("stdp", "short_term"), None, None) for name in FEATURES},
     "learning": {
         "epochs": (6, "int", "+"),             # passes with every pathway plastic
         "decoder_epochs": (3, "int", ">=0"),   # further passes with only the read-out plastic
         "eta": (0.2, "1", ">=0"),              # predictive-coding step, normalised by the code's power
         "eta_decoder": (0.5, "1", ">=0"),      # read-out step, normalised by the code's power
         "eta_inhibition": (0.1, "1", ">=0"),   # I->E rate, relative to eta
-        "eta_code": (0.0, "1", ">=0"),         # read-out learning from h2's own error, relative
+        "eta_code": (0.05, "1", ">=0"),        # read-out learning from h2's own error, relative
         "eta_bias": (0.05, "1", ">=0"),        # read-out bias step per spike of error
         "eta_homeostasis": (0.2, "1", ">=0"),    # hidden bias step per spike off target
         "anneal_to": (0.1, "1", "01"),         # learning-rate multiplier at the end of each phase
