@@ -30,7 +30,7 @@ def _parser():
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", parents=[debug],
                           help="small E/I network with one astrocyte per E neuron and astrocyte-gated STDP, "
-                               "driven by the embedded digits (about 30 s the first time, 10 s after)")
+                               "driven by the embedded digits (about 30 s the first time, 15 s after)")
     demo.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
     demo.add_argument("--images", type=int, default=30,
                       help="digits shown, in blocks of 5 of one class (0, 1, 4 in turn), each 150 ms + 50 ms blank "

@@ -203,8 +203,8 @@ def measure(res, tau_rate=1.0):
     mean_c = C.mean(1)
     t_r, smooth = _smoothed_rates(spikes["E"], n_e, dur, tau_rate)
     at = np.clip(np.searchsorted(t_r, t_a, side="right") - 1, 0, len(t_r) - 1)
-    # in time: each astrocyte's Ca2+ against its own neuron's recent rate, and against another neuron's
-    def median_corr(pairs):
+
+    def median_corr(pairs):  # in time: astrocyte k's Ca2+ against neuron m's recent rate
         values = [_pearson(C[k], smooth[m, at]) for k, m in pairs if rate_e[m] > 0]
         values = [v for v in values if np.isfinite(v)]
         return float(np.median(values)) if values else float("nan")
@@ -257,8 +257,9 @@ def measure(res, tau_rate=1.0):
         },
     }
 
+
 def _smoothed_rates(spikes, n, duration, tau, dt=0.01):
-    """Each neuron's rate (Hz), filtered by a causal alpha kernel t*exp(-t/tau) (peak ``tau`` s back), on a ``dt`` grid."""
+    """Each neuron's rate (Hz) on a ``dt`` grid, filtered by a causal alpha kernel t*exp(-t/tau) (peak ``tau`` back)."""
     edges = np.arange(0, duration + dt / 2, dt)
     rates = _rates(*spikes, n, edges)
     lag = np.arange(0, 8 * tau, dt)
@@ -322,22 +323,26 @@ def figures(res, summary, out):
     order = np.argsort(-smooth.mean(1), kind="stable")
     t_a, C, gate = res["astro_t"], res["calcium"], res["gate"]
     fig = plt.figure(figsize=(13, 10))
-    grid = fig.add_gridspec(3, 2, width_ratios=[3, 1], height_ratios=[1, 1, 1], hspace=0.35, wspace=0.18)
+    grid = fig.add_gridspec(3, 2, width_ratios=[3, 1], height_ratios=[1, 1, 1], hspace=0.35, wspace=0.32)
     ax_r, ax_c = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0])
     im = ax_r.imshow(smooth[order], aspect="auto", origin="lower", cmap="Reds", interpolation="nearest",
                      extent=(0, dur, -0.5, sizes["E"] - 0.5))
     fig.colorbar(im, ax=ax_r, label="rate (Hz)", pad=0.01)
     ax_r.set_title(f"E neurons' rates (alpha kernel, peak {a['rate_kernel_peak_s']:g} s back), most active at the "
                    "bottom", fontsize=10)
+    step = t_a[1] - t_a[0] if len(t_a) > 1 else dur
     im = ax_c.imshow(C[order], aspect="auto", origin="lower", cmap="magma", interpolation="nearest",
-                     extent=(t_a[0], t_a[-1], -0.5, sizes["E"] - 0.5))
+                     extent=(t_a[0], t_a[-1] + step, -0.5, sizes["E"] - 0.5))
     fig.colorbar(im, ax=ax_c, label="Ca$^{2+}$ (µM)", pad=0.01)
     ax_c.set_title("their astrocytes' Ca$^{2+}$, same order (astrocyte k is driven by neuron k's spikes)", fontsize=10)
     for ax in (ax_r, ax_c):
         ax.set_ylabel("neuron / astrocyte rank")
         ax.vlines(onsets, -0.5, sizes["E"] - 0.5, colors="0.6", lw=0.4, ls=":")
     ax_t = fig.add_subplot(grid[2, 0], sharex=ax_r)
-    picks = [order[0], order[len(order) // 2], order[-1]]
+    # three of the more active neurons whose rates peak early, midway and late: Ca2+ follows each in turn
+    upper = order[:max(3, len(order) // 2)]
+    by_peak = upper[np.argsort(t_r[np.argmax(smooth[upper], axis=1)], kind="stable")]
+    picks = [by_peak[0], by_peak[len(by_peak) // 2], by_peak[-1]]
     ax_g = ax_t.twinx()
     for k, color in zip(picks, ("#7b1fa2", "#ef6c00", "#607d8b")):
         ax_t.plot(t_a, C[k], color=color, lw=1.4, label=f"Ca$^{{2+}}$ of astrocyte {k}")
@@ -358,8 +363,8 @@ def figures(res, summary, out):
     ax_h.set_xlabel("neuron's mean rate (Hz)")
     ax_h.set_ylabel("mean plasticity gate")
     ax_h.set_ylim(-0.02, 1.02)
-    fig.suptitle(f"One astrocyte per excitatory neuron (De Pittà's driven G-ChI cell, {sizes['E']} on a sheet with IP3 "
-                 f"gap junctions)\nin time, Ca$^{{2+}}$ follows its own neuron's rate (median r = "
+    fig.suptitle(f"One astrocyte per excitatory neuron (De Pittà's driven G-ChI cell, {sizes['E']} on a sheet "
+                 f"with IP3 gap junctions)\nin time, Ca$^{{2+}}$ follows its own neuron's rate (median r = "
                  f"{a['corr_calcium_vs_own_neuron_rate_in_time']:.2f}; other neurons' rates: "
                  f"{a['corr_calcium_vs_other_neurons_rate_in_time']:.2f})", fontsize=10)
     path = os.path.join(out, "astrocytes.png")
@@ -442,7 +447,7 @@ def _run(model, target, place, timings, say, verbose):
         if standalone:
             cached = os.path.exists(os.path.join(directory, "main"))
             say("  compiling… (C++ " + ("project cached: only the files that changed" if cached else
-                                       "project, first run: about 30 s on 2 cores; cached afterwards") + ")",
+                                       "project, first run: about 25 s on 2 cores; cached for the next runs") + ")",
                 flush=True)
         else:
             say("  compiling… (" + ("cython: each code object on first use, cached in ~/.cython"

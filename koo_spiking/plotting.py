@@ -1,8 +1,8 @@
-"""Figures: spike rasters with E and I in two colours, astrocyte Ca2+ over time."""
+"""Figures: spike rasters with E and I in two colours, astrocyte Ca2+ over time, weights as image tiles."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["raster", "astrocyte_calcium", "save", "spike_raster", "population_rates", "weight_mosaic"]
+__all__ = ["raster", "astrocyte_calcium", "save", "spike_raster", "weight_mosaic"]
 
 COLORS = {"E": "#c0392b", "I": "#2471a3", "input": "#7f8c8d"}
 
@@ -79,20 +79,6 @@ def spike_raster(ax, populations, boundaries=None, tick_every=None, size=14, lw=
     ax.set_yticks(ticks, labels, fontsize=7)
     ax.set_ylim(-0.5, offset - 0.5)
     ax.set_ylabel("neuron index", labelpad=2)
-    return ax
-
-
-def population_rates(ax, populations, t_stop, bin_s=0.02, boundaries=None):
-    """Population rate (Hz per cell, ``bin_s`` bins) of each (label, spike_times_s, size, colour)."""
-    edges = np.arange(0.0, t_stop + bin_s / 2, bin_s)
-    for label, times, n, color in populations:
-        counts, _ = np.histogram(np.asarray(times), bins=edges)
-        ax.step(edges[:-1], counts / (n * bin_s), where="post", color=color, lw=1.0, label=label)
-    if boundaries is not None:
-        ax.vlines(boundaries, 0, 1, transform=ax.get_xaxis_transform(), colors="0.45", lw=0.6, ls=":")
-    ax.set_ylabel(f"rate (Hz/cell,\n{bin_s * 1e3:.0f} ms bins)")
-    ax.legend(fontsize=8, loc="upper right", ncol=len(populations))
-    ax.set_xlim(0, t_stop)
     return ax
 
 
