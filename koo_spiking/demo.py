@@ -482,6 +482,9 @@ def run_demo(out, n_images=30, seed=0, target="cpp_standalone"):
 
     Returns the summary (also in ``summary.json``).
     """
+    from .studies.train import check_out
+
+    check_out(out, overwrite=True)  # an output path that cannot take the files fails now, not after the run
     model = DemoNetwork(n_images=n_images, seed=seed)
     print(f"koo-spiking demo: {model.n_images} digits, {float(model.duration / second):.1f} s simulated, "
           f"64 inputs -> {model.n_e} E + {model.n_i} I neurons, {model.n_e} astrocytes; backend {target}", flush=True)

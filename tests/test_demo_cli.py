@@ -120,3 +120,8 @@ def test_bad_arguments_exit_nonzero_and_write_nothing(tmp_path, capsys):
         main(["demo", "--out", str(out), "--backend", "cuda"])
     assert exit_.value.code == 2 and "cuda" in capsys.readouterr().err
     assert not os.path.exists(out)
+    blocker = tmp_path / "a_file"  # --out that cannot be a directory: refused before anything runs
+    blocker.write_text("x")
+    assert main(["demo", "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert "is not a directory" in err and len(err.strip().splitlines()) == 1 and blocker.read_text() == "x"
