@@ -28,12 +28,17 @@ def _parser():
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", parents=[debug], help="small E/I network with astrocytes, driven by the embedded digits")
+    demo = sub.add_parser("demo", parents=[debug],
+                          help="small E/I network with one astrocyte per E neuron and astrocyte-gated STDP, "
+                               "driven by the embedded digits (about 30 s the first time, 15 s after)")
     demo.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
-    demo.add_argument("--images", type=int, default=20, help="digits shown, 200 ms each (default 20)")
+    demo.add_argument("--images", type=int, default=30,
+                      help="digits shown, in blocks of 5 of one class (0, 1, 4 in turn), each 150 ms + 50 ms blank "
+                           "(default 30)")
     demo.add_argument("--seed", type=int, default=0, help="seed of Brian2's and numpy's generators (default 0)")
-    demo.add_argument("--backend", choices=TARGETS, default="cython",
-                      help="Brian2 code-generation target (default: cython)")
+    demo.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
+                      help="Brian2 code-generation target (default: cpp_standalone, one compiled run, its build "
+                           "cached; cython and numpy run far slower)")
     train = sub.add_parser("train", parents=[debug], help="train the Koo Encoder and its baselines, write metrics and figures")
     train.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
     train.add_argument("--data", default="digits",

@@ -1,8 +1,8 @@
-"""Figures: spike rasters with E and I in two colours, astrocyte Ca2+ over time."""
+"""Figures: spike rasters with E and I in two colours, astrocyte Ca2+ over time, weights as image tiles."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["raster", "astrocyte_calcium", "save"]
+__all__ = ["raster", "astrocyte_calcium", "save", "spike_raster", "weight_mosaic"]
 
 COLORS = {"E": "#c0392b", "I": "#2471a3", "input": "#7f8c8d"}
 
@@ -52,3 +52,53 @@ def save(fig, path):
     """Save and close a figure."""
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
+
+
+def spike_raster(ax, populations, boundaries=None, tick_every=None, size=14, lw=1.0):
+    """Spike trains of several populations stacked on one axis, every neuron labelled by its index.
+
+    populations : list of (label, spike_indices, spike_times_s, size, colour), bottom to top.
+    boundaries : times (s) drawn as dotted vertical lines (e.g. image onsets).
+    tick_every : index step of the y ticks within each population (default: about 4 ticks each).
+    The population's name is written at the left of its block, its neurons' indices on the axis.
+    """
+    offset, ticks, labels = 0, [], []
+    for label, idx, times, n, color in populations:
+        ax.scatter(np.asarray(times), np.asarray(idx) + offset, s=size, c=color, marker="|",
+                   linewidths=lw, rasterized=True)
+        step = tick_every or max(1, int(np.ceil(n / 4 / 4) * 4))
+        for k in range(0, n, step):
+            ticks.append(offset + k)
+            labels.append(str(k))
+        ax.text(-0.045, (offset + (n - 1) / 2) / 1.0, label, color=color, rotation=90, ha="right",
+                va="center", transform=ax.get_yaxis_transform(), fontsize=10, fontweight="bold")
+        offset += n
+        ax.axhline(offset - 0.5, color="0.6", lw=0.6)
+    if boundaries is not None:
+        ax.vlines(boundaries, -0.5, offset - 0.5, colors="0.45", lw=0.6, ls=":")
+    ax.set_yticks(ticks, labels, fontsize=7)
+    ax.set_ylim(-0.5, offset - 0.5)
+    ax.set_ylabel("neuron index", labelpad=2)
+    return ax
+
+
+def weight_mosaic(ax, weights, image_shape, cmap="viridis", vmin=None, vmax=None, cols=None):
+    """Each column of ``weights`` (n_inputs x n_neurons) as a small image, tiled row by row.
+
+    Neuron k sits at row k // cols, column k % cols; returns the ``imshow`` artist (for a colour bar).
+    """
+    weights = np.asarray(weights, dtype=float)
+    n = weights.shape[1]
+    h, w = image_shape
+    cols = cols or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    tile = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        tile[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = weights[:, k].reshape(h, w)
+    im = ax.imshow(tile, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_xticks([c * (w + 1) + (w - 1) / 2 for c in range(cols)], [str(c) for c in range(cols)], fontsize=6)
+    ax.set_yticks([r * (h + 1) + (h - 1) / 2 for r in range(rows)], [str(r * cols) for r in range(rows)],
+                  fontsize=6)
+    ax.tick_params(length=0)
+    return im
