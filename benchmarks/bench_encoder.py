@@ -13,6 +13,7 @@ Usage: python benchmarks/bench_encoder.py [--seeds 0 1 2 3 4] [--jobs 2] [--fash
        [--rate-distortion] [--ablate [--ablate-seeds 0 1]] [--spec models/koo_encoder.toml] [--fashion-spec models/koo_fashion.toml]
        [--json out.json] [--quick]
        [--work DIR --checkpoint-every N]   (long runs: resumable, rerun the same command)
+       [--markdown FILE]  (the README's tables)   --tables RESULTS.json  (only the tables of an earlier run)
 """
 import argparse
 import concurrent.futures as cf
@@ -79,7 +80,18 @@ def main(argv=None):
     parser.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
                         help="with --work: save each run's full state every N images")
     parser.add_argument("--json")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the README's tables of the results")
+    parser.add_argument("--tables", metavar="RESULTS.json",
+                        help="run nothing: print (and with --markdown write) the tables of an earlier run's JSON")
     args = parser.parse_args(argv)
+    if args.tables:
+        with open(args.tables) as fh:
+            text = markdown(json.load(fh))
+        print(text)
+        if args.markdown:
+            with open(args.markdown, "w") as fh:
+                fh.write(text)
+        return 0
     spec = _read(args.spec)
     small = dict(train_samples=300, test_samples=100) if args.quick else {}
     if args.quick:
@@ -122,7 +134,69 @@ def main(argv=None):
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=2, default=str)
         print(f"wrote {args.json}")
+    if args.markdown:
+        with open(args.markdown, "w") as fh:
+            fh.write(markdown(json.loads(json.dumps(report, default=str))))
+        print(f"wrote {args.markdown}")
     return 0
+
+
+def _stat(values, fmt):
+    values = np.asarray(values, float)
+    if len(values) == 1:
+        return format(values[0], fmt)
+    return f"{format(values.mean(), fmt)} ({format(values.min(), fmt)}–{format(values.max(), fmt)})"
+
+
+def markdown(report):
+    """The README's tables of a report (this script's JSON): every number comes from its runs."""
+    runs, prov = report["runs"], report["provenance"]
+    out = [f"<!-- bench_encoder.py tables: commit {prov['git_commit'][:10]}, `{prov['command']}` -->"]
+    seeds = sorted((k for k in runs if k.startswith("digits_seed")), key=lambda k: int(k[len("digits_seed"):]))
+    if seeds:
+        out += ["", f"| digits, code {runs[seeds[0]]['models']['koo']['code_size']}, {len(seeds)} seeds | test MSE "
+                "mean (min–max) | R² mean (min–max) | probe accuracy mean | spikes per test image |", "|---|---|---|---|---|"]
+        names = {"koo": "Koo Encoder (local rules, spiking read-out)", "mean_image": "mean image", "pca": "PCA",
+                 "autoencoder": "backprop autoencoder (MLPRegressor)"}
+        for model, label in names.items():
+            ms_ = [runs[k]["models"][model] for k in seeds]
+            probe = [m["probe_accuracy"] for m in ms_ if m["probe_accuracy"] is not None]
+            spikes = [m["spikes_per_image"] for m in ms_ if "spikes_per_image" in m]
+            out.append(f"| {label} | {_stat([m['test_mse'] for m in ms_], '.4f')} | {_stat([m['r2'] for m in ms_], '.3f')} "
+                       f"| {format(np.mean(probe), '.3f') if probe else '–'} | "
+                       f"{format(np.mean(spikes), '.0f') if spikes else '–'} |")
+        per = ", ".join(f"{runs[k]['models']['koo']['test_mse']:.4f} / {runs[k]['models']['autoencoder']['test_mse']:.4f}"
+                        for k in seeds)
+        out += ["", f"Per seed (Koo / backprop autoencoder test MSE): {per}."]
+        first = runs[seeds[0]]["models"]["koo"]["spikes_per_image_by_layer"]
+        out.append(f"Spikes per test image on {seeds[0]}: " + ", ".join(f"{k} {v:.0f}" for k, v in first.items()) + ".")
+    rd = report["summary"].get("rate_distortion")
+    if rd:
+        out += ["", "| presentation time | spikes per test image | of which hidden 1 + hidden 2 | test MSE | R² |",
+                "|---|---|---|---|---|"]
+        for p in rd:
+            by = p["spikes_per_image_by_layer"]
+            out.append(f"| {p['present']} | {p['spikes_per_image']:.0f} | {by['h1'] + by['h2']:.0f} | "
+                       f"{p['test_mse']:.4f} | {p['r2']:.3f} |")
+    ab = report["summary"].get("ablation")
+    if ab:
+        out += ["", "| variant (one flag flipped) | seed | test MSE | vs full | R² | probe | vs full | spikes per image "
+                "| health warnings |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in ab:
+            out.append(f"| {r['variant'].replace('_', ' ', 1)} | {r['seed']} | {r['test_mse']:.4f} | "
+                       f"{r.get('d_test_mse', float('nan')):+.4f} | {r['r2']:.3f} | {r['probe']:.3f} | "
+                       f"{r.get('d_probe', float('nan')):+.3f} | {r['spikes_per_image']:.0f} | {r['health_warnings']} |")
+    if "fashion" in runs:
+        m = runs["fashion"]["models"]
+        out += ["", f"| Fashion-MNIST, {m['koo']['train_samples']} train images, code {m['koo']['code_size']} | test MSE "
+                "| R² | probe accuracy | spikes per test image |", "|---|---|---|---|---|"]
+        for model, label in (("koo", "Koo Encoder"), ("mean_image", "mean image"), ("pca", "PCA"),
+                             ("autoencoder", "backprop autoencoder")):
+            x = m[model]
+            probe = "–" if x["probe_accuracy"] is None else f"{x['probe_accuracy']:.3f}"
+            spikes = f"{x['spikes_per_image']:.0f}" if "spikes_per_image" in x else "–"
+            out.append(f"| {label} | {x['test_mse']:.4f} | {x['r2']:.3f} | {probe} | {spikes} |")
+    return "\n".join(out) + "\n"
 
 
 def presentation_variant(spec, factor):

@@ -35,6 +35,7 @@ Classical or reward-gated: ``reward_rule(switchable=True)`` adds a shared variab
 (reward-gated), at 1 they change the weight at once (classical STDP) and dopamine
 has no effect. Switch it with :func:`set_mode`, which settles the synapses first.
 """
+import re
 import weakref
 
 from brian2 import Synapses, ms, second
@@ -266,7 +267,8 @@ def reward_stdp_synapses(source, target, effect="ge_post += w", rate="1", name=N
     _check_dopamine(target, "target")
     tau_dop = target.namespace.get("tau_dop", DOPAMINE_PARAMS["tau_dop"].value)
     rule = reward_rule(rate=rate, tau_dop=tau_dop, **overrides)
-    eff = effect.replace("{w}", "w").replace("w", "{w}", 1) if effect and "{w}" not in effect else effect
+    # the weight is the word ``w`` (``ge_post += w``): it becomes the ``{w}`` placeholder, other names stay
+    eff = re.sub(r"\bw\b", "{w}", effect) if effect and "{w}" not in effect else effect
     # Euler steps run before the neurons' state updates, so they read D at the start of the step
     period = {"period": target.clock.dt, "when": "groups", "order": -1} if rule.regularly else {}
     syn = synapses(source, target, [rule], effect=eff, name=name or "reward_stdp*", **period)

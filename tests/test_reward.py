@@ -230,3 +230,17 @@ def test_dopamine_is_one_argument(numpy_target):
     assert syn.reward.when == "after_synapses"
     with pytest.raises(ValueError, match="defined twice"):
         lif_group(1, events={"reward": "v > 0*mV"}, dopamine=True)
+
+
+def test_effect_names_the_weight_as_a_word(numpy_target):
+    """``effect`` may use names containing a w: only the word ``w`` is the weight (it once replaced the first
+    letter w of the string, so ``gw_post += w`` became ``g{w}_post += w``)."""
+    parts = dopamine_parts()
+    post = NeuronGroup(1, "gw : 1\nfire : 1\n" + parts["eqs"], threshold="fire > 0", reset="fire = 0",
+                       events=parts["events"], namespace=parts["namespace"], method="exact")
+    pre = SpikeGeneratorGroup(1, [0], [1.0] * ms)
+    syn = reward_stdp_synapses(pre, post, effect="gw_post += 2*w")
+    syn.connect()
+    syn.w = 0.75
+    Network(post, pre, syn).run(3 * ms)
+    assert post.gw[0] == pytest.approx(1.5)
