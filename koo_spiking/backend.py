@@ -141,6 +141,8 @@ def build_directory(key, prefix="koo_"):
     a parallel process with the same key gets a fresh temporary directory instead, since
     Brian2's standalone device is one per process and a project cannot be shared.
     Set ``KOO_BUILD_CACHE`` to choose the cache folder, or to ``off`` to always build fresh.
+    The cache keeps the ``KOO_BUILD_CACHE_KEEP`` (default 16) most recently used projects: older
+    ones are removed after a run (never one in use).
 
     Parameters
     ----------
@@ -152,6 +154,7 @@ def build_directory(key, prefix="koo_"):
         with _temporary(prefix) as directory:
             yield directory
         return
+    keep = _cache_keep()
     name = prefix + hashlib.sha1(key.encode()).hexdigest()[:16]
     try:
         os.makedirs(root, exist_ok=True)
@@ -167,10 +170,38 @@ def build_directory(key, prefix="koo_"):
             with _temporary(prefix) as directory:
                 yield directory
             return
+        os.utime(lock.name)  # the project's last use
         try:
             yield os.path.join(root, name)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+            _prune(root, keep)
+
+
+def _cache_keep():
+    text = os.environ.get("KOO_BUILD_CACHE_KEEP", "16")
+    try:
+        keep = int(text)
+    except ValueError:
+        keep = -1
+    if keep < 1:
+        raise ValueError(f"KOO_BUILD_CACHE_KEEP must be a positive number of projects, got {text!r}")
+    return keep
+
+
+def _prune(root, keep):
+    """Remove the least recently used projects of the cache beyond ``keep`` (skipping those in use)."""
+    locks = [f for f in os.listdir(root) if f.endswith(".lock")]
+    locks.sort(key=lambda f: os.path.getmtime(os.path.join(root, f)), reverse=True)
+    for name in locks[keep:]:
+        path = os.path.join(root, name)
+        with open(path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # in use
+                continue
+            shutil.rmtree(path[:-len(".lock")], ignore_errors=True)
+            os.remove(path)
 
 
 @contextlib.contextmanager

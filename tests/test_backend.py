@@ -77,3 +77,32 @@ def test_precompiled_header_is_passed_and_changes_no_spike(tmp_path, monkeypatch
     assert len(with_pch[0]) > 50
     np.testing.assert_array_equal(with_pch[0], without[0])
     np.testing.assert_array_equal(with_pch[1], without[1])
+
+
+def test_cache_keeps_the_most_recently_used_projects(tmp_path, monkeypatch):
+    monkeypatch.setenv("KOO_BUILD_CACHE", str(tmp_path))
+    monkeypatch.setenv("KOO_BUILD_CACHE_KEEP", "3")
+    used = {}
+
+    def use(k):
+        with backend.build_directory(f"structure {k}") as d:
+            os.makedirs(d, exist_ok=True)
+            used[k] = d
+
+    def kept():
+        return {k for k, d in used.items() if os.path.isdir(d)}
+
+    for k in range(5):
+        use(k)
+    assert kept() == {2, 3, 4}
+    use(2)  # used again: now the most recent
+    use(5)
+    assert kept() == {2, 4, 5}
+    with backend.build_directory("structure 2"):  # a project in use is never removed
+        monkeypatch.setenv("KOO_BUILD_CACHE_KEEP", "1")
+        use(6)
+        assert kept() == {2, 6}
+    monkeypatch.setenv("KOO_BUILD_CACHE_KEEP", "none")
+    with pytest.raises(ValueError, match="KOO_BUILD_CACHE_KEEP"):
+        with backend.build_directory("structure 9"):
+            pass
