@@ -39,7 +39,8 @@ def _parser():
     demo.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
                       help="Brian2 code-generation target (default: cpp_standalone, one compiled run, its build "
                            "cached; cython and numpy run far slower)")
-    train = sub.add_parser("train", parents=[debug], help="train the Koo Encoder and its baselines, write metrics and figures")
+    train = sub.add_parser("train", parents=[debug],
+                           help="train the Koo Encoder and its baselines, write metrics and figures")
     train.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
     train.add_argument("--data", default="digits",
                        help="digits (default), fashion-mnist, an IDX directory (the four Fashion-MNIST file names), "
@@ -63,8 +64,9 @@ def _parser():
     train.add_argument("--record", type=int, default=50, metavar="N",
                        help="save the spikes and astrocyte Ca2+ of the last N test images in OUT/spikes.npz, "
                             "for `koo-spiking inspect` (default 50; 0: no file)")
-    inspect = sub.add_parser("inspect", parents=[debug], help="rasters, population rates, astrocyte Ca2+ and receptive fields "
-                                             "of a train run's spikes.npz, as PNG files")
+    inspect = sub.add_parser("inspect", parents=[debug],
+                             help="rasters, population rates, astrocyte Ca2+ and receptive fields of a train run's "
+                                  "spikes.npz, as PNG files")
     inspect.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `koo-spiking train`")
     inspect.add_argument("--from", dest="t0", default=None, metavar="T0",
                          help="window start, from the first recorded image: seconds ('0.5' or '0.5 s') "
