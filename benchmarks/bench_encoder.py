@@ -20,6 +20,7 @@ import concurrent.futures as cf
 import json
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import tomllib
@@ -176,7 +177,8 @@ def markdown(report):
                 "|---|---|---|---|---|"]
         for p in rd:
             by = p["spikes_per_image_by_layer"]
-            out.append(f"| {p['present']} | {p['spikes_per_image']:.0f} | {by['h1'] + by['h2']:.0f} | "
+            present = re.sub(r"(\d)\. ", r"\1 ", str(p["present"]))  # Brian2 writes "50. ms"
+            out.append(f"| {present} | {p['spikes_per_image']:.0f} | {by['h1'] + by['h2']:.0f} | "
                        f"{p['test_mse']:.4f} | {p['r2']:.3f} |")
     ab = report["summary"].get("ablation")
     if ab:

@@ -21,6 +21,8 @@ present = "20 ms"
 epochs = 1
 decoder_epochs = 0
 warm_up = 2
+[reward]
+tau_dop = "0.5 ms"  # reward on needs tau_dop <= present/40
 """
 # 2 test + 20 training + 20 + 2 evaluation slots = 44 slots: chunks of 15, 15 and 14
 ARGS = ["--train-samples", "20", "--test-samples", "2", "--seed", "4", "--backend", "numpy",
