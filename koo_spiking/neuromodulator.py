@@ -142,6 +142,9 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
         the weight advance by forward Euler every step of the synapses' clock, reading
         the dopamine neuron's ``D`` (as Brian2's published Izhikevich 2007 example;
         per synapse per step, so slower); ``reward_stdp_synapses`` schedules it.
+        ``'impulse'``: for dopamine pulses brief against the trace (tau_dop << tau_c and the
+        intervals between eligible spikes): each reward's whole effect, the closed form for
+        s -> infinity, is added at its reward event; the weight only changes there.
     **overrides
         ``REWARD_STDP_PARAMS``: pairing amplitudes, presynaptic/postsynaptic
         eligibility increments ``A_pre``/``A_post``, ``tau_c``, ``tau_s``, ``w_max``.
@@ -154,8 +157,8 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     """
     if dopamine not in ("pre", "post"):
         raise ValueError(f"reward stdp: parameter 'dopamine' must be 'pre' or 'post', got {dopamine!r}")
-    if integration not in ("closed_form", "euler"):
-        raise ValueError(f"reward stdp: parameter 'integration' must be 'closed_form' or 'euler', "
+    if integration not in ("closed_form", "euler", "impulse"):
+        raise ValueError(f"reward stdp: parameter 'integration' must be 'closed_form', 'euler' or 'impulse', "
                          f"got {integration!r}")
     ns = resolve("reward stdp", REWARD_STDP_PARAMS, overrides)
     ns["tau_dop"] = tau_dop if tau_dop is not None else DOPAMINE_PARAMS["tau_dop"].value
@@ -235,6 +238,10 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
         """
         rule.settle, rule.pathways, rule.settle_now = "", {}, ""
         return rule
+    if integration == "impulse":
+        return _impulse(rule, rate=rate, gated=gated, weight=weight, c=c, side=side, lower=lower, upper=upper,
+                        suffix=suffix, beta=beta, act=act, c_at=c_at, pre_inc=pre_inc, post_inc=post_inc,
+                        switchable=switchable, pairings=ns[f"A_plus{suffix}"] != 0 or ns[f"A_minus{suffix}"] != 0)
     # outside events (settle()) the dopamine follows its own closed form: the neuron's D read
     # between two steps is one step behind the D that synaptic events read within a step
     rule.settle_now = f"""
@@ -243,6 +250,52 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     {d_last} = {d_last}*exp(-elapsed/{tdop})
     """
     return rule
+
+
+def _impulse(rule, rate, gated, weight, c, side, lower, upper, suffix, beta, act, c_at, pre_inc, post_inc,
+             switchable, pairings):
+    """The pulse applied whole at the reward event: the closed form's weight change for s -> infinity.
+
+    Exact when no eligible event falls within the pulse (tau_dop much shorter than the intervals
+    between them); the weight changes at reward events only, so it is never stale. The amount is
+    ``reward_in`` as the synapses see it before the neuron adds it to ``D`` (the reward event detected
+    before the 'synapses' slot, as with :func:`dopamine_parts`' default; checked when they are built).
+    Pairing amplitudes both 0: no pairing traces are kept (each spike costs one exponential).
+    """
+    tc, ts, tstar, tdop = (f"tau_c{suffix}", f"tau_s{suffix}", f"tau_star{suffix}", f"tau_dop{suffix}")
+    # the drift as a subexpression: Brian2 2.9's unit check of this code trips on a literal '0/second'
+    drift = f"drift{suffix}"
+    full = (f"({rate})*{gated}reward_in_{side}/{ts}*(({c} + {drift}*{tc})*{tstar}"
+            f" - {drift}*{tc}*{tdop})")
+    decay = f"({c} + {drift}*{tc})*exp(-{act}*elapsed/{tc}) - {drift}*{tc}"
+    traces = "dapre/dt = -apre/tau_plus    : 1 (event-driven)\ndapost/dt = -apost/tau_minus : 1 (event-driven)\n"
+    rule.model = f"""
+    {weight} : 1
+    {c} : 1
+    {c}_now = {c_at('(t - lastupdate)')} : 1
+    {drift} = {beta} : Hz
+    """ + (traces if pairings else "") + (f"{weight}_now = {weight} : 1\n" if not suffix else "") + \
+        (f"classical{suffix} : 1 (shared)\n" if switchable else "")
+    if not pairings:
+        # only the spike increments of the trace remain
+        rule.on_pre = f"{c} += {act}*A_pre{suffix}"
+        rule.on_post = f"{c} += {act}*A_post{suffix}"
+        rule.catch_up = ""
+    name = f"reward{suffix}_{side}" if suffix or side == "pre" else "reward"
+    rule.pathways = {name: (side, "reward", f"{weight} = clip({weight} + {full}, {lower}, {upper})")}
+    rule.settle = f"{c} = {decay}"
+    rule.settle_now = rule.settle
+    rule.check = lambda source, target: _check_impulse_slot(source if side == "pre" else target)
+    return rule
+
+
+def _check_impulse_slot(group):
+    """The impulse reads ``reward_in`` at the reward event: the event must be detected in 'thresholds'."""
+    thresholder = getattr(getattr(group, "source", group), "thresholder", {}).get("reward")
+    early = {p + slot for slot in ("start", "groups", "thresholds") for p in ("before_", "", "after_")}
+    if thresholder is not None and thresholder.when not in early | {"before_synapses"}:
+        raise ValueError(f"reward stdp: integration 'impulse' needs the reward event of {group.name!r} detected "
+                         f"before the synapses run (dopamine_parts(when='thresholds')), not in {thresholder.when!r}")
 
 
 def _check_dopamine(group, who):
@@ -271,6 +324,7 @@ def reward_stdp_synapses(source, target, effect="ge_post += w", rate="1", name=N
     eff = re.sub(r"\bw\b", "{w}", effect) if effect and "{w}" not in effect else effect
     # Euler steps run before the neurons' state updates, so they read D at the start of the step
     period = {"period": target.clock.dt, "when": "groups", "order": -1} if rule.regularly else {}
+    rule.check = None  # the reward pathway is scheduled with the event below, whatever its slot
     syn = synapses(source, target, [rule], effect=eff, name=name or "reward_stdp*", **period)
     for pname, (side, event, _) in rule.pathways.items():
         pathway = getattr(syn, pname)

@@ -60,6 +60,7 @@ class Rule:
     regularly: str = ""
     init: dict = field(default_factory=dict)
     catch_up: str = ""  # decay of this rule's event-driven variables, for periodic code
+    check: object = None  # called with (source, target) before the synapses are built
 
 
 STDP_PARAMS = {
@@ -299,6 +300,9 @@ def synapses(source, target, rules, effect="ge_post += {w}", transmit="pre", wei
     An ``X_pre``/``X_post`` in the code that the source/target lacks is a ValueError here.
     """
     rules = list(rules)
+    for rule in rules:
+        if rule.check is not None:
+            rule.check(source, target)
     if transmit not in ("pre", "post"):
         raise ValueError(f"synapses: parameter 'transmit' must be 'pre' or 'post', got {transmit!r}")
     if effect_order not in ("after", "before"):

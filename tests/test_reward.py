@@ -244,3 +244,49 @@ def test_effect_names_the_weight_as_a_word(numpy_target):
     syn.w = 0.75
     Network(post, pre, syn).run(3 * ms)
     assert post.gw[0] == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("when", ["thresholds", "after_synapses"])
+def test_impulse_is_the_closed_form_of_a_brief_pulse(numpy_target, when):
+    """integration='impulse' adds the whole pulse at the reward event: amount*c*tau_star/tau_s, the closed
+    form for s -> infinity; the closed form with the same brief pulse reaches it; pairings 0: no traces."""
+    defaultclock.dt = 0.1 * ms
+    weights = {}
+    for integration in ("impulse", "closed_form"):
+        parts = dopamine_parts(when=when, tau_dop=0.5 * ms)
+        post = NeuronGroup(1, "ge : 1\n" + parts["eqs"], threshold="False", reset="", events=parts["events"],
+                           namespace=parts["namespace"])
+        for event, code in parts["on_event"].items():
+            post.run_on_event(event, code)
+        post.set_event_schedule("reward", when=when)
+        pre = SpikeGeneratorGroup(1, [0, 0, 0], [0.1, 0.2, 0.3] * second)
+        gen, rsyn = reward_schedule(post, [0], [1.1] * second, 0.05)
+        syn = reward_stdp_synapses(pre, post, effect=None, integration=integration, A_plus=0.0, A_minus=0.0,
+                                   A_pre=1.0)
+        syn.connect()
+        syn.w = 1.0
+        Network(post, pre, gen, rsyn, syn).run(1.2 * second)
+        settle(syn)
+        weights[integration] = float(syn.w[0])
+        if integration == "impulse":
+            assert "apre" not in syn.variables   # no pairing traces when both amplitudes are 0
+    # the reward written at 1.1 s is detected in that step's 'after_synapses' slot, or at 'thresholds' a step later
+    t_d = 1.1 + (1e-4 if when == "thresholds" else 0.0)
+    c = sum(np.exp(-(t_d - t_k) / 1.0) for t_k in (0.1, 0.2, 0.3))
+    tau_star = 1 / (1 / 1.0 + 1 / 0.5e-3)
+    expected = 0.05 * c * tau_star / 1e-3
+    np.testing.assert_allclose(weights["impulse"] - 1.0, expected, rtol=1e-9)
+    # the closed form integrates the same pulse over the 100 ms after it (e^-200: all of it)
+    np.testing.assert_allclose(weights["closed_form"] - 1.0, expected, rtol=1e-3)
+
+
+def test_impulse_needs_the_reward_event_in_the_thresholds_slot(numpy_target):
+    from koo_spiking.neuromodulator import reward_rule
+    from koo_spiking.synapse import synapses
+    parts = dopamine_parts(when="after_synapses")
+    post = NeuronGroup(1, "ge : 1\n" + parts["eqs"], threshold="False", reset="", events=parts["events"],
+                           namespace=parts["namespace"])
+    post.set_event_schedule("reward", when="after_synapses")
+    pre = NeuronGroup(1, "")
+    with pytest.raises(ValueError, match="impulse.*before the synapses run"):
+        synapses(pre, post, [reward_rule(integration="impulse")], effect=None)
