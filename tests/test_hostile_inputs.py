@@ -120,3 +120,46 @@ def test_demo_image_count_is_named_as_the_option(tmp_path, capsys):
     assert main(["demo", "--images", "0", "--out", str(tmp_path / "demo")]) == 2
     assert "--images must be a positive integer, got 0" in capsys.readouterr().err
     assert not (tmp_path / "demo").exists()
+
+
+def test_any_file_of_a_previous_run_is_refused(tmp_path, capsys):
+    """Not only metrics.json: a run cut short while its files were moved in left state.npz alone."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "state.npz").write_bytes(b"old")
+    assert main(["train", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a previous run (state.npz)" in err and len(err.strip().splitlines()) == 1
+    assert (out / "state.npz").read_bytes() == b"old" and sorted(os.listdir(out)) == ["state.npz"]
+
+
+def test_overwrite_keeps_the_interrupted_run_when_the_new_one_is_refused(tmp_path, capsys):
+    """--overwrite removes an interrupted run's checkpoint only once the new run passed its checks."""
+    from koo_spiking.encoder.checkpoint import CHECKPOINT
+    out = tmp_path / "run"
+    (out / "checkpoint").mkdir(parents=True)
+    (out / "checkpoint" / CHECKPOINT).write_bytes(b"interrupted")
+    args = ["train", _spec(tmp_path, "[network]\nn_h3 = 4\n"), "--checkpoint-every", "10", "--overwrite",
+            "--out", str(out)]
+    assert main(args) == 2
+    assert "unknown key" in capsys.readouterr().err
+    assert (out / "checkpoint" / CHECKPOINT).read_bytes() == b"interrupted"
+
+
+def test_version_and_help_texts(capsys):
+    """--version prints the installed version; each command's help names its options, exit status 0."""
+    from importlib.metadata import version
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"koo-spiking {version('koo_spiking')}"
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert stop.value.code == 0 and all(cmd in text for cmd in ("train", "demo", "inspect", "export"))
+    for cmd, options in (("train", ("--checkpoint-every", "--resume", "--overwrite", "--record", "--data")),
+                         ("demo", ("--images", "--out")), ("inspect", ("--from", "--to", "--layer")),
+                         ("export", ("--format",))):
+        with pytest.raises(SystemExit) as stop:
+            main([cmd, "--help"])
+        text = capsys.readouterr().out
+        assert stop.value.code == 0 and all(opt in text for opt in options), (cmd, text)

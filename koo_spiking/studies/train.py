@@ -106,14 +106,19 @@ def provenance(spec=None, command=None):
     return out
 
 
+OUTPUTS = ("astrocytes.png", "raster.png", "receptive_fields.png", "reconstructions.png", "spikes.npz",
+           "state.npz", "metrics.json")  # metrics.json last: it marks a complete run
+
+
 def check_out(out, overwrite=False):
     """Refuse an output path that cannot take a run's files, before anything runs or is written."""
     out = os.path.abspath(os.fspath(out))
     if os.path.exists(out) and not os.path.isdir(out):
         raise ValueError(f"--out {out} exists and is not a directory")
-    if os.path.isfile(os.path.join(out, "metrics.json")) and not overwrite:
-        raise ValueError(f"--out {out} holds a previous run (metrics.json); pass --overwrite or choose another "
-                         "directory")
+    held = [name for name in OUTPUTS if os.path.exists(os.path.join(out, name))]
+    if held and not overwrite:
+        raise ValueError(f"--out {out} holds a previous run ({', '.join(held)}); pass --overwrite or choose "
+                         "another directory")
     parent = out
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
@@ -139,7 +144,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
     only adds monitors, the learned state is the same.
     """
     check_out(out, overwrite)
-    ck_dir = check_checkpoint(out, checkpoint_every, resume, overwrite)
+    ck_dir, stale = check_checkpoint(out, checkpoint_every, resume, overwrite)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
     if isinstance(record, bool) or not isinstance(record, (int, np.integer)) or record < 0:
@@ -153,6 +158,8 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
                          f"for early stopping), got {len(Xtr)}")
     n_slots = len(Xte) + len(Xtr) * (spec_r["learning"]["epochs"] + spec_r["learning"]["decoder_epochs"] + 1) + len(Xte)
     check_memory(spec_r, Xtr.shape[1], n_slots)
+    if stale:  # --overwrite: the interrupted run goes only once the new one has passed every check
+        shutil.rmtree(ck_dir)
     k = spec_r["network"]["n_h2"]
     say = print if verbose else (lambda *a, **kw: None)
     learn = spec_r["learning"]
@@ -237,7 +244,10 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         with open(os.path.join(tmp, "metrics.json"), "w") as fh:
             json.dump(summary, fh, indent=2)
         os.makedirs(out, exist_ok=True)
-        for name in sorted(os.listdir(tmp)):
+        for name in OUTPUTS:  # --overwrite: no file of the previous run stays beside the new ones
+            if os.path.isfile(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+        for name in sorted(os.listdir(tmp), key=lambda n: (n == "metrics.json", n)):
             shutil.move(os.path.join(tmp, name), os.path.join(out, name))
         if ck_dir:
             shutil.rmtree(ck_dir, ignore_errors=True)  # the run is complete
@@ -254,11 +264,13 @@ RUN_ARGS = "run.json"
 
 
 def check_checkpoint(out, every, resume, overwrite):
-    """The checkpoint directory of a run (None without checkpoints); refuse to mix two runs."""
+    """The checkpoint directory of a run (None without checkpoints) and whether it holds an interrupted
+    run to replace (``overwrite``; removed by the caller once the new run's inputs passed their checks);
+    refuse to mix two runs."""
     if every is None:
         if resume:
             raise ValueError("resume needs a run started with --checkpoint-every")
-        return None
+        return None, False
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every <= 0:
         raise ValueError(f"--checkpoint-every must be a positive number of images, got {every!r}")
     ck_dir = os.path.join(os.path.abspath(out), "checkpoint")
@@ -267,8 +279,8 @@ def check_checkpoint(out, every, resume, overwrite):
         if not overwrite:
             raise ValueError(f"--out {out} holds an interrupted run ({ck_dir}); continue it with "
                              f"`koo-spiking train --resume {out}` or pass --overwrite")
-        shutil.rmtree(ck_dir)
-    return ck_dir
+        return ck_dir, True
+    return ck_dir, False
 
 
 def _write_run_args(ck_dir, args):
