@@ -239,9 +239,8 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
         rule.settle, rule.pathways, rule.settle_now = "", {}, ""
         return rule
     if integration == "impulse":
-        return _impulse(rule, rate=rate, gated=gated, weight=weight, c=c, side=side, lower=lower, upper=upper,
-                        suffix=suffix, beta=beta, act=act, c_at=c_at, pre_inc=pre_inc, post_inc=post_inc,
-                        switchable=switchable, pairings=ns[f"A_plus{suffix}"] != 0 or ns[f"A_minus{suffix}"] != 0)
+        pairings = ns[f"A_plus{suffix}"] != 0 or ns[f"A_minus{suffix}"] != 0
+        return _impulse(rule, f"({rate})*{gated}", weight, c, side, (lower, upper), suffix, beta, act, pairings)
     # outside events (settle()) the dopamine follows its own closed form: the neuron's D read
     # between two steps is one step behind the D that synaptic events read within a step
     rule.settle_now = f"""
@@ -252,9 +251,8 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     return rule
 
 
-def _impulse(rule, rate, gated, weight, c, side, lower, upper, suffix, beta, act, c_at, pre_inc, post_inc,
-             switchable, pairings):
-    """The pulse applied whole at the reward event: the closed form's weight change for s -> infinity.
+def _impulse(rule, rate, weight, c, side, bounds, suffix, beta, act, pairings):
+    """The pulse whole at the reward event: the closed form's change for s -> infinity (``rate`` ends in *).
 
     Exact when no eligible event falls within the pulse (tau_dop much shorter than the intervals
     between them); the weight changes at reward events only, so it is never stale. The amount is
@@ -262,29 +260,18 @@ def _impulse(rule, rate, gated, weight, c, side, lower, upper, suffix, beta, act
     before the 'synapses' slot, as with :func:`dopamine_parts`' default; checked when they are built).
     Pairing amplitudes both 0: no pairing traces are kept (each spike costs one exponential).
     """
-    tc, ts, tstar, tdop = (f"tau_c{suffix}", f"tau_s{suffix}", f"tau_star{suffix}", f"tau_dop{suffix}")
+    tc, ts, tstar, tdop, drift = (f"{name}{suffix}" for name in ("tau_c", "tau_s", "tau_star", "tau_dop", "drift"))
     # the drift as a subexpression: Brian2 2.9's unit check of this code trips on a literal '0/second'
-    drift = f"drift{suffix}"
-    full = (f"({rate})*{gated}reward_in_{side}/{ts}*(({c} + {drift}*{tc})*{tstar}"
-            f" - {drift}*{tc}*{tdop})")
+    full = f"{rate}reward_in_{side}/{ts}*(({c} + {drift}*{tc})*{tstar} - {drift}*{tc}*{tdop})"
     decay = f"({c} + {drift}*{tc})*exp(-{act}*elapsed/{tc}) - {drift}*{tc}"
-    traces = "dapre/dt = -apre/tau_plus    : 1 (event-driven)\ndapost/dt = -apost/tau_minus : 1 (event-driven)\n"
-    rule.model = f"""
-    {weight} : 1
-    {c} : 1
-    {c}_now = {c_at('(t - lastupdate)')} : 1
-    {drift} = {beta} : Hz
-    """ + (traces if pairings else "") + (f"{weight}_now = {weight} : 1\n" if not suffix else "") + \
-        (f"classical{suffix} : 1 (shared)\n" if switchable else "")
-    if not pairings:
-        # only the spike increments of the trace remain
-        rule.on_pre = f"{c} += {act}*A_pre{suffix}"
-        rule.on_post = f"{c} += {act}*A_post{suffix}"
-        rule.catch_up = ""
+    lines = [line for line in rule.model.strip().splitlines() if not line.strip().startswith(f"D_last{suffix}")
+             and (pairings or "event-driven" not in line) and not line.strip().startswith(f"{weight}_now")]
+    rule.model = "\n".join(lines + [f"{drift} = {beta} : Hz"] + ([f"{weight}_now = {weight} : 1"] if not suffix else []))
+    if not pairings:  # only the spike increments of the trace remain
+        rule.on_pre, rule.on_post, rule.catch_up = f"{c} += {act}*A_pre{suffix}", f"{c} += {act}*A_post{suffix}", ""
     name = f"reward{suffix}_{side}" if suffix or side == "pre" else "reward"
-    rule.pathways = {name: (side, "reward", f"{weight} = clip({weight} + {full}, {lower}, {upper})")}
-    rule.settle = f"{c} = {decay}"
-    rule.settle_now = rule.settle
+    rule.pathways = {name: (side, "reward", f"{weight} = clip({weight} + {full}, {bounds[0]}, {bounds[1]})")}
+    rule.settle = rule.settle_now = f"{c} = {decay}"
     rule.check = lambda source, target: _check_impulse_slot(source if side == "pre" else target)
     return rule
 

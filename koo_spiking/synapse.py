@@ -21,10 +21,9 @@ Local error rule (two-factor)
     quantities such as a spike count and a dendritic prediction error; the delta rule
     (Widrow & Hoff 1960) and the subspace rule of Oja (1989) are of this form.
 
-Nothing is integrated every time step: per-synapse variables are event-driven (closed form at
-spikes) or updated once per period. :func:`synapses` stacks rules (:class:`Rule`) on one ``Synapses``
-object; its ``connect`` gives new synapses their rules' initial values (full TM resources).
-"""
+Nothing is integrated every time step: per-synapse variables are event-driven (closed form at spikes)
+or updated once per period. :func:`synapses` stacks rules (:class:`Rule`) on one ``Synapses`` object;
+its ``connect`` gives new synapses their rules' initial values (full TM resources)."""
 import re
 import string
 import weakref
@@ -300,9 +299,8 @@ def synapses(source, target, rules, effect="ge_post += {w}", transmit="pre", wei
     An ``X_pre``/``X_post`` in the code that the source/target lacks is a ValueError here.
     """
     rules = list(rules)
-    for rule in rules:
-        if rule.check is not None:
-            rule.check(source, target)
+    for rule in (r for r in rules if r.check is not None):
+        rule.check(source, target)
     if transmit not in ("pre", "post"):
         raise ValueError(f"synapses: parameter 'transmit' must be 'pre' or 'post', got {transmit!r}")
     if effect_order not in ("after", "before"):
