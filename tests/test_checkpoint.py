@@ -68,6 +68,8 @@ def test_interrupt_kill_and_resume_match_an_uninterrupted_run(tmp_path):
     assert "--resume" in err and ck.exists() and not (out / "metrics.json").exists()
     with np.load(ck) as data:
         assert int(data["__done"]) == 15
+    with np.load(out / "checkpoint" / "chunk_0001.npz") as data:  # each chunk's records in a file of its own
+        assert data["counts/h1"].shape == (15, 8)
     # a second start without --resume is refused; --resume then dies by kill -9 after a chunk
     assert main(["train", str(spec), *ARGS, "--out", str(out)]) == 2
     mtime = ck.stat().st_mtime_ns
@@ -79,7 +81,9 @@ def test_interrupt_kill_and_resume_match_an_uninterrupted_run(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     with np.load(ck) as data:  # the file is whole: written, then renamed
-        assert int(data["__done"]) == 30
+        assert int(data["__done"]) == 30 and "counts/h1" not in data.files
+    with np.load(out / "checkpoint" / "chunk_0002.npz") as data:
+        assert data["counts/h1"].shape == (15, 8)
     assert main(["train", "--resume", str(out)]) == 0
 
     koo_whole, state_whole = _load(whole)

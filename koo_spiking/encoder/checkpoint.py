@@ -3,9 +3,10 @@
 Each chunk is one Brian2 run of the same model, started from the state the previous chunk ended
 in: every state variable of every neuron group and synapse (weights, thresholds, membrane
 potentials, traces, running means, astrocyte and dopamine state), with spike and update times
-shifted onto the new run's clock. After each chunk the state, everything recorded so far and the
-next image index are written atomically (a temporary file, then ``os.replace``), so a run killed
-at any moment leaves the last complete checkpoint. A chunk's random stream is seeded from the seed
+shifted onto the new run's clock. After each chunk, what it recorded goes to a file of its own
+(``chunk_0001.npz``, ...; so a save costs one chunk's records, not the whole run's), then the state
+and the next image index to ``checkpoint.npz``; each written atomically (a temporary file, then
+``os.replace``), so a run killed at any moment leaves the last complete checkpoint. A chunk's random stream is seeded from the seed
 and the chunk's index: a resumed run gives the same spikes as an uninterrupted run with the same
 chunking. Ctrl-C (SIGINT) is held while a chunk runs (the signal stays pending, also in the
 standalone binary, which inherits the blocked signal mask): the chunk finishes and is saved, then
@@ -119,7 +120,7 @@ def _key(frames, schedule, spec, seed, every):
 
 def _merge(parts, t_offsets):
     """One ``simulate`` result from the results of consecutive chunks."""
-    out = {"state": parts[-1]["state"], "spec": parts[-1]["spec"], "full_state": parts[-1]["full_state"],
+    out = {"state": parts[-1].get("state"), "spec": parts[-1]["spec"], "full_state": parts[-1].get("full_state"),
            "wall_s": float(sum(p["wall_s"] for p in parts))}
     for key in ("counts", "dopamine", "phase"):
         out[key] = {name: np.concatenate([p[key][name] for p in parts]) for name in parts[0][key]}
@@ -134,39 +135,54 @@ def _merge(parts, t_offsets):
     return out
 
 
-def _flatten(result):
-    flat = {"wall_s": np.array(result["wall_s"])}
-    for key in ("counts", "dopamine", "phase", "state", "full_state"):
+_RECORDS = ("counts", "dopamine", "phase")
+
+
+def _flatten(result, keys):
+    flat = {}
+    for key in keys:
         for name, value in result[key].items():
             flat[f"{key}/{name}"] = value
-    for name, arrays in result.get("astrocytes", {}).items():
-        for n, value in enumerate(arrays):
-            flat[f"astrocytes/{name}/{n}"] = value
+    if "counts" in keys:
+        flat["wall_s"] = np.array(result["wall_s"])
+        for name, arrays in result.get("astrocytes", {}).items():
+            for n, value in enumerate(arrays):
+                flat[f"astrocytes/{name}/{n}"] = value
     return flat
 
 
-def _unflatten(flat, spec):
-    out = {"spec": spec, "wall_s": float(flat["wall_s"]), "astrocytes": {}}
-    for key in ("counts", "dopamine", "phase", "state", "full_state"):
-        out[key] = {name.split("/", 1)[1]: flat[name] for name in flat if name.startswith(key + "/")}
-    for name in flat:
-        if name.startswith("astrocytes/"):
-            _, layer, n = name.split("/")
-            out["astrocytes"].setdefault(layer, [None] * 3)[int(n)] = flat[name]
-    out["astrocytes"] = {k: tuple(v) for k, v in out["astrocytes"].items()}
-    if not out["astrocytes"]:
-        del out["astrocytes"]
+def _unflatten(flat, spec, keys):
+    out = {key: {name.split("/", 1)[1]: flat[name] for name in flat if name.startswith(key + "/")} for key in keys}
+    if "counts" in keys:
+        out.update(spec=spec, wall_s=float(flat["wall_s"]), astrocytes={})
+        for name in flat:
+            if name.startswith("astrocytes/"):
+                _, layer, n = name.split("/")
+                out["astrocytes"].setdefault(layer, [None] * 3)[int(n)] = flat[name]
+        out["astrocytes"] = {k: tuple(v) for k, v in out["astrocytes"].items()}
+        if not out["astrocytes"]:
+            del out["astrocytes"]
     return out
 
 
-def _save(directory, done, key, merged):
-    """Atomic write: a complete checkpoint or the previous one, never half of one."""
-    path = os.path.join(directory, CHECKPOINT)
-    tmp = os.path.join(directory, f".{CHECKPOINT}.tmp.npz")
-    np.savez(tmp, __done=np.array(done), __key=np.array(key), **_flatten(merged))
+def _chunk_file(directory, k):
+    return os.path.join(directory, f"chunk_{k + 1:04d}.npz")
+
+
+def _write(path, arrays):
+    """Atomic write: the complete file or the previous one, never half of one."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp.npz")
+    np.savez(tmp, **arrays)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _save(directory, k, done, key, part, t0):
+    """Chunk ``k``'s records in its own file, then the state: a chunk counts once the state says so."""
+    _write(_chunk_file(directory, k), {"__t0": np.array(t0), **_flatten(part, _RECORDS)})
+    _write(os.path.join(directory, CHECKPOINT), {"__done": np.array(done), "__chunks": np.array(k + 1),
+                                                 "__key": np.array(key), **_flatten(part, ("state", "full_state"))})
 
 
 def load_checkpoint(directory, key, spec):
@@ -179,7 +195,19 @@ def load_checkpoint(directory, key, spec):
     if str(flat.pop("__key")) != key:
         raise ValueError(f"checkpoint {path} was written by a different run (spec, data, seed or chunking "
                          "differ); remove it or start in another directory")
-    return int(flat.pop("__done")), _unflatten(flat, spec)
+    done, n_chunks = int(flat.pop("__done")), int(flat.pop("__chunks"))
+    parts, offsets = [], []
+    for k in range(n_chunks):
+        if not os.path.exists(_chunk_file(directory, k)):
+            raise ValueError(f"checkpoint {path}: the records of chunk {k + 1} ({_chunk_file(directory, k)}) "
+                             "are missing")
+        with np.load(_chunk_file(directory, k), allow_pickle=False) as data:
+            offsets.append(float(data["__t0"]))
+            parts.append(_unflatten({name: data[name] for name in data.files if name != "__t0"}, spec, _RECORDS))
+    state = _unflatten(flat, spec, ("state", "full_state"))
+    merged = parts[0] if n_chunks == 1 else _merge(parts, offsets)
+    merged.update(state=state["state"], full_state=state["full_state"])
+    return done, merged
 
 
 def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=False, astro=False, say=print):
@@ -215,9 +243,9 @@ def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=F
                                     seed=_chunk_seed(encoder.seed, k), raster=shown,
                                     astro=astro or bool(raster), keep_full=True)
         interrupted = bool(caught)
-        offsets = [0.0, float(a * T / second)]
-        merged = part if merged is None else _merge([merged, part], offsets)
-        _save(directory, b, key, merged)
+        t0 = float(a * T / second)
+        merged = part if merged is None else _merge([merged, part], [0.0, t0])
+        _save(directory, k, b, key, part, t0)
         if interrupted and not last:
             raise Interrupted(f"interrupted after image {b} of {n}; the state is saved in "
                               f"{os.path.join(directory, CHECKPOINT)}")
