@@ -277,7 +277,7 @@ def _impulse(rule, rate, weight, c, side, bounds, suffix, beta, act, pairings):
 
 
 def _check_impulse_slot(group):
-    """The impulse reads ``reward_in`` at the reward event: the event must be detected in 'thresholds'."""
+    """The impulse reads ``reward_in`` at the reward event: the event must be detected before the synapses run."""
     thresholder = getattr(getattr(group, "source", group), "thresholder", {}).get("reward")
     early = {p + slot for slot in ("start", "groups", "thresholds") for p in ("before_", "", "after_")}
     if thresholder is not None and thresholder.when not in early | {"before_synapses"}:

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 from brian2 import NeuronGroup, check_units, implementation
 
 __all__ = ["progress_group", "compile_progress"]
@@ -44,17 +45,27 @@ double koo_progress_line(double show, double done, double n_slots, double elapse
 @implementation("cpp", _CPP_WALL, headers=["<chrono>"])
 @check_units(result=1)
 def koo_wall_s():
-    raise NotImplementedError("koo_wall_s is only implemented for cpp_standalone")
+    """The steady wall clock in seconds (Python body: the numpy target)."""
+    return time.monotonic()
 
 
 @implementation("cpp", _CPP_LINE, headers=["<iostream>", "<string>"])
 @check_units(show=1, done=1, n_slots=1, elapsed=1, tty=1, result=1)
 def koo_progress_line(show, done, n_slots, elapsed, tty):
-    raise NotImplementedError("koo_progress_line is only implemented for cpp_standalone")
+    """Print the progress line when ``show`` (Python body of the C++ function, for one cell)."""
+    show, done, n_slots, elapsed, tty = (float(np.ravel(x)[0]) for x in (show, done, n_slots, elapsed, tty))
+    if show <= 0:
+        return 0.0
+    final_line, bar = done >= n_slots - 0.5, int(30 * done / n_slots)
+    rate = int(done / elapsed) if elapsed > 0.5 else 0
+    print(("\r" if tty > 0 else "") + f"  [{'#' * bar}{' ' * (30 - bar)}] {int(100 * done / n_slots)}% "
+          f"{int(done)}/{int(n_slots)} images, {rate} images/s, {int(elapsed)} s",
+          end="\n" if final_line or tty <= 0 else "", flush=True)
+    return 1.0
 
 
 def progress_group(n_slots, period, name="progress"):
-    """A one-cell group that prints a progress line every 2 s of wall time (standalone only).
+    """A one-cell group that prints a progress line every 2 s of wall time (cpp_standalone or numpy).
 
     Parameters
     ----------

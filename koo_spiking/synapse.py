@@ -44,10 +44,10 @@ __all__ = ["Rule", "STDP_PARAMS", "TM_DEPRESSING", "TM_FACILITATING", "FORGETTIN
 class Rule:
     """Pieces of a synapse model that can be stacked with others.
 
-    ``settle`` is run first in every pathway and in the periodic code (closed-form integrals
-    between events); ``pathways`` maps extra pathway names to ``(side, event, code)``; ``regularly``
-    runs once per period; ``init`` gives initial values, set on the synapses ``connect`` creates.
-    """
+    ``settle`` is run first in every pathway and in the periodic code (closed-form integrals between
+    events); ``pathways`` maps extra pathway names to ``(side, event, code)``; ``regularly`` runs once
+    per period; ``init`` gives initial values (set on the synapses ``connect`` creates); ``check`` is
+    called with (source, target) before the synapses are built."""
 
     model: str = ""
     on_pre: str = ""
@@ -59,7 +59,7 @@ class Rule:
     regularly: str = ""
     init: dict = field(default_factory=dict)
     catch_up: str = ""  # decay of this rule's event-driven variables, for periodic code
-    check: object = None  # called with (source, target) before the synapses are built
+    check: object = None
 
 
 STDP_PARAMS = {
@@ -361,10 +361,7 @@ def apply_init(syn):
 
 
 def stdp_window(delta_t, **overrides):
-    """Analytic STDP window: weight change per pairing, in units of w (as ``A_plus``).
-
-    ``delta_t = t_post - t_pre``; an array of Quantities in time units.
-    """
+    """Analytic STDP window: weight change per pairing (units of w, as ``A_plus``) at ``delta_t = t_post - t_pre``."""
     p = resolve("stdp", STDP_PARAMS, overrides)
     dt = np.asarray(delta_t / ms, dtype=float)
     return np.where(dt > 0, p["A_plus"] * np.exp(-dt / float(p["tau_plus"] / ms)),

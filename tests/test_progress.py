@@ -37,3 +37,12 @@ def test_compile_progress_without_directory_does_nothing(capfd):
     with compile_progress(None):
         pass
     assert capfd.readouterr().out == ""
+
+
+def test_progress_lines_on_numpy(numpy_target, capfd):
+    """The Python bodies of the progress functions print the same first and final lines on numpy."""
+    n_slots, period = 20, 5 * brian2.ms
+    brian2.Network(progress_group(n_slots, period)).run((n_slots + 1) * period)
+    lines = [line for line in capfd.readouterr().out.replace("\r", "\n").splitlines() if "images" in line]
+    assert lines[0].strip().startswith("[") and f"0% 0/{n_slots} images" in lines[0]
+    assert f"100% {n_slots}/{n_slots} images" in lines[-1] and len(lines) <= 3
