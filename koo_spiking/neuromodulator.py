@@ -43,10 +43,11 @@ from brian2.core.namespace import get_local_namespace
 from brian2.utils.stringtools import word_substitute
 
 from .parameters import Param, resolve
+from .eligibility import eligibility_parts, impulse
 from .synapse import STDP_PARAMS, Rule, synapses
 
-__all__ = ["DOPAMINE_PARAMS", "REWARD_STDP_PARAMS", "dopamine_parts", "reward_rule", "reward_stdp_synapses",
-           "reward_schedule", "settle", "set_mode"]
+__all__ = ["DOPAMINE_PARAMS", "REWARD_STDP_PARAMS", "dopamine_parts", "eligibility_parts", "reward_rule",
+           "reward_stdp_synapses", "reward_schedule", "settle", "set_mode"]
 
 DOPAMINE_PARAMS = {
     "tau_dop": Param(200.0 * ms, "+", "dopamine decay time constant"),
@@ -64,6 +65,7 @@ REWARD_STDP_PARAMS = {
 }
 
 _EVENT_SLOTS = ("thresholds", "after_synapses")
+_ZERO = re.compile(r"^\s*0(\.0*)?\s*(\*\s*Hz|/\s*second|/\s*s)?\s*$")  # a baseline of zero
 _RULES = weakref.WeakKeyDictionary()  # Synapses -> the rules it was built from (for settle)
 
 
@@ -108,7 +110,7 @@ def dopamine_parts(active="1", when="thresholds", **overrides):
 
 def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0/second", active="1",
                 lower="0", upper="w_max", suffix="", reward_order=2, mirror=False, switchable=False,
-                integration="closed_form", **overrides):
+                integration="closed_form", trace=None, **overrides):
     """Reward-modulated STDP as a stackable :class:`~koo_spiking.synapse.Rule`.
 
     Parameters
@@ -145,6 +147,10 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
         ``'impulse'``: for dopamine pulses brief against the trace (tau_dop << tau_c and the
         intervals between eligible spikes): each reward's whole effect, the closed form for
         s -> infinity, is added at its reward event; the weight only changes there.
+    trace : str, optional
+        With ``'impulse'`` and no pairings, the eligibility depends on one neuron's spikes only, so
+        every synapse of that neuron can read one trace kept by the neuron (:func:`eligibility_parts`),
+        e.g. ``'c_pre'``: no per-synapse variable and no per-synapse work at spikes.
     **overrides
         ``REWARD_STDP_PARAMS``: pairing amplitudes, presynaptic/postsynaptic
         eligibility increments ``A_pre``/``A_post``, ``tau_c``, ``tau_s``, ``w_max``.
@@ -172,11 +178,17 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     classical = f"classical{suffix}"
     gated = f"(1 - {classical})*" if switchable else ""   # factor of the reward-gated change
 
+    drift = _ZERO.match(baseline) is None  # without a drift the closed form needs two exponentials, not four
+
     def dw(elapsed):  # closed-form weight change over ``elapsed`` (see the module docstring)
+        if not drift:
+            return f"({rate})*{gated}{d_last}/{ts}*{c}*{tstar}*(1 - exp(-{elapsed}/{tstar}))"
         return (f"({rate})*{gated}{d_last}/{ts}*(({c} + {beta}*{tc})*{tstar}*(1 - exp(-{elapsed}/{tstar}))"
                 f" - {beta}*{tc}*{tdop}*(1 - exp(-{elapsed}/{tdop})))")
 
     def c_at(elapsed):
+        if not drift:
+            return f"{c}*exp(-{act}*{elapsed}/{tc})"
         return f"({c} + {beta}*{tc})*exp(-{act}*{elapsed}/{tc}) - {beta}*{tc}"
 
     since = "(t - lastupdate)"
@@ -219,6 +231,10 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
                (side, "reward", f"{d_last} = D_{side} + reward_in_{side}")}
     rule = Rule(model, on_pre, on_post, ns, settle=settle, pathways=pathway,
                 catch_up="apre = apre*exp(-elapsed/tau_plus)\napost = apost*exp(-elapsed/tau_minus)")
+    if integration == "closed_form" and not switchable and ns[f"A_plus{suffix}"] == 0 and ns[f"A_minus{suffix}"] == 0:
+        # no pairings: the STDP traces would only cost two exponentials per event
+        rule.model = "\n".join(line for line in model.strip().splitlines() if "event-driven" not in line)
+        rule.on_pre, rule.on_post, rule.catch_up = f"{c} += {act}*A_pre{suffix}", f"{c} += {act}*A_post{suffix}", ""
     rule.reward_order = reward_order
     if integration == "euler":
         # forward Euler, w and c from their values at the start of the step; the drift is a
@@ -240,7 +256,13 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
         return rule
     if integration == "impulse":
         pairings = ns[f"A_plus{suffix}"] != 0 or ns[f"A_minus{suffix}"] != 0
-        return _impulse(rule, f"({rate})*{gated}", weight, c, side, (lower, upper), suffix, beta, act, pairings)
+        if trace is not None and (pairings or switchable or not re.fullmatch(r"\w+_(pre|post)", trace)):
+            raise ValueError(f"reward stdp: a neuron's trace ({trace!r}) needs a name ending in _pre or _post, "
+                             f"A_plus = A_minus = 0 and switchable False")
+        return impulse(rule, f"({rate})*{gated}", weight, trace or c, side, (lower, upper), suffix, beta, act,
+                        pairings, shared=trace is not None)
+    if trace is not None:
+        raise ValueError("reward stdp: a neuron's trace ('trace') needs integration 'impulse'")
     # outside events (settle()) the dopamine follows its own closed form: the neuron's D read
     # between two steps is one step behind the D that synaptic events read within a step
     rule.settle_now = f"""
@@ -249,40 +271,6 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
     {d_last} = {d_last}*exp(-elapsed/{tdop})
     """
     return rule
-
-
-def _impulse(rule, rate, weight, c, side, bounds, suffix, beta, act, pairings):
-    """The pulse whole at the reward event: the closed form's change for s -> infinity (``rate`` ends in *).
-
-    Exact when no eligible event falls within the pulse (tau_dop much shorter than the intervals
-    between them); the weight changes at reward events only, so it is never stale. The amount is
-    ``reward_in`` as the synapses see it before the neuron adds it to ``D`` (the reward event detected
-    before the 'synapses' slot, as with :func:`dopamine_parts`' default; checked when they are built).
-    Pairing amplitudes both 0: no pairing traces are kept (each spike costs one exponential).
-    """
-    tc, ts, tstar, tdop, drift = (f"{name}{suffix}" for name in ("tau_c", "tau_s", "tau_star", "tau_dop", "drift"))
-    # the drift as a subexpression: Brian2 2.9's unit check of this code trips on a literal '0/second'
-    full = f"{rate}reward_in_{side}/{ts}*(({c} + {drift}*{tc})*{tstar} - {drift}*{tc}*{tdop})"
-    decay = f"({c} + {drift}*{tc})*exp(-{act}*elapsed/{tc}) - {drift}*{tc}"
-    lines = [line for line in rule.model.strip().splitlines() if not line.strip().startswith(f"D_last{suffix}")
-             and (pairings or "event-driven" not in line) and not line.strip().startswith(f"{weight}_now")]
-    rule.model = "\n".join(lines + [f"{drift} = {beta} : Hz"] + ([f"{weight}_now = {weight} : 1"] if not suffix else []))
-    if not pairings:  # only the spike increments of the trace remain
-        rule.on_pre, rule.on_post, rule.catch_up = f"{c} += {act}*A_pre{suffix}", f"{c} += {act}*A_post{suffix}", ""
-    name = f"reward{suffix}_{side}" if suffix or side == "pre" else "reward"
-    rule.pathways = {name: (side, "reward", f"{weight} = clip({weight} + {full}, {bounds[0]}, {bounds[1]})")}
-    rule.settle = rule.settle_now = f"{c} = {decay}"
-    rule.check = lambda source, target: _check_impulse_slot(source if side == "pre" else target)
-    return rule
-
-
-def _check_impulse_slot(group):
-    """The impulse reads ``reward_in`` at the reward event: the event must be detected before the synapses run."""
-    thresholder = getattr(getattr(group, "source", group), "thresholder", {}).get("reward")
-    early = {p + slot for slot in ("start", "groups", "thresholds") for p in ("before_", "", "after_")}
-    if thresholder is not None and thresholder.when not in early | {"before_synapses"}:
-        raise ValueError(f"reward stdp: integration 'impulse' needs the reward event of {group.name!r} detected "
-                         f"before the synapses run (dopamine_parts(when='thresholds')), not in {thresholder.when!r}")
 
 
 def _check_dopamine(group, who):
@@ -350,7 +338,8 @@ def settle(syn, rules=None, namespace=None):
     if rules is None:
         raise ValueError(f"settle: {syn.name!r} was not built by reward_stdp_synapses; pass its rules")
     code = "\n".join([getattr(r, "settle_now", r.settle) for r in rules] + [r.catch_up for r in rules])
-    for line in [line.strip() for line in code.splitlines() if line.strip()] + ["lastupdate = t"]:
+    stamp = ["lastupdate = t"] if "lastupdate" in syn.variables else []  # (a weight-only rule has none)
+    for line in [line.strip() for line in code.splitlines() if line.strip()] + stamp:
         var, expr = (part.strip() for part in line.split("=", 1))
         view = syn.variables[var].get_addressable_value_with_unit(var, syn)
         # units were checked when the synapses were built (and Brian2 2.9's check trips on '0/second')

@@ -241,6 +241,6 @@ def test_three_factor_rule_equals_the_two_factor_rule(digits):
     for key in off:
         d_off, d_on = off[key] - start[key], on[key] - start[key]
         assert np.abs(d_off).max() > 1e-4, key  # the pathway learned
-        # the closed form integrates the pulse (tau_dop 1 ms) up to the trace's restart 5 ms later: 1 - e^-5
-        np.testing.assert_allclose(d_on, (1 - np.exp(-5)) * d_off, rtol=0.01, atol=1e-3 * np.abs(d_off).max(),
-                                   err_msg=key)
+        # the whole pulse acts at the reward event on the cell's own trace, which decays by tau_c (10 s)
+        # over the 35 ms from its restart: a factor 0.997 at most
+        np.testing.assert_allclose(d_on, d_off, rtol=0.004, atol=1e-3 * np.abs(d_off).max(), err_msg=key)

@@ -6,7 +6,8 @@ from brian2 import (Network, NeuronGroup, defaultclock, SpikeGeneratorGroup, Spi
                     ms, second)
 
 from koo_spiking import backend
-from koo_spiking.neuromodulator import (dopamine_parts, reward_schedule, reward_stdp_synapses, set_mode, settle)
+from koo_spiking.neuromodulator import (dopamine_parts, eligibility_parts, reward_schedule, reward_stdp_synapses,
+                                        set_mode, settle)
 from koo_spiking.neuron import if_group, lif_group
 
 
@@ -290,3 +291,44 @@ def test_impulse_needs_the_reward_event_in_the_thresholds_slot(numpy_target):
     pre = NeuronGroup(1, "")
     with pytest.raises(ValueError, match="impulse.*before the synapses run"):
         synapses(pre, post, [reward_rule(integration="impulse")], effect=None)
+
+
+def test_a_neurons_own_trace_equals_per_synapse_traces(numpy_target):
+    """Without pairings the eligibility is the presynaptic neuron's spike train: one trace kept by the
+    neuron (eligibility_parts, read as 'elig_pre') gives the weights of a trace kept by every synapse."""
+    defaultclock.dt = 0.1 * ms
+    weights = {}
+    for trace in (None, "elig_pre"):
+        parts = dopamine_parts(tau_dop=0.5 * ms)
+        post = NeuronGroup(2, "ge : 1\n" + parts["eqs"], threshold="False", reset="", events=parts["events"],
+                           namespace=parts["namespace"])
+        for event, code in parts["on_event"].items():
+            post.run_on_event(event, code)
+        own = eligibility_parts("elig", tau_c=0.3 * second)
+        pre = NeuronGroup(3, "fire : 1\n" + own["eqs"], threshold="fire > 0", reset="fire = 0\n" + own["on_spike"],
+                          namespace=own["namespace"], method="exact")
+        gen = SpikeGeneratorGroup(3, [0, 1, 0, 2, 1, 0], [0.05, 0.1, 0.2, 0.3, 0.45, 0.6] * second)
+        relay = Synapses(gen, pre, on_pre="fire_post = 1")
+        relay.connect(j="i")
+        rgen, rsyn = reward_schedule(post, [0, 1, 0], [0.4, 0.5, 0.8] * second, [0.05, -0.02, 0.03])
+        syn = reward_stdp_synapses(pre, post, effect=None, integration="impulse", A_plus=0.0, A_minus=0.0,
+                                   A_pre=1.0, tau_c=0.3 * second, trace=trace)
+        syn.connect()
+        syn.w = 1.0
+        Network(post, pre, gen, relay, rgen, rsyn, syn).run(1.0 * second)
+        settle(syn)
+        weights[trace] = np.array(syn.w[:])
+        assert ("c" in syn.variables) == (trace is None)  # the shared trace is the neuron's, not the synapse's
+    assert np.abs(weights[None] - 1.0).min() > 1e-3  # every synapse learned
+    np.testing.assert_allclose(weights["elig_pre"], weights[None], rtol=1e-9)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"trace": "c_pre"}, "needs integration 'impulse'"),
+    ({"trace": "c", "integration": "impulse", "A_plus": 0.0, "A_minus": 0.0}, "ending in _pre or _post"),
+    ({"trace": "c_pre", "integration": "impulse"}, "A_plus = A_minus = 0"),
+])
+def test_a_neurons_own_trace_refuses_what_it_cannot_be(kwargs, match):
+    from koo_spiking.neuromodulator import reward_rule
+    with pytest.raises(ValueError, match=match):
+        reward_rule(**kwargs)

@@ -9,7 +9,7 @@ import numpy as np
 from brian2 import StateMonitor, linked_var, mV, second
 
 from ..astrocyte import astrocyte_group, couple, drive_from_events, link_gate
-from ..neuromodulator import dopamine_parts
+from ..neuromodulator import dopamine_parts, eligibility_parts
 from ..topology import square_shape
 from .hubs import mean_hub, sum_to_hub
 
@@ -79,6 +79,27 @@ class ImageBoundary:
     def _with_dopamine(self, flag, extra):
         parts = dopamine_parts(tau_dop=self.spec["reward"]["tau_dop"])  # pulses only while learning
         return parts, extra + parts["eqs"]
+
+    def _eligibility(self, name, parts):
+        """Reward on: the ``trace_reset`` event an eighth into each slot (after the dopamine pulse).
+
+        STDP off (no pairings), the cell keeps one eligibility trace per learning flag for all its
+        synapses (``neuromodulator.eligibility_parts``): it restarts from minus the cell's mean count
+        and each spike adds 1. Returns the traces' equations and their spike code.
+        """
+        if not self.f["reward"]:
+            return "", ""
+        parts["events"]["trace_reset"] = "abs(t/present - floor(t/present) - 0.125) < 0.5*dt/present"
+        if not self._shared_traces:
+            return "", ""
+        eqs, on_spike, resets = "", "", []
+        for flag in {"h1": ("enc",), "h2": ("enc", "dec"), "recon": ("dec",)}[name]:
+            trace = eligibility_parts(f"c_{flag}", self.spec["reward"]["tau_c"], active=f"int({flag}(t) > 0)")
+            eqs, on_spike = eqs + trace["eqs"], on_spike + "\n" + trace["on_spike"]
+            parts["namespace"].update(trace["namespace"])
+            resets.append(f"c_{flag} += int({flag}(t) > 0)*(-m_count - c_{flag})")
+        parts["on_event"]["trace_reset"] = "\n".join(resets)
+        return eqs, on_spike
 
     def _restore_groups(self):
         """Neuron-side learned state (biases, running means, scaling factors) of an earlier run."""

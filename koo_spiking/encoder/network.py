@@ -30,7 +30,7 @@ from ..neuromodulator import reward_rule
 from ..neuron import if_group
 from .boundary import LEARNED_STATE, ImageBoundary
 from .hubs import hub, power_hub, sum_to_hub
-from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, settle_code, synapses, tm_rule
+from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, synapses, tm_rule
 
 __all__ = ["EncoderNetwork", "LEARNED_STATE"]
 
@@ -129,6 +129,8 @@ class EncoderNetwork(ImageBoundary):
         ph_s : 1
         """ + self._gate_eqs()
         parts, extra = self._with_dopamine(flag_err, extra)
+        traces, on_traces = self._eligibility(name, parts)
+        extra += traces
         t_ref = self.spec["network"]["t_ref"]
         # the read-out's bias drives it only when the teacher is off
         drive = "-teach(t)*I_b" if name == "recon" else "0*volt/second"
@@ -140,7 +142,7 @@ class EncoderNetwork(ImageBoundary):
         ramp = f"(1 + A_ramp*clip(1 - 1.25*({cycle} - {stage}), 0, 1))"
         phase = f"2*pi*({cycle} - {stage})"
         group = if_group(n, extra_eqs=extra, drive=drive, threshold=f"v > v_th*{ramp} and {release} > 0",
-                         on_spike=f"count += 1\ncph += cos({phase})\nsph += sin({phase})",
+                         on_spike=f"count += 1\ncph += cos({phase})\nsph += sin({phase})" + on_traces,
                          events=parts["events"], on_event=parts["on_event"],
                          extra_namespace={**ns, **parts["namespace"]}, name=name, t_ref=t_ref)
         group.v = "rand()*v_th"
@@ -182,10 +184,12 @@ class EncoderNetwork(ImageBoundary):
     def _plastic_rules(self, flag, eta, who_gate, dop_side, elig_side, elig_mean, suffix="", sign=1.0):
         """Rules of one learning term: eligibility from one side, local error (dopamine) from the other.
 
-        Reward on: the library's closed-form reward STDP. The eligibility trace is set to minus the
-        eligible neuron's mean count early in each slot (``clear``), each of its spikes adds 1, so at
-        the image boundary it holds the centred count; the dopamine pulse (the other neuron's local
-        error) then turns it into a weight change. Reward off: the same product applied directly.
+        Reward on: the library's reward STDP. The eligibility trace restarts from minus the eligible
+        neuron's mean count early in each slot (its ``trace_reset`` event), each of its spikes adds 1,
+        so at the image boundary it holds the centred count; the dopamine pulse (the other neuron's
+        local error) turns it into a weight change. STDP off: the trace is the cell's own and the pulse
+        acts whole at the reward event (``integration='impulse'``); on: every synapse keeps its trace,
+        fed by pairings too (closed form). Reward off: the same product applied directly.
         """
         s = self.spec
         # the image that just ended sets the rate (its error acts at, or just after, its boundary)
@@ -196,30 +200,24 @@ class EncoderNetwork(ImageBoundary):
             # two-factor: the local error times the eligibility side's centred spike count
             pre = f"(n_last_{elig_side} - m_count_{elig_side})"
             rule = local_error_rule(pre, f"dop_{dop_side}", eta=rate, weight=weight, lower=lower, upper=upper)
-            rule.clear = ""
             return [rule]
         tau_c, tau_dop = s["reward"]["tau_c"], s["reward"]["tau_dop"]
         tau_star = 1 / (1 / tau_c + 1 / tau_dop)
         stdp = s["stdp"]
         pairing = stdp["amplitude"] if self.f["stdp"] else 0.0  # spike-timing pairings add to the trace
         elig = {"A_pre": 1.0, "A_post": 0.0} if elig_side == "pre" else {"A_pre": 0.0, "A_post": 1.0}
+        shared = {"integration": "impulse", "trace": f"c_{flag}_{elig_side}"} if self._shared_traces else {}
         rule = reward_rule(rate=rate, weight=weight, dopamine=dop_side, tau_dop=tau_dop, active=f"int({flag}(t) > 0)",
                            lower=lower, upper=upper, suffix=suffix, reward_order=-1, mirror=True,
                            tau_c=tau_c, tau_s=tau_star, A_plus=pairing, A_minus=pairing,
                            tau_plus=stdp["tau"], tau_minus=stdp["tau"],
-                           w_max=self._w_max, **elig)
-        # an eighth into the slot (tick 1 of 8) the trace restarts from minus the mean count
-        tick = "int(floor(t/(present/8) + 0.5)) % 8 == 1"
-        rule.clear = f"c{suffix} += int({tick})*int({flag}(t) > 0)*(-{elig_mean} - c{suffix})"
+                           w_max=self._w_max, **elig, **shared)
+        if shared:  # the whole pulse acts at the reward event; the cell resets its own trace
+            return [rule]
+        # the eligible neuron's ``trace_reset`` event restarts the trace (settled first)
+        reset = f"c{suffix} += int({flag}(t) > 0)*(-{elig_mean} - c{suffix})"
+        rule.pathways[f"reset{suffix}_{elig_side}"] = (elig_side, "trace_reset", reset)
         return [rule]
-
-    def _add_clear(self, syn, rules):
-        """Reset the eligibility traces an eighth into each slot (after the dopamine has acted)."""
-        clears = [r.clear for r in rules if getattr(r, "clear", "")]
-        if not clears:
-            return
-        code = "\n".join([settle_code(rules)] + clears)
-        syn.run_regularly(code, dt=self.T / 8, when="groups", order=31, name=f"{syn.name}_clear")
 
     def _tied(self, lower, upper, name, flag, eta, ns, w0, decoder=False):
         """Reciprocal E synapses upper -> lower (feedback orientation): one weight, both directions."""
@@ -256,7 +254,6 @@ class EncoderNetwork(ImageBoundary):
         i, j = _all_pairs(len(source), len(target))
         syn.connect(i=i, j=j)
         apply_init(syn)
-        self._add_clear(syn, rules)
         self._set_weights(syn, name, w0)
         return syn
 
@@ -324,6 +321,7 @@ class EncoderNetwork(ImageBoundary):
         self.power_hubs = {}
         self._w_max = 10.0
         self._sym = self.spec["learning"]["eta_code"]
+        self._shared_traces = self.f["reward"] and not self.f["stdp"]
         g = self.groups
         g["input"] = self._input_layer(ns)
         g["h1"] = self._excitatory("h1", net["n_h1"], "enc", ns)
