@@ -256,9 +256,10 @@ def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0
         return rule
     if integration == "impulse":
         pairings = ns[f"A_plus{suffix}"] != 0 or ns[f"A_minus{suffix}"] != 0
-        if trace is not None and (pairings or switchable or not re.fullmatch(r"\w+_(pre|post)", trace)):
+        if trace is not None and (pairings or switchable or not re.fullmatch(r"\w+_(pre|post)", trace)
+                                  or _ZERO.match(baseline) is None):  # (the neuron's trace has no drift)
             raise ValueError(f"reward stdp: a neuron's trace ({trace!r}) needs a name ending in _pre or _post, "
-                             f"A_plus = A_minus = 0 and switchable False")
+                             f"A_plus = A_minus = 0, baseline 0 and switchable False")
         return impulse(rule, f"({rate})*{gated}", weight, trace or c, side, (lower, upper), suffix, beta, act,
                         pairings, shared=trace is not None)
     if trace is not None:

@@ -327,6 +327,7 @@ def test_a_neurons_own_trace_equals_per_synapse_traces(numpy_target):
     ({"trace": "c_pre"}, "needs integration 'impulse'"),
     ({"trace": "c", "integration": "impulse", "A_plus": 0.0, "A_minus": 0.0}, "ending in _pre or _post"),
     ({"trace": "c_pre", "integration": "impulse"}, "A_plus = A_minus = 0"),
+    ({"trace": "c_pre", "integration": "impulse", "A_plus": 0.0, "A_minus": 0.0, "baseline": "2/second"}, "baseline 0"),
 ])
 def test_a_neurons_own_trace_refuses_what_it_cannot_be(kwargs, match):
     from koo_spiking.neuromodulator import reward_rule
