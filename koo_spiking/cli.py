@@ -1,4 +1,4 @@
-"""Command line: ``koo-spiking demo``, ``train``, ``inspect`` and ``export``."""
+"""Command line: ``koo-spiking demo``, ``train``, ``inspect``, ``export``, ``sweep``, ``sweep-report`` and ``ablate``."""
 import argparse
 import signal
 import sys
@@ -83,6 +83,37 @@ def _parser():
                              "(Block of SpikeTrains, NeoMatlabIO .mat file); default nwb")
     export.add_argument("--out", default=None, metavar="FILE",
                         help="output file (default: RUN_DIR/spikes.nwb or RUN_DIR/spikes.neo.mat)")
+    sweep = sub.add_parser("sweep", parents=[debug],
+                           help="run a parameter sweep (SWEEP.toml) on Dask workers, results in SQLite; "
+                                "a rerun skips finished points")
+    sweep.add_argument("sweep_file", metavar="SWEEP.toml",
+                       help="sweep file: spec, data, seeds, [grid] and [random] ranges (models/sweep_example.toml)")
+    sweep.add_argument("--db", required=True, metavar="PATH.sqlite", help="SQLite database of the points")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="local Dask workers (default: one per core, at most one per compilation group)")
+    sweep.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                       help="address of a running Dask scheduler (default: a LocalCluster on this machine)")
+    sweep.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
+                       help="Brian2 target (default cpp_standalone: run parameters change without recompiling)")
+    report = sub.add_parser("sweep-report", parents=[debug],
+                            help="tables, 1-D curves, 2-D heat maps and rasters of a sweep database")
+    report.add_argument("db", metavar="PATH.sqlite", help="database written by `koo-spiking sweep`")
+    report.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    report.add_argument("--sweep", default=None, metavar="NAME", help="only this sweep of the database")
+    ablate = sub.add_parser("ablate", parents=[debug],
+                            help="the full model, each feature left out and the minimal core, over seeds, with "
+                                 "bootstrap CIs and paired tests (ablation.json, .md, .png)")
+    ablate.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
+    ablate.add_argument("--data", default="digits", help="digits (default), fashion-mnist, DIR, PATH.npy or PATH.npz")
+    ablate.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1 (default 5)")
+    ablate.add_argument("--train-samples", type=int, default=None, help="training images (default: all)")
+    ablate.add_argument("--test-samples", type=int, default=None, help="test images (default: all)")
+    ablate.add_argument("--variants", default=None,
+                        help="comma-separated subset of the variants (default: all; `full` is always run)")
+    ablate.add_argument("--out", required=True, metavar="DIR",
+                        help="output directory (its ablation.sqlite makes the study resumable)")
+    ablate.add_argument("--workers", type=int, default=None, help="local Dask workers (default: one per core)")
+    ablate.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786", help="a running Dask scheduler")
     return parser
 
 
@@ -121,6 +152,26 @@ def _command(args, argv):
                       test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend,
                       command=" ".join(["koo-spiking"] + argv), overwrite=args.overwrite,
                       checkpoint_every=args.checkpoint_every, record=args.record)
+        elif args.command == "sweep":
+            from .studies.sweep import run_sweep
+
+            stats = run_sweep(args.sweep_file, args.db, workers=args.workers, scheduler=args.scheduler,
+                              backend=args.backend)
+            return 1 if stats["failed"] else 0
+        elif args.command == "sweep-report":
+            from .studies.sweep_report import write_report
+
+            for path in write_report(args.db, args.out, sweep=args.sweep):
+                print(f"wrote {path}")
+        elif args.command == "ablate":
+            from .studies.ablate import run_ablation
+
+            variants = args.variants.split(",") if args.variants else None
+            result = run_ablation(args.spec, data=args.data, seeds=args.seeds, out=args.out, variants=variants,
+                                  train_samples=args.train_samples, test_samples=args.test_samples,
+                                  workers=args.workers, scheduler=args.scheduler,
+                                  command=" ".join(["koo-spiking"] + argv))
+            return 1 if result["failed"] else 0
         elif args.command == "inspect":
             from .studies.inspection import inspect_run, parse_time
 

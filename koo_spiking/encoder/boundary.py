@@ -8,7 +8,7 @@ target counts; I cells scale their inputs. ``LEARNED_STATE`` lists what is kept 
 import numpy as np
 from brian2 import StateMonitor, linked_var, mV, second
 
-from ..astrocyte import astrocyte_group, couple, drive_from_events, link_gate
+from ..astrocyte import COUPLING_PARAMS, astrocyte_group, couple, drive_from_events, link_gate
 from ..neuromodulator import dopamine_parts, eligibility_parts
 from ..topology import square_shape
 from .hubs import mean_hub, sum_to_hub
@@ -198,7 +198,8 @@ class ImageBoundary:
         objs.append(astro)
         if n > 1 and a["coupling"] != "none":
             topology = a["coupling"] if n > 2 or a["coupling"] != "grid" else "chain"
-            objs.append(couple(astro, topology, shape=(rows, cols), k=min(4, n - 1), name=f"{name}_gap"))
+            objs.append(couple(astro, topology, shape=(rows, cols), k=min(4, n - 1), name=f"{name}_gap",
+                               F=COUPLING_PARAMS["F"].value * a["coupling_strength"]))
         # the layer's running mean |dopamine| (over the images it learned from) scales the drive
         scale = mean_hub(f"{name}_hub_dop", self.T, {"tau_avg": self.spec["learning"]["tau_avg"], "n_cells": float(n)},
                          order=25)

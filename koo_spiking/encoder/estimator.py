@@ -6,9 +6,7 @@ counts (the code); ``reconstruct`` runs the whole network with the teacher off a
 reconstruction layer's spikes; ``inverse_transform`` maps a code through the learned read-out;
 ``score`` is the negative per-pixel MSE.
 """
-import contextlib
 import copy
-import gc
 import os
 import time
 
@@ -18,9 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .. import backend
 from ..io.datasets import check_images
-from ..progress import compile_progress, progress_group
-from . import checkpoint
-from .network import EncoderNetwork
+from .compiled import CompiledNetwork
 from .spec import FEATURES, check_memory, load_spec, validate_spec
 
 __all__ = ["KooEncoder", "training_schedule", "decoder_matrix"]
@@ -150,75 +146,25 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             (layer -> (t, Ca2+ in uM, gate), the whole run, coarsely sampled) when asked.
         """
         spec = spec or self.spec_
-        power, mean_image = stats or self.input_stats_
+        stats = stats or self.input_stats_
         state = self.state_ if state is None and hasattr(self, "state_") else state
-        out = {}
         t0 = time.time()
-        # one build directory per structure: later runs recompile only what changed
-        net = spec["network"]
-        structure = repr((sorted(spec["features"].items()), net["n_h1"], net["n_h2"], net["ei_ratio"],
-                          len(frames[0]), bool(raster), astro, brian2.__version__))
-        place = backend.build_directory(structure, prefix="koo_encoder_") if self.backend == "cpp_standalone" \
-            else contextlib.nullcontext(None)
-        shown = 0 if raster is True or not raster or int(raster) >= len(frames) else int(raster)
-        standalone = self.backend == "cpp_standalone"
-        # two run calls (spikes of the last slots only) need an explicit build in standalone mode
-        with place as directory, backend.backend(self.backend, directory=directory,
-                                                 build_on_run=not (shown and standalone)):
-            # free the objects of an earlier run in this process: Brian2 would otherwise number the new
-            # objects' names (h1_1, ...), so the generated files would differ and all be recompiled
-            gc.collect()
-            brian2.start_scope()
-            brian2.defaultclock.dt = spec["network"]["dt"]
-            backend.seed(self.seed if seed is None else seed)
-            model = EncoderNetwork(spec, frames, schedule, power, mean_image, state=state, t_start=t_start)
-            net = model.build()
-            if full_state is not None:
-                checkpoint.restore_state(net.objects, full_state)
-            spike_mons, astro_mons = {}, {}
-            if raster:
-                spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
-                # Ca2+ at the astrocytes' own time step over the recorded slots (observation only)
-                astro_mons = {name: brian2.StateMonitor(a, "C", record=True, name=f"window_{name}_astro")
-                              for name, a in model.astros.items()}
-                net.add(*spike_mons.values(), *astro_mons.values())
-            report = dict(report=self._report(len(frames), spec), report_period=5 * brian2.second, namespace={})
-            if standalone and self.verbose:  # (Brian2's report would read the clock before every code object)
-                net.add(progress_group(len(frames), model.T, name="progress"))
-            start = (len(frames) - shown) * model.T if shown else 0 * brian2.second
-            with compile_progress(directory if standalone and self.verbose else None):
-                if shown:  # spikes of the last slots only: the monitors join for the end of the run
-                    for mon in [*spike_mons.values(), *astro_mons.values()]:
-                        mon.active = False
-                    net.run(start, **report)
-                    for mon in [*spike_mons.values(), *astro_mons.values()]:
-                        mon.active = True
-                    report["report"] = None  # the short tail: no second progress bar
-                net.run(model.duration - start, **report)
-                if shown and standalone:
-                    brian2.device.build(directory=directory)
-            mons = model.monitors
-            out["counts"] = {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups}
-            out["dopamine"] = {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
-                               if "dop" in mons[k].record_variables}
-            out["phase"] = {k: np.asarray(mons[k].ph_c).T[1:] + 1j * np.asarray(mons[k].ph_s).T[1:]
-                            for k in ("h1", "h2")}
-            out["state"] = model.learned_state()
-            if keep_full:
-                out["full_state"] = checkpoint.capture_state([o for o in net.objects if o.name != "progress"],
-                                                             model.duration)
-            out["spec"] = spec
-            if raster:
-                out["raster"] = {k: (np.asarray(m.i[:]), np.asarray((m.t[:] - start) / brian2.second))
-                                 for k, m in spike_mons.items()}
-                out["window"] = {"slots": shown or len(frames), "astro": {
-                    k: (np.asarray((m.t[:] - start) / brian2.second), np.asarray(m.C / brian2.umolar).T)
-                    for k, m in astro_mons.items()}}
-            if astro or raster:
-                out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),
-                                              np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}
+        with CompiledNetwork(self, frames, schedule, spec, stats, state, raster=raster, astro=astro,
+                             full_state=full_state, t_start=t_start, seed=seed, keep_full=keep_full) as compiled:
+            out = compiled.run()
         out["wall_s"] = time.time() - t0
         return out
+
+    def compile(self, frames, schedule, spec=None, stats=None, state=None, raster=False, astro=False, build_key="",
+                cache=True):
+        """The network over a schedule, built once and run with :meth:`CompiledNetwork.run`, e.g. once per
+        point of a sweep over run parameters (``encoder.runtime``): in ``cpp_standalone`` it compiles
+        once. Close it (or use it in a ``with`` block) when done."""
+        spec = spec or self.spec_
+        stats = stats or self.input_stats_
+        state = self.state_ if state is None and hasattr(self, "state_") else state
+        return CompiledNetwork(self, frames, schedule, spec, stats, state, raster=raster, astro=astro,
+                               build_key=build_key, cache=cache)
 
     def _report(self, n_slots, spec):
         if not self.verbose:

@@ -29,6 +29,7 @@ from brian2 import Network, NeuronGroup, Synapses, TimedArray, linked_var, mV, s
 from ..neuromodulator import reward_rule
 from ..neuron import if_group
 from .boundary import LEARNED_STATE, ImageBoundary
+from . import runtime
 from .hubs import hub, power_hub, sum_to_hub
 from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, synapses, tm_rule
 
@@ -95,6 +96,9 @@ class EncoderNetwork(ImageBoundary):
             "n_stages": 4.0, "A_ramp": s["phase"]["amplitude"] if self.f["phase"] else 0.0,
             "gate_floor": s["astrocytes"]["gate_floor"],
             "consolidation": s["forgetting"]["consolidation"],
+            # learning rates (run parameters: shared constants, see ``runtime``)
+            "eta_enc": s["learning"]["eta"], "eta_dec": s["learning"]["eta_decoder"],
+            "eta_inh": s["learning"]["eta_inhibition"],
         }
         for key in ("enc", "dec", "teach"):
             ns[key] = TimedArray(np.append(self.schedule[key], 0.0), dt=self.T, name=f"sched_{key}")
@@ -193,7 +197,7 @@ class EncoderNetwork(ImageBoundary):
         """
         s = self.spec
         # the image that just ended sets the rate (its error acts at, or just after, its boundary)
-        rate = f"{sign!r}*{eta!r}*{self._previous(flag)}*{self._rate_factor(who_gate)}*step_{dop_side}"
+        rate = f"{sign!r}*{eta}*{self._previous(flag)}*{self._rate_factor(who_gate)}*step_{dop_side}"
         weight = "w_fast" if self.f["forgetting"] else "w"
         lower, upper = ("-w_slow", "w_max - w_slow") if self.f["forgetting"] else ("0", "w_max")
         if not self.f["reward"]:
@@ -234,7 +238,7 @@ class EncoderNetwork(ImageBoundary):
             # read-out: recon's error (LMS) x eligibility from h2 spikes, and h2's error x recon spikes
             rules += self._plastic_rules("dec", eta, "pre", "pre", "post", "m_count_post", suffix="_r")
             if self._sym > 0:
-                rules += self._plastic_rules("dec", eta * self._sym, "pre", "post", "pre", "m_count_pre")
+                rules += self._plastic_rules("dec", f"{eta}*{self._sym!r}", "pre", "post", "pre", "m_count_pre")
         else:
             rules += self._plastic_rules(flag, eta, "pre", "post", "pre", "m_count_pre")
         rel = "/U_0" if f["short_term"] else ""
@@ -305,8 +309,7 @@ class EncoderNetwork(ImageBoundary):
         weight = "w_slow + w_fast" if f["forgetting"] else "w"
         # hidden pathways: I->E weights learn from the I cells' dopamine (the layer below's mean error);
         # the read-out's inhibitory pool is fixed (its E weights learn the signed read-out)
-        rules = [] if decoder else self._plastic_rules(flag, eta * self.spec["learning"]["eta_inhibition"], "pre",
-                                                       "post", "pre", "m_count_pre")
+        rules = [] if decoder else self._plastic_rules(flag, f"{eta}*eta_inh", "pre", "post", "pre", "m_count_pre")
         effect = f"v_pre -= {ff}{{w}}*v_th" + ("\npred_pre -= {w}" if decoder else "")
         rules.append(Rule(on_pre=f"q_post += {weight}"))
         return self._learning_synapses(upper, inhib, rules, effect, name, flag, ns, v0)
@@ -342,8 +345,6 @@ class EncoderNetwork(ImageBoundary):
         means = {"input": self.n0 * float(self.mean_image.mean()), "h1": learn["target_h1"],
                  "h2": learn["target_h2"]}
         pathways = [("input", "h1", "enc", "ff1"), ("h1", "h2", "enc", "ff2"), ("h2", "recon", "dec", "dec")]
-        eta_p = learn["eta"]
-        eta_d = learn["eta_decoder"]
         for lower, upper, flag, pname in pathways:
             L, U = g[lower], g[upper]
             decoder = upper == "recon"
@@ -354,7 +355,7 @@ class EncoderNetwork(ImageBoundary):
                 w0 = offset  # the read-out starts silent: excitation and inhibition balance
             rng = np.random.default_rng(learn["seed"] + len(pathways) + fan)
             jitter = rng.uniform(-0.5, 0.5, fan * len(U)) * (learn["offset"] / np.sqrt(fan)) * (0.0 if decoder else 1.0)
-            eta = eta_d if decoder else eta_p
+            eta = "eta_dec" if decoder else "eta_enc"  # names of run parameters
             tied = self._tied(L, U, pname, flag, eta, ns, w0 + jitter * (w0 > 0), decoder=decoder)
             self.synapses[pname] = tied
             objs.append(tied)
@@ -392,5 +393,7 @@ class EncoderNetwork(ImageBoundary):
         objs += list(self.monitors.values())
         self._restore_groups()
         self.objects = objs
+        # run parameters become shared constants, changed by run_args without recompiling
+        self.run_parameters = runtime.declare(objs, self.spec)
         self.duration = (self.n_slots + 1) * self.T
         return Network(*objs)

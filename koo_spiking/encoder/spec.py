@@ -11,7 +11,7 @@ import tomllib
 import brian2
 import numpy as np
 
-__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "parse_quantity", "to_toml", "memory_estimate",
+__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "with_values", "parse_quantity", "to_toml", "memory_estimate",
            "check_memory"]
 
 FEATURES = ("inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
@@ -67,6 +67,7 @@ DEFAULT_SPEC = {
         "dt": ("10 ms", "second", "+"),
         "gate_floor": (0.3, "1", "01"),        # learning-rate factor of a closed gate
         "coupling": ("grid", ("grid", "ring", "knn", "none"), None),
+        "coupling_strength": (1.0, "1", ">=0"),  # IP3 gap-junction permeability, x Goldberg et al.'s F
         "drive": (0.015, "1", ">=0"),          # receptor activation per image at the layer's mean |dopamine|
         "C_gate": ("0.3 umolar", "umolar", "+"),  # Ca2+ at half-open gate
     },
@@ -178,6 +179,22 @@ def _check_together(spec):
     if spec["features"]["reward"] and 5 * tau_dop > present / 8:
         raise ValueError(f"spec: [reward] tau_dop = {tau_dop} must be at most [network] present/40 = "
                          f"{present / 40} (the dopamine pulse must end before the eligibility traces restart)")
+
+
+def with_values(spec, values):
+    """A copy of a resolved spec with values changed, checked as in a TOML file.
+
+    ``values`` maps ``'section.key'`` to a TOML value (a quantity as a string with its unit).
+    """
+    out = copy.deepcopy(spec)
+    for dotted, value in values.items():
+        section, _, key = dotted.partition(".")
+        if section not in DEFAULT_SPEC or key not in DEFAULT_SPEC[section]:
+            raise ValueError(f"spec: unknown parameter {dotted!r} (write it as 'section.key', e.g. 'learning.eta')")
+        default, unit, rule = DEFAULT_SPEC[section][key]
+        out[section][key] = _check(section, key, value, unit, rule, default)
+    _check_together(out)
+    return out
 
 
 def memory_estimate(spec, n_pixels, n_slots):

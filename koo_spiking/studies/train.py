@@ -26,7 +26,7 @@ from ..io.datasets import load_dataset
 from ..io.spikes import save_spikes
 from .diagnostics import diagnostics
 
-__all__ = ["run_study", "resume_study", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
+__all__ = ["run_study", "resume_study", "prepare_study", "score_study", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
 
 LAYERS = ("input", "h1", "h2", "recon")
 MIN_TRAIN = 20  # training images at least
@@ -110,6 +110,69 @@ OUTPUTS = ("astrocytes.png", "raster.png", "receptive_fields.png", "reconstructi
            "state.npz", "metrics.json")  # metrics.json last: it marks a complete run
 
 
+def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_standalone", verbose=False,
+                  epochs=None):
+    """Data split, encoder and the one run's schedule of a study, all checked before anything runs.
+
+    The run holds the test set through the untrained network, training, then the train and test
+    sets with teacher and plasticity off. Returns a dict: ``ds``, ``enc`` (a ``KooEncoder`` with its
+    spec and input statistics set), ``spec`` (resolved), ``frames``, ``schedule``, ``parts`` (slices of
+    the run: untrained, training, train, test).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
+    ds = load_dataset(data, train_samples, test_samples, seed)
+    enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose, epochs=epochs)
+    spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
+    Xtr, Xte = ds["X_train"], ds["X_test"]
+    if len(Xtr) < MIN_TRAIN:
+        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoder holds out 10 % "
+                         f"for early stopping), got {len(Xtr)}")
+    n_slots = len(Xte) + len(Xtr) * (spec_r["learning"]["epochs"] + spec_r["learning"]["decoder_epochs"] + 1) + len(Xte)
+    check_memory(spec_r, Xtr.shape[1], n_slots)
+    order, sched = training_schedule(len(Xtr), spec_r, np.random.default_rng(seed))
+    n_pre, n_fit = len(Xte), len(order)
+    ev_pre, ev_post = evaluation_schedule(n_pre), evaluation_schedule(len(Xtr) + len(Xte))
+    frames = np.vstack([Xte, Xtr[order], Xtr, Xte])
+    schedule = {key: np.r_[ev_pre[key], sched[key], ev_post[key]] for key in sched}
+    enc.spec_, enc.n_features_in_ = spec_r, Xtr.shape[1]
+    enc.input_stats_ = enc._input_stats(Xtr, spec_r)
+    parts = {"untrained": slice(0, n_pre), "training": slice(n_pre, n_pre + n_fit),
+             "train": slice(n_pre + n_fit, n_pre + n_fit + len(Xtr)), "test": slice(n_pre + n_fit + len(Xtr), None)}
+    return {"ds": ds, "enc": enc, "spec": spec_r, "frames": frames, "schedule": schedule, "parts": parts,
+            "seed": seed, "backend": backend}
+
+
+def score_study(study, result, base, command=None):
+    """Metrics of a study's run (``result`` of its one simulation) beside the baselines ``base``.
+
+    Returns the summary written to ``metrics.json`` (without spike statistics) and the test
+    reconstructions of the Koo Encoder.
+    """
+    ds, enc, spec_r, parts = study["ds"], study["enc"], study["spec"], study["parts"]
+    Xtr, Xte = ds["X_train"], ds["X_test"]
+    counts = result["counts"]
+    recon_te = enc.counts_to_images(counts["recon"][parts["test"]])
+    code_tr, code_te = counts["h2"][parts["train"]], counts["h2"][parts["test"]]
+    mean = Xtr.mean(0)
+    spikes = {layer: float(c[parts["test"]].sum(1).mean()) for layer, c in counts.items()}
+    wall = result["wall_s"]
+    metrics = {"koo": {**reconstruction_metrics(recon_te, Xte, mean),
+                       "probe_accuracy": probe_accuracy(code_tr, ds.get("y_train"), code_te, ds.get("y_test")),
+                       "code_size": spec_r["network"]["n_h2"], "train_samples": len(Xtr), "wall_s": wall,
+                       "spikes_per_image": float(sum(spikes.values())),
+                       "spikes_per_image_by_layer": spikes,
+                       "images_per_s": float(len(study["frames"]) / wall)}}
+    u_recon = enc.counts_to_images(counts["recon"][parts["untrained"]])
+    metrics["untrained"] = {**reconstruction_metrics(u_recon, Xte, mean), "probe_accuracy": None,
+                            "code_size": spec_r["network"]["n_h2"], "train_samples": 0, "wall_s": None}
+    metrics.update(base)
+    diag = diagnostics(result, parts, spec_r, ds)
+    summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": study["seed"], "backend": study["backend"],
+               "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag}
+    return summary, recon_te
+
+
 def check_out(out, overwrite=False):
     """Refuse an output path that cannot take a run's files, before anything runs or is written."""
     out = os.path.abspath(os.fspath(out))
@@ -145,19 +208,11 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
     """
     check_out(out, overwrite)
     ck_dir, stale = check_checkpoint(out, checkpoint_every, resume, overwrite)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
     if isinstance(record, bool) or not isinstance(record, (int, np.integer)) or record < 0:
         raise ValueError(f"--record must be a non-negative number of images, got {record!r}")
-    ds = load_dataset(data, train_samples, test_samples, seed)
-    enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose, epochs=epochs)
-    spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
+    study = prepare_study(spec, data, train_samples, test_samples, seed, backend, verbose, epochs)
+    ds, enc, spec_r = study["ds"], study["enc"], study["spec"]
     Xtr, Xte = ds["X_train"], ds["X_test"]
-    if len(Xtr) < MIN_TRAIN:
-        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoder holds out 10 % "
-                         f"for early stopping), got {len(Xtr)}")
-    n_slots = len(Xte) + len(Xtr) * (spec_r["learning"]["epochs"] + spec_r["learning"]["decoder_epochs"] + 1) + len(Xte)
-    check_memory(spec_r, Xtr.shape[1], n_slots)
     if stale:  # --overwrite: the interrupted run goes only once the new one has passed every check
         shutil.rmtree(ck_dir)
     k = spec_r["network"]["n_h2"]
@@ -171,13 +226,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         "(compilation first)")
     tmp = tempfile.mkdtemp(prefix="koo_study_")
     try:
-        order, sched = training_schedule(len(Xtr), spec_r, np.random.default_rng(seed))
-        n_pre, n_fit = len(Xte), len(order)
-        ev_pre, ev_post = evaluation_schedule(n_pre), evaluation_schedule(len(Xtr) + len(Xte))
-        frames = np.vstack([Xte, Xtr[order], Xtr, Xte])
-        schedule = {key: np.r_[ev_pre[key], sched[key], ev_post[key]] for key in sched}
-        enc.spec_, enc.n_features_in_ = spec_r, Xtr.shape[1]
-        enc.input_stats_ = enc._input_stats(Xtr, spec_r)
+        frames, schedule = study["frames"], study["schedule"]
         # spikes of the last test images: for spikes.npz and the raster figure (6 images)
         shown_n = min(max(record, 6 if figures else 0), len(Xte))
         if checkpoint_every:
@@ -189,28 +238,9 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
                                    raster=shown_n, say=say)
         else:
             result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n)
-        wall = result["wall_s"]
         enc.state_ = result["state"]
-        counts = result["counts"]
-        parts = {"untrained": slice(0, n_pre), "training": slice(n_pre, n_pre + n_fit),
-                 "train": slice(n_pre + n_fit, n_pre + n_fit + len(Xtr)), "test": slice(n_pre + n_fit + len(Xtr), None)}
-        recon_te = enc.counts_to_images(counts["recon"][parts["test"]])
-        code_tr, code_te = counts["h2"][parts["train"]], counts["h2"][parts["test"]]
-        mean = Xtr.mean(0)
-        spikes = {layer: float(c[parts["test"]].sum(1).mean()) for layer, c in counts.items()}
-        metrics = {"koo": {**reconstruction_metrics(recon_te, Xte, mean),
-                           "probe_accuracy": probe_accuracy(code_tr, ds.get("y_train"), code_te, ds.get("y_test")),
-                           "code_size": k, "train_samples": len(Xtr), "wall_s": wall,
-                           "spikes_per_image": float(sum(spikes.values())),
-                           "spikes_per_image_by_layer": spikes,
-                           "images_per_s": float(len(frames) / wall)}}
-        u_recon = enc.counts_to_images(counts["recon"][parts["untrained"]])
-        metrics["untrained"] = {**reconstruction_metrics(u_recon, Xte, mean), "probe_accuracy": None,
-                                "code_size": k, "train_samples": 0, "wall_s": None}
-        metrics.update(base)
-        diag = diagnostics(result, parts, spec_r, ds)
-        summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": seed, "backend": backend,
-                   "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag}
+        summary, recon_te = score_study(study, result, base, command)
+        metrics, diag = summary["models"], summary["diagnostics"]
         spikes_rec = None
         if "window" in result:  # absent only when a resumed run had nothing left to simulate
             from ..encoder.record import spike_record

@@ -1,0 +1,164 @@
+"""A built Koo Encoder network held open, run once or again with other run parameters.
+
+``cpp_standalone``: the network is generated and compiled once (``device.build(run=False)``);
+each :meth:`CompiledNetwork.run` starts the binary with its run parameters as ``run_args``
+(``encoder.runtime``) in a results directory of its own, so a sweep over them never
+recompiles. Runtime targets (``cython``, ``numpy``) build and run the network anew per run.
+"""
+import contextlib
+import gc
+import os
+import shutil
+import time
+
+import brian2
+import numpy as np
+
+from .. import backend
+from ..progress import compile_progress, progress_group
+from . import checkpoint, runtime
+from .network import EncoderNetwork
+
+__all__ = ["CompiledNetwork", "structure_key"]
+
+
+def structure_key(spec, n_pixels, raster, astro):
+    """What a compiled project depends on beyond run parameters and initial values."""
+    net = spec["network"]
+    return repr((sorted(spec["features"].items()), net["n_h1"], net["n_h2"], net["ei_ratio"], n_pixels,
+                 bool(raster), astro, brian2.__version__))
+
+
+class CompiledNetwork:
+    """The encoder's network over one schedule, built for repeated runs.
+
+    Parameters are those of ``KooEncoder.simulate``; ``encoder`` supplies the backend, seed and
+    verbosity, ``build_key`` (optional) is added to the build cache's key, e.g. a worker's name,
+    so parallel processes keep their own projects; ``cache=False`` builds in a fresh temporary
+    directory (a full compilation). Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, encoder, frames, schedule, spec, stats, state, raster=False, astro=False, full_state=None,
+                 t_start=None, seed=None, keep_full=False, build_key="", cache=True):
+        self.enc, self.frames, self.schedule, self.spec = encoder, frames, schedule, spec
+        self.stats, self.state, self.raster, self.astro = stats, state, raster, astro
+        self.full_state, self.t_start, self.keep_full = full_state, t_start, keep_full
+        self.seed = encoder.seed if seed is None else seed
+        self.standalone = encoder.backend == "cpp_standalone"
+        self.shown = 0 if raster is True or not raster or int(raster) >= len(frames) else int(raster)
+        self.build_key, self.cache = build_key, cache
+        self.runs = 0
+        self.build_s = 0.0
+        self._stack = contextlib.ExitStack()
+        self._built = False
+
+    # ------------------------------------------------------------------ building
+    def _build(self, spec):
+        """Build (and in standalone mode compile) the network with ``spec``'s run parameters."""
+        t0 = time.time()
+        key = structure_key(spec, len(self.frames[0]), self.raster, self.astro) + self.build_key
+        directory = None
+        if self.standalone:
+            place = backend.build_directory(key, prefix="koo_encoder_") if self.cache else \
+                backend.temporary_directory("koo_encoder_")
+            directory = self._stack.enter_context(place)
+        # two run calls (spikes of the last slots only) need an explicit build in standalone mode
+        self._stack.enter_context(backend.backend(self.enc.backend, directory=directory,
+                                                  build_on_run=not self.standalone))
+        self.directory = directory
+        # free the objects of an earlier run in this process: Brian2 would otherwise number the new
+        # objects' names (h1_1, ...), so the generated files would differ and all be recompiled
+        gc.collect()
+        brian2.start_scope()
+        brian2.defaultclock.dt = spec["network"]["dt"]
+        backend.seed(self.seed)
+        power, mean_image = self.stats
+        model = EncoderNetwork(spec, self.frames, self.schedule, power, mean_image, state=self.state,
+                               t_start=self.t_start)
+        net = model.build()
+        if self.full_state is not None:
+            checkpoint.restore_state(net.objects, self.full_state)
+        self.spike_mons, self.astro_mons = {}, {}
+        if self.raster:
+            self.spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
+            # Ca2+ at the astrocytes' own time step over the recorded slots (observation only)
+            self.astro_mons = {name: brian2.StateMonitor(a, "C", record=True, name=f"window_{name}_astro")
+                               for name, a in model.astros.items()}
+            net.add(*self.spike_mons.values(), *self.astro_mons.values())
+        report = dict(report=self.enc._report(len(self.frames), spec), report_period=5 * brian2.second, namespace={})
+        verbose = self.standalone and self.enc.verbose
+        if verbose:  # (Brian2's report would read the clock before every code object)
+            net.add(progress_group(len(self.frames), model.T, name="progress"))
+        self.start = (len(self.frames) - self.shown) * model.T if self.shown else 0 * brian2.second
+        with compile_progress(directory if verbose else None):
+            if self.shown:  # spikes of the last slots only: the monitors join for the end of the run
+                for mon in [*self.spike_mons.values(), *self.astro_mons.values()]:
+                    mon.active = False
+                net.run(self.start, **report)
+                for mon in [*self.spike_mons.values(), *self.astro_mons.values()]:
+                    mon.active = True
+                report["report"] = None  # the short tail: no second progress bar
+            net.run(model.duration - self.start, **report)
+            if self.standalone:
+                brian2.device.build(directory=directory, run=False)
+        self.model, self.net = model, net
+        self._built = True
+        self.build_s = time.time() - t0
+
+    # ------------------------------------------------------------------ running
+    def run(self, spec=None):
+        """Run with ``spec`` (default: the network's own), which may differ from it in run parameters only."""
+        spec = spec or self.spec
+        runtime.check_same_structure(self.spec, spec)
+        t0 = time.time()
+        if not self.standalone and self._built:  # runtime targets: a fresh network per run
+            self._stack.close()
+            self._stack = contextlib.ExitStack()
+            self._built = False
+        if not self._built:
+            self._build(spec)
+        t_run = time.time()
+        if self.standalone:
+            results = f"results_{os.getpid()}_{self.runs}"  # (an orphaned binary may still write its own)
+            brian2.device.run(self.directory, results_directory=results,
+                              run_args=runtime.run_args(self.model.run_parameters, spec))
+        out = self._collect(spec)
+        if self.standalone:
+            shutil.rmtree(brian2.device.results_dir, ignore_errors=True)
+        out["run_s"] = time.time() - t_run
+        out["wall_s"] = time.time() - t0
+        out["compiled"] = self.runs == 0
+        self.runs += 1
+        return out
+
+    def _collect(self, spec):
+        model, mons, start = self.model, self.model.monitors, self.start
+        out = {"counts": {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups},
+               "dopamine": {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
+                            if "dop" in mons[k].record_variables},
+               "phase": {k: np.asarray(mons[k].ph_c).T[1:] + 1j * np.asarray(mons[k].ph_s).T[1:]
+                         for k in ("h1", "h2")},
+               "state": model.learned_state(), "spec": spec}
+        if self.keep_full:
+            out["full_state"] = checkpoint.capture_state([o for o in self.net.objects if o.name != "progress"],
+                                                         model.duration)
+        if self.raster:
+            out["raster"] = {k: (np.asarray(m.i[:]), np.asarray((m.t[:] - start) / brian2.second))
+                             for k, m in self.spike_mons.items()}
+            out["window"] = {"slots": self.shown or len(self.frames), "astro": {
+                k: (np.asarray((m.t[:] - start) / brian2.second), np.asarray(m.C / brian2.umolar).T)
+                for k, m in self.astro_mons.items()}}
+        if self.astro or self.raster:
+            out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),
+                                          np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}
+        return out
+
+    def close(self):
+        self._stack.close()
+        self._built = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
