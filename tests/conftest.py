@@ -50,3 +50,23 @@ def small_run(tmp_path_factory):
     code = main(["train", str(spec), "--train-samples", "400", "--test-samples", "100", "--seed", "2",
                  "--record", "100", "--out", str(out)])
     return code, out
+
+
+@pytest.fixture(scope="session")
+def small_ablation(tmp_path_factory):
+    """A tiny ablation (small spec, 2 seeds, the full model, no astrocytes and the minimal core, 60 training
+    images), run once through the CLI and shared: the ablation test checks it, notebook 03 plots it."""
+    import os
+    from pathlib import Path
+
+    from koo_spiking.cli import main
+
+    out = tmp_path_factory.mktemp("ablation") / "run"
+    spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
+    os.environ["KOO_OPTIMIZE"] = "0"  # short runs: compile fast (the workers inherit it)
+    try:
+        code = main(["ablate", str(spec), "--seeds", "2", "--train-samples", "60", "--test-samples", "20",
+                     "--variants", "no_astrocytes,minimal", "--workers", "2", "--out", str(out)])
+    finally:
+        os.environ.pop("KOO_OPTIMIZE", None)
+    return code, out

@@ -15,6 +15,10 @@ def test_notebook_runs(path, tmp_path, monkeypatch, request):
         code, run = request.getfixturevalue("small_run")
         assert code == 0
         monkeypatch.setenv("KOO_NOTEBOOK_RUN", str(run))
+    if path.name.startswith("03_"):  # the ablation notebook plots the ablation test's tiny study
+        code, run = request.getfixturevalue("small_ablation")
+        assert code == 0
+        monkeypatch.setenv("KOO_NOTEBOOK_ABLATION", str(run / "ablation.json"))
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]

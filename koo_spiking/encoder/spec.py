@@ -11,7 +11,7 @@ import tomllib
 import brian2
 import numpy as np
 
-__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "with_values", "parse_quantity", "to_toml", "memory_estimate",
+__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "with_values", "read_toml", "parse_quantity", "to_toml", "memory_estimate",
            "check_memory"]
 
 FEATURES = ("inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
@@ -223,16 +223,20 @@ def check_memory(spec, n_pixels, n_slots, available=None):
                          f"{n_slots} image slots); this machine has {available / 2**30:.1f} GiB")
 
 
-def load_spec(path):
-    """Read and validate a TOML model spec."""
+def read_toml(path, what="spec"):
+    """A TOML file as a dict; a missing file or a syntax error is a one-line error naming ``what``."""
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"spec: no such file: {path}")
+        raise FileNotFoundError(f"{what}: no such file: {path}")
     try:
         with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"spec: {path} is not valid TOML: {err}") from None
-    return validate_spec(copy.deepcopy(raw))
+        raise ValueError(f"{what}: {path} is not valid TOML: {err}") from None
+
+
+def load_spec(path):
+    """Read and validate a TOML model spec."""
+    return validate_spec(copy.deepcopy(read_toml(path)))
 
 
 def to_toml(spec=None, header=""):

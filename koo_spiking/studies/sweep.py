@@ -26,10 +26,10 @@ import tomllib
 import numpy as np
 
 from ..encoder import runtime
-from ..encoder.spec import load_spec, to_toml, validate_spec, with_values
+from ..encoder.spec import load_spec, read_toml, to_toml, validate_spec, with_values
 from . import store
 
-__all__ = ["load_sweep", "expand", "make_points", "run_sweep", "run_point", "run_points"]
+__all__ = ["load_sweep", "expand", "make_points", "run_sweep", "run_point"]
 
 _TOP = {"name", "description", "spec", "data", "train_samples", "test_samples", "seeds", "grid", "random"}
 RASTER_SLOTS = 6  # test images whose spikes are stored per point
@@ -54,13 +54,7 @@ def load_sweep(path):
     Returns a dict: ``name``, ``spec`` (resolved base spec), ``data``, ``train_samples``,
     ``test_samples``, ``seeds``, ``grid`` and ``random`` (flattened), ``path``.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"sweep: no such file: {path}")
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"sweep: {path} is not valid TOML: {err}") from None
+    raw = read_toml(path, "sweep")
     unknown = sorted(set(raw) - _TOP)
     if unknown:
         raise ValueError(f"sweep: unknown key {unknown[0]!r} in {path} (known: {', '.join(sorted(_TOP))})")
@@ -252,11 +246,6 @@ def run_point(point, backend="cpp_standalone", recompile=False):
         _release()
     _event(hash=point["hash"], state="finished", worker=worker, pid=pid)
     return out
-
-
-def run_points(points, backend="cpp_standalone", recompile=False):
-    """Run points in this process, in order (used by a worker for a batch, and without Dask)."""
-    return [run_point(p, backend, recompile) for p in points]
 
 
 # ------------------------------------------------------------------ the sweep (client side)

@@ -1,0 +1,184 @@
+"""Parameter sweeps: run_args without recompiling, Dask workers, the SQLite store, resumption."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from koo_spiking.studies import store
+from koo_spiking.studies.sweep import expand, load_sweep, run_sweep
+
+pytestmark = pytest.mark.cpp_standalone
+SMALL = Path(__file__).parents[1] / "models" / "koo_small.toml"
+SWEEP = f"""
+name = "test"
+spec = "{SMALL}"
+data = "digits"
+train_samples = 60
+test_samples = 20
+seeds = [0]
+
+[grid]
+"learning.epochs" = [1]
+"learning.decoder_epochs" = [1]
+"learning.eta" = [0.1, 0.4]
+"astrocytes.gate_floor" = [0.1, 0.9]
+"""
+
+
+@pytest.fixture(scope="module")
+def sweep_file(tmp_path_factory):
+    os.environ["KOO_OPTIMIZE"] = "0"  # short runs: compile fast (the workers inherit it)
+    path = tmp_path_factory.mktemp("sweep") / "sweep.toml"
+    path.write_text(SWEEP)
+    yield path
+    os.environ.pop("KOO_OPTIMIZE", None)
+
+
+@pytest.fixture(scope="module")
+def swept(sweep_file):
+    db = sweep_file.parent / "two_workers.sqlite"
+    stats = run_sweep(str(sweep_file), str(db), workers=2, verbose=False)
+    return db, stats
+
+
+def _rows(db):
+    return {r["hash"]: r for r in store.rows(store.connect(str(db)))}
+
+
+def test_a_sweep_on_two_workers_fills_the_database(swept):
+    db, stats = swept
+    rows = _rows(db)
+    assert stats["done"] == 4 and stats["failed"] == 0 and len(rows) == 4
+    assert all(r["status"] == "done" and r["attempts"] == 1 for r in rows.values())
+    workers = {r["worker"] for r in rows.values()}
+    assert workers <= {"0", "1"}  # the LocalCluster's two workers (the plan gives each two points)
+    # one build per worker: the other points of each worker were runs of its compiled binary
+    assert sum(r["compiled"] for r in rows.values()) == len(workers) == stats["compiled"]
+    for r in rows.values():
+        assert r["code_version"] and r["metrics"]["models"]["koo"]["test_mse"] == r["test_mse"]
+        assert 0 < r["test_mse"] < 0.2 and r["spikes_per_image"] > 0 and r["run_s"] > 0
+        assert store.raster(store.connect(str(db)), r["hash"]).spikes["h1"][0].size > 0
+    # the learning rate and the astrocyte gate change what is learned
+    assert len({round(r["test_mse"], 12) for r in rows.values()}) == 4
+
+
+def test_a_rerun_does_nothing(swept, sweep_file):
+    db, _ = swept
+    before = _rows(db)
+    t0 = time.time()
+    stats = run_sweep(str(sweep_file), str(db), workers=2, verbose=False)
+    assert stats == {"done": 0, "failed": 0, "skipped": 4, "compiled": 0, "wall_s": stats["wall_s"]}
+    assert time.time() - t0 < 30  # no cluster, no build
+    after = _rows(db)
+    assert {k: r["finished"] for k, r in after.items()} == {k: r["finished"] for k, r in before.items()}
+
+
+def test_a_run_args_sweep_compiles_once_and_matches_other_workers(swept, sweep_file):
+    db, _ = swept
+    one = sweep_file.parent / "one_worker.sqlite"
+    stats = run_sweep(str(sweep_file), str(one), workers=1, verbose=False)
+    rows = _rows(one)
+    assert stats["compiled"] == 1 and sum(r["compiled"] for r in rows.values()) == 1
+    # same point, same result, whichever worker ran it and whatever ran before it on that binary
+    two = _rows(db)
+    assert {k: r["test_mse"] for k, r in rows.items()} == {k: r["test_mse"] for k, r in two.items()}
+
+
+def test_a_sweep_point_equals_a_fresh_build_with_its_values(swept):
+    """run_args values give the spikes a network built with those values gives (nothing is frozen)."""
+    from koo_spiking.encoder.spec import load_spec, with_values
+    from koo_spiking.studies.train import prepare_study
+
+    db, _ = swept
+    row = next(r for r in _rows(db).values() if r["params"]["learning.eta"] == 0.4
+               and r["params"]["astrocytes.gate_floor"] == 0.1)
+    spec = with_values(load_spec(str(SMALL)), row["params"])
+    study = prepare_study(spec, "digits", 60, 20, 0)
+    # built with the point's values (in worker 0's project: the code is the same, so make has little to do)
+    with study["enc"].compile(study["frames"], study["schedule"], state={}, astro=True, raster=6,
+                              build_key="|worker 0") as compiled:
+        result = compiled.run()
+    recon = study["enc"].counts_to_images(result["counts"]["recon"][study["parts"]["test"]])
+    assert np.mean((recon - study["ds"]["X_test"]) ** 2) == pytest.approx(row["test_mse"], rel=0, abs=0)
+
+
+def test_a_killed_worker_leaves_no_lost_or_duplicated_row(swept, sweep_file):
+    db = sweep_file.parent / "killed.sqlite"
+    code = (f"from koo_spiking.studies.sweep import run_sweep; "
+            f"s = run_sweep({str(sweep_file)!r}, {str(db)!r}, workers=2, verbose=False); print(s)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    victim, deadline = None, time.time() + 600
+    while victim is None and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        if db.exists():
+            try:
+                running = [r for r in store.rows(store.connect(str(db)), status="running") if r["pid"]]
+            except Exception:  # the database is being created
+                continue
+            if running:
+                victim = running[0]
+                os.kill(victim["pid"], signal.SIGKILL)
+    out, err = proc.communicate(timeout=900)
+    assert victim is not None, f"no point was seen running: {out} {err}"
+    assert proc.returncode == 0, err
+    rows = _rows(db)
+    assert len(rows) == 4 and all(r["status"] == "done" for r in rows.values())
+    assert rows[victim["hash"]]["attempts"] >= 2  # it was run again after its worker died
+    # the rerun point gives the result the undisturbed sweep gave
+    assert {k: r["test_mse"] for k, r in rows.items()} == {k: r["test_mse"] for k, r in _rows(swept[0]).items()}
+
+
+# ------------------------------------------------------------------ the sweep file, checked before anything runs
+def _sweep(tmp_path, text):
+    path = tmp_path / "s.toml"
+    path.write_text(f'spec = "{SMALL}"\n' + text)
+    return str(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[grid]\n"learning.etaa" = [0.1]\n', "unknown parameter 'learning.etaa'"),
+    ('[grid]\n"reward.tau_dop" = [2]\n', "missing its unit"),
+    ('[grid]\n"reward.tau_dop" = ["2 mV"]\n', "wrong unit"),
+    ('[grid]\n"learning.eta" = [-0.1]\n', "must be non-negative"),
+    ('[grid]\n"stdp.amplitude" = [0.1, 0.2]\n', "stdp.amplitude has no effect"),
+    ('[grid]\n"learning.eta" = 0.1\n', "non-empty list"),
+    ('seeds = [-1]\n[grid]\n"learning.eta" = [0.1]\n', "seeds must be"),
+    ('colour = 1\n', "unknown key 'colour'"),
+    ('[random]\n"learning.eta" = { low = 0.1, high = 0.4 }\n', "samples"),
+    ('[random]\nsamples = 2\n"learning.eta" = { low = 0.4, high = 0.1 }\n', "need low < high"),
+    ('[random]\nsamples = 2\n"reward.tau_dop" = { low = "1 ms", high = "2 s" }\n', "same unit"),
+    ('[grid]\n"learning.eta" = [0.1]\n[random]\nsamples = 2\n"learning.eta" = { low = 0.1, high = 0.4 }\n',
+     "both in [grid] and in [random]"),
+])
+def test_bad_sweep_files_are_refused_before_anything_runs(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_sweep(_sweep(tmp_path, text))
+    assert not list(tmp_path.glob("*.sqlite"))
+
+
+def test_random_ranges_are_drawn_reproducibly_within_bounds(tmp_path):
+    text = ('seeds = [0, 1]\n[grid]\n"astrocytes.gate_floor" = [0.2, 0.5]\n"learning.target_h1" = [5.0, 6.0]\n'
+            '[random]\nsamples = 3\nseed = 7\n'
+            '"reward.tau_dop" = { low = "0.5 ms", high = "2 ms", log = true }\n"learning.eta" = { low = 0.05, high = 0.4 }\n')
+    points = expand(load_sweep(_sweep(tmp_path, text)))
+    assert len(points) == 2 * 2 * 3 * 2 and len({p["hash"] for p in points}) == 24
+    taus = [float(p["params"]["reward.tau_dop"].split()[0]) for p in points]
+    assert all(p["params"]["reward.tau_dop"].endswith(" ms") for p in points) and 0.5 <= min(taus) <= max(taus) <= 2
+    assert all(0.05 <= p["params"]["learning.eta"] <= 0.4 for p in points)
+    assert [p["hash"] for p in expand(load_sweep(_sweep(tmp_path, text)))] == [p["hash"] for p in points]
+    # run parameters share a group (one compilation) per seed; a structural parameter (a rate target,
+    # which sets initial values) splits it
+    assert len({p["group"] for p in points}) == 2 * 2 and len({p["structure"] for p in points}) == 2
+    assert json.dumps(points[0]["config"], sort_keys=True)  # the config is plain JSON
+
+
+def test_the_sweep_example_is_valid():
+    sweep = load_sweep(str(Path(__file__).parents[1] / "models" / "sweep_example.toml"))
+    points = expand(sweep)
+    assert len(points) == 4 and len({p["group"] for p in points}) == 1
