@@ -179,7 +179,7 @@ def markdown(ablation, alpha=0.05, seed=0):
         lines.append("| " + " | ".join(cells) + " |")
     best = next(r for r in rows if r["name"] == smallest_not_worse(rows))
     lines += ["", f"Smallest model not significantly worse than the full one (test MSE and probe accuracy, "
-                  f"p < {alpha:g}): **{best['label']}** (`{best['name']}`, {best['size']} features).", "",
+                  f"p < {alpha:g}): **{best['label']}** (`{best['name']}`, {best['size']} feature{'s' if best['size'] != 1 else ''}).", "",
               f"Statistics: means over seeds with {pct} bootstrap confidence intervals of the mean "
               f"(scipy.stats.bootstrap, BCa, percentile where BCa is undefined). The effect is the mean over "
               f"seeds of (variant - full model), paired by seed (only seeds done in both), with a bootstrap "
@@ -217,7 +217,7 @@ def effect_figure(ablation, alpha=0.05):
     Bars: the bootstrap CI of the mean paired difference. Returns a :class:`matplotlib.figure.Figure`.
     """
     rows = [r for r in summarize(ablation, alpha) if not r["full"]]
-    fig = Figure(figsize=(12, 1.5 + 0.45 * max(len(rows), 1)), layout="constrained")
+    fig = Figure(figsize=(13, 1.5 + 0.45 * max(len(rows), 1)), layout="constrained")
     axes = fig.subplots(1, len(METRICS), sharey=True, squeeze=False)[0]
     y = -np.arange(len(rows))
     for ax, (metric, better) in zip(axes, METRICS.items()):
@@ -230,9 +230,14 @@ def effect_figure(ablation, alpha=0.05):
             if math.isfinite(e["diff"]):  # filled marker: significant
                 ax.plot(e["diff"], yi, "o", color=color, mfc=color if e["p"] < alpha else "white", ms=7)
         worse = "right" if better == "lower" else "left"
-        ax.set_xlabel(f"{LABELS[metric]}: variant - full model\n({worse} is worse)")
+        ax.set_xlabel(f"{LABELS[metric]}:\nvariant - full model ({worse} is worse)")
         ax.grid(axis="x", alpha=0.3)
-        ax.locator_params(axis="x", nbins=5)
+        sizes = sorted(abs(r[metric]["effect"]["diff"]) for r in rows if math.isfinite(r[metric]["effect"]["diff"]))
+        if len(sizes) > 1 and sizes[-2] > 0 and sizes[-1] > 10 * sizes[-2]:
+            # one effect dwarfs the rest: linear near 0, logarithmic beyond, so the small ones stay readable
+            ax.set_xscale("symlog", linthresh=2 * sizes[-2], linscale=2)
+        else:
+            ax.locator_params(axis="x", nbins=5)
     axes[0].set_yticks(y, [r["label"] for r in rows])
     axes[0].set_ylim(-len(rows) + 0.4, 0.6)
     if not rows:
