@@ -161,8 +161,11 @@ def markdown(ablation, alpha=0.05, seed=0):
     _num = lambda x, k: "n/a" if x is None or not math.isfinite(x) else f"{x:.{k}f}"
     _p = lambda p: "n/a" if not math.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
     prov, seeds, pct = ablation.get("provenance", {}), ablation.get("seeds", []), f"{100 * (1 - alpha):g} %"
+    runs = sorted({r["code_version"] for v in ablation["variants"].values() for r in v.get("runs", [])
+                   if r.get("code_version")})
+    ran = f" (runs on {', '.join(runs)})" if runs and runs != [prov.get("git_commit")] else ""
     lines = [f"Ablation on {ablation.get('data', '?')}, seeds {', '.join(map(str, seeds))}; "
-             f"git commit {prov.get('git_commit', 'unknown')}; command `{prov.get('command', 'unknown')}`.", ""]
+             f"git commit {prov.get('git_commit', 'unknown')}{ran}; command `{prov.get('command', 'unknown')}`.", ""]
     head = ["Variant", "Seeds"]
     for m in METRICS:
         head += [f"{LABELS[m]} [{pct} CI]", f"{LABELS[m]} effect vs full [{pct} CI]", "p"]
