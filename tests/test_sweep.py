@@ -150,6 +150,8 @@ def _sweep(tmp_path, text):
     ('[grid]\n"learning.eta" = 0.1\n', "non-empty list"),
     ('seeds = [-1]\n[grid]\n"learning.eta" = [0.1]\n', "seeds must be"),
     ('colour = 1\n', "unknown key 'colour'"),
+    ('data = "no_such.npz"\n[grid]\n"learning.eta" = [0.1]\n', "no such data file"),
+    ('train_samples = 0\n[grid]\n"learning.eta" = [0.1]\n', "train_samples must be a positive integer"),
     ('[random]\n"learning.eta" = { low = 0.1, high = 0.4 }\n', "samples"),
     ('[random]\nsamples = 2\n"learning.eta" = { low = 0.4, high = 0.1 }\n', "need low < high"),
     ('[random]\nsamples = 2\n"reward.tau_dop" = { low = "1 ms", high = "2 s" }\n', "same unit"),
@@ -157,7 +159,7 @@ def _sweep(tmp_path, text):
      "both in [grid] and in [random]"),
 ])
 def test_bad_sweep_files_are_refused_before_anything_runs(tmp_path, text, message):
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises((ValueError, FileNotFoundError), match=message.replace("[", r"\[").replace("]", r"\]")):
         load_sweep(_sweep(tmp_path, text))
     assert not list(tmp_path.glob("*.sqlite"))
 

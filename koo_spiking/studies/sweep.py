@@ -90,6 +90,9 @@ def load_sweep(path):
              "spec_path": spec_path, "data": str(raw.get("data", "digits")),
              "train_samples": raw.get("train_samples"), "test_samples": raw.get("test_samples"), "seeds": seeds,
              "grid": grid, "random": rand, "samples": samples or 0, "random_seed": rseed, "path": path}
+    from ..io.datasets import load_dataset
+
+    load_dataset(sweep["data"], sweep["train_samples"], sweep["test_samples"], 0)  # a bad data set fails here
     points = expand(sweep)  # checks every value and that each run parameter acts in its model
     if not points:
         raise ValueError("sweep: no points (give [grid] or [random] ranges)")
@@ -208,8 +211,7 @@ def run_point(point, backend="cpp_standalone", recompile=False):
     ``recompile``: build the network anew for this point, in a fresh directory (the benchmark's
     baseline of a sweep without ``run_args``).
     """
-    from ..encoder.record import spike_record
-    from .train import baselines, prepare_study, provenance, score_study
+    from .train import baselines, prepare_study, provenance, score_study, test_record
 
     t0 = time.time()
     _release_at_exit()
@@ -235,10 +237,7 @@ def run_point(point, backend="cpp_standalone", recompile=False):
     spec = with_values(study["spec"], {k: v for k, v in cfg["params"].items() if runtime.is_run_parameter(k)})
     result = compiled.run(spec)
     summary, _ = score_study({**study, "spec": spec}, result, _HELD["base"][_HELD["key"]])
-    n_rec = result["window"]["slots"]
-    T = float(spec["network"]["present"])  # seconds
-    n_test = len(study["ds"]["X_test"])
-    record = spike_record(result, np.arange(n_test - n_rec, n_test), (len(study["frames"]) - n_rec) * T)
+    record = test_record(study, result)
     out = {"hash": point["hash"], "summary": summary, "build_s": compiled.build_s if result["compiled"] else 0.0,
            "run_s": result["run_s"], "wall_s": time.time() - t0, "compiled": result["compiled"], "worker": worker,
            "pid": pid, "code_version": provenance()["git_commit"], "raster": store.raster_bytes(record)}

@@ -26,7 +26,7 @@ from ..io.datasets import load_dataset
 from ..io.spikes import save_spikes
 from .diagnostics import diagnostics
 
-__all__ = ["run_study", "resume_study", "prepare_study", "score_study", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
+__all__ = ["run_study", "resume_study", "prepare_study", "score_study", "test_record", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
 
 LAYERS = ("input", "h1", "h2", "recon")
 MIN_TRAIN = 20  # training images at least
@@ -173,6 +173,15 @@ def score_study(study, result, base, command=None):
     return summary, recon_te
 
 
+def test_record(study, result):
+    """The spikes of the last test images a study's run recorded, as a SpikeRecord (times from its first slot)."""
+    from ..encoder.record import spike_record
+
+    n_rec, n_test = result["window"]["slots"], len(study["ds"]["X_test"])
+    T = float(study["spec"]["network"]["present"] / second)
+    return spike_record(result, np.arange(n_test - n_rec, n_test), (len(study["frames"]) - n_rec) * T)
+
+
 def check_out(out, overwrite=False):
     """Refuse an output path that cannot take a run's files, before anything runs or is written."""
     out = os.path.abspath(os.fspath(out))
@@ -243,11 +252,9 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         metrics, diag = summary["models"], summary["diagnostics"]
         spikes_rec = None
         if "window" in result:  # absent only when a resumed run had nothing left to simulate
-            from ..encoder.record import spike_record
-
             n_rec = result["window"]["slots"]
             T = float(spec_r["network"]["present"] / second)
-            spikes_rec = spike_record(result, np.arange(len(Xte) - n_rec, len(Xte)), (len(frames) - n_rec) * T)
+            spikes_rec = test_record(study, result)
             if record:
                 from .statistics import spike_statistics
 
