@@ -8,7 +8,7 @@ from koo_spiking.encoder.spec import FEATURES, validate_spec, with_values
 from koo_spiking.studies.ablate import run_ablation, variant_table
 
 
-def test_every_feature_is_flipped_once_and_the_minimal_core_keeps_only_inhibition():
+def test_every_feature_is_flipped_once_and_the_minimal_core_keeps_only_the_layers_and_inhibition():
     spec = validate_spec({})
     table = variant_table(spec)
     flipped = [k.split(".")[1] for _, flips in table.values() if len(flips) == 1 for k in flips
@@ -16,7 +16,8 @@ def test_every_feature_is_flipped_once_and_the_minimal_core_keeps_only_inhibitio
     assert sorted(flipped) == sorted(FEATURES)
     assert table["no_coupling"][1] == {"astrocytes.coupling": "none"}
     core = with_values(spec, table["minimal"][1])["features"]
-    assert core == {name: name == "inhibition" for name in FEATURES}
+    assert core == {name: name in ("second_hidden", "inhibition") for name in FEATURES}
+    assert table["no_second_hidden"] == ("no second hidden layer", {"features.second_hidden": False})
     # a spec with astrocytes off has no coupling variant; a feature off in the full model is added
     off = variant_table(validate_spec({"features": {"astrocytes": False}}))
     assert "no_coupling" not in off and off["with_astrocytes"][1] == {"features.astrocytes": True}
@@ -48,7 +49,7 @@ def test_a_tiny_ablation_writes_json_markdown_and_png(small_ablation):
             assert {"koo", "pca", "autoencoder", "mean_image"} <= set(run["models"])
             assert "health" in run["diagnostics"]
     sizes = {k: v["size"] for k, v in result["variants"].items()}
-    assert sizes["full"] > sizes["no_astrocytes"] > sizes["minimal"] == 1
+    assert sizes["full"] > sizes["no_astrocytes"] > sizes["minimal"] == 2
     # each seed's split is the same for every variant: the baselines agree to the last digit
     for seed in (0, 1):
         pca = {v["runs"][seed]["models"]["pca"]["test_mse"] for v in result["variants"].values()}
@@ -58,7 +59,7 @@ def test_a_tiny_ablation_writes_json_markdown_and_png(small_ablation):
     assert mse["full"] != mse["no_astrocytes"] != mse["minimal"]
     text = (out / "ablation.md").read_text()
     for label in ("full model", "no astrocytes", "minimal core", "Smallest model not significantly worse",
-                  "Not ablated: second hidden layer"):
+                  "Not ablated: structural plasticity"):
         assert label in text
     assert (out / "ablation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # resumable: a rerun finds every point done in OUT/ablation.sqlite and runs nothing

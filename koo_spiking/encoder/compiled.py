@@ -137,7 +137,7 @@ class CompiledNetwork:
                "dopamine": {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
                             if "dop" in mons[k].record_variables},
                "phase": {k: np.asarray(mons[k].ph_c).T[1:] + 1j * np.asarray(mons[k].ph_s).T[1:]
-                         for k in ("h1", "h2")},
+                         for k in model.hidden},
                "state": model.learned_state(), "spec": spec}
         if self.keep_full:
             out["full_state"] = checkpoint.capture_state([o for o in self.net.objects if o.name != "progress"],

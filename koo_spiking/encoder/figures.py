@@ -38,7 +38,7 @@ def _tiles(ax, fields, shape, title):
 
 
 def receptive_fields(path, state, shape):
-    """Hidden-1 fields (tied input weights) and hidden-2 projective fields (effective read-out).
+    """Input fields of the first hidden layer (tied weights) and hidden-2 projective fields (read-out).
 
     ``state`` is a learned state (``KooEncoder.state_`` or a run's ``state.npz``).
     """
@@ -49,7 +49,8 @@ def receptive_fields(path, state, shape):
     w1 = w1.reshape(len(w1) // n_px, n_px)
     dec = decoder_matrix(state, n_px)
     fig, axes = plt.subplots(1, 2, figsize=(10, 5))
-    _tiles(axes[0], w1, shape, f"hidden 1: tied input weights of {len(w1)} E cells")
+    first = "hidden 1" if any(k.startswith("ff2.") for k in state) else "hidden 2 (the only hidden layer)"
+    _tiles(axes[0], w1, shape, f"{first}: tied input weights of {len(w1)} E cells")
     _tiles(axes[1], dec, shape, f"hidden 2: read-out (projective) fields of {len(dec)} E cells")
     save(fig, path)
 

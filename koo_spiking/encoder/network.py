@@ -1,5 +1,8 @@
 """Brian2 build of the Koo Encoder v2: input -> hidden 1 -> hidden 2 -> reconstruction.
 
+With ``[features] second_hidden = false`` hidden 1 is not built: input -> hidden 2 (the code
+layer) -> reconstruction, the ablation of the second hidden layer at an unchanged code size.
+
 Balanced predictive coding with local rules only. Every layer has excitatory (E) and
 inhibitory (I) integrate-and-fire neurons with subtractive reset (``neuron.if_group``),
 so spike counts are the integrated input, rounded: a code whose error falls as 1/spikes.
@@ -80,6 +83,7 @@ class EncoderNetwork(ImageBoundary):
         self.T = net["present"]
         self.n0 = float(net["input_rate"] * net["present"])  # spikes per white input pixel
         self.n_out = float(net["output_rate"] * net["present"])  # spikes per white reconstruction pixel
+        self.hidden = ("h1", "h2") if self.f["second_hidden"] else ("h2",)
         self.sizes = {"h1": net["n_h1"], "h2": net["n_h2"], "recon": self.n_px}
 
     # ------------------------------------------------------------------ namespace
@@ -326,25 +330,30 @@ class EncoderNetwork(ImageBoundary):
         self._sym = self.spec["learning"]["eta_code"]
         self._shared_traces = self.f["reward"] and not self.f["stdp"]
         g = self.groups
+        layers = ("input", *self.hidden, "recon")
         g["input"] = self._input_layer(ns)
-        g["h1"] = self._excitatory("h1", net["n_h1"], "enc", ns)
+        if "h1" in self.hidden:
+            g["h1"] = self._excitatory("h1", net["n_h1"], "enc", ns)
         g["h2"] = self._excitatory("h2", net["n_h2"], "dec", ns)
         g["recon"] = self._excitatory("recon", self.n_px, "dec", ns)
-        objs += [g[k] for k in ("input", "h1", "h2", "recon")]
-        for name in ("h1", "h2", "recon"):
+        objs += [g[k] for k in layers]
+        for name in layers[1:]:
             self._astrocytes(g[name], name, objs)
         # (linked variables must exist before the synapses that read them are created)
         # each layer's activity power, once per image; a predicted neuron's (and an I cell's) step is
         # divided by the power of the layer whose spikes form its synapses' eligibility
-        for name in ("h1", "h2", "recon"):
+        for name in layers[1:]:
             self.power_hubs[name] = power = power_hub(f"{name}_hub_power", self.T, ns, self.t_start)
             objs += [power, sum_to_hub(g[name], power, "P", "(n_last_pre - m_count_pre)**2", f"{name}_power_to_hub")]
-        predictor = {"input": "h1", "h1": "h2", "h2": "recon", "recon": "h2"}
+        # each layer is predicted by the one above it; the read-out's error also by the code layer
+        predictor = {**dict(zip(layers[:-1], layers[1:])), "recon": "h2"}
         for name, source in predictor.items():
             g[name].nrm = linked_var(self.power_hubs[source], "norm", index=np.zeros(len(g[name]), dtype=int))
         means = {"input": self.n0 * float(self.mean_image.mean()), "h1": learn["target_h1"],
                  "h2": learn["target_h2"]}
-        pathways = [("input", "h1", "enc", "ff1"), ("h1", "h2", "enc", "ff2"), ("h2", "recon", "dec", "dec")]
+        # feed-forward pathways ff1 (input -> first hidden layer), ff2; the read-out dec
+        pathways = [(lower, upper, "enc", f"ff{k + 1}") for k, (lower, upper) in
+                    enumerate(zip(layers[:-2], layers[1:-1]))] + [("h2", "recon", "dec", "dec")]
         for lower, upper, flag, pname in pathways:
             L, U = g[lower], g[upper]
             decoder = upper == "recon"
@@ -382,9 +391,9 @@ class EncoderNetwork(ImageBoundary):
                 objs += [inhib, pool, inh, sum_to_hub(inhib, hub_q, "pinh", "a_in_pre*q_pre",
                                                             f"{upper}_I_to_hub")]
                 self._boundary_inhibitory(inhib, flag, pname)
-        for name, flag in (("input", "enc"), ("h1", "enc"), ("h2", "dec"), ("recon", "dec")):
-            self._boundary_predicted(g[name], name, flag)
-        for name in ("h1", "h2"):
+        for name in layers:
+            self._boundary_predicted(g[name], name, "dec" if name in ("h2", "recon") else "enc")
+        for name in self.hidden:
             self._homeostasis(g[name], learn[f"target_{name}"])
         teacher = Synapses(g["input"], g["recon"], on_pre="v_post += teach(t)*out_gain*v_th", namespace=ns, name="teacher")
         teacher.connect(j="i")

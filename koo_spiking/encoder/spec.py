@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "with_values", "read_toml", "parse_quantity", "to_toml", "memory_estimate",
            "check_memory"]
 
-FEATURES = ("inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
+FEATURES = ("second_hidden", "inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
 
 # value, unit ("1" plain number, "int", a Brian2 unit name, or a tuple of allowed strings), rule
 DEFAULT_SPEC = {
@@ -29,6 +29,7 @@ DEFAULT_SPEC = {
         "input_code": ("regular", ("regular", "poisson"), None),
         "t_ref": ("1 ms", "second", ">=0"),    # refractory period of every neuron
     },
+    # second_hidden off: input -> code layer (hidden 2, n_h2 cells) -> reconstruction, no hidden 1;
     # stdp (pairings into the eligibility traces) and short_term are off by default: measured to make
     # the code worse (README, "Measured results")
     "features": {name: (name not in ("stdp", "short_term"), None, None) for name in FEATURES},
@@ -204,7 +205,8 @@ def memory_estimate(spec, n_pixels, n_slots):
     neuron and image slot (spike counts, phases and dopamine recorded once per image).
     """
     net = spec["network"]
-    sizes = [n_pixels, net["n_h1"], net["n_h2"], n_pixels]
+    hidden = [net["n_h1"], net["n_h2"]] if spec["features"]["second_hidden"] else [net["n_h2"]]
+    sizes = [n_pixels, *hidden, n_pixels]
     n_i = [int(np.ceil(n / net["ei_ratio"])) for n in sizes[1:]]
     synapses = sum(lo * up + lo * ni + ni * up for lo, up, ni in zip(sizes[:-1], sizes[1:], n_i))
     neurons = sum(sizes) + sum(n_i)

@@ -19,13 +19,13 @@ __all__ = ["variant_table", "run_ablation", "NOT_AVAILABLE"]
 
 #: mission features the encoder cannot leave out yet, with the reason (reported in the outputs)
 NOT_AVAILABLE = {
-    "second hidden layer": "the encoder has no single-hidden-layer build (input -> hidden 1 -> reconstruction) yet",
     "structural plasticity": "synapse pruning and regrowth are not built yet (issue 9)",
 }
-_LABEL = {"inhibition": "inhibitory populations", "astrocytes": "astrocytes", "reward": "per-neuron reward",
+_LABEL = {"second_hidden": "second hidden layer", "inhibition": "inhibitory populations", "astrocytes": "astrocytes",
+          "reward": "per-neuron reward",
           "short_term": "short-term plasticity", "forgetting": "forgetting/consolidation", "phase": "phase code",
           "stdp": "STDP pairings"}
-_ORDER = ("inhibition", "astrocytes", "reward", "short_term", "forgetting", "phase", "stdp")
+_ORDER = ("second_hidden", "inhibition", "astrocytes", "reward", "short_term", "forgetting", "phase", "stdp")
 
 
 def _size(spec):
@@ -37,7 +37,8 @@ def _size(spec):
 def variant_table(spec):
     """Name -> (label, flips) of every variant of a resolved spec: the full model first, then each
     feature flipped (left out when on, added when the full model has it off), the astrocytes
-    without their coupling, and the minimal core (inhibition only: plain local-learning layers)."""
+    without their coupling, and the minimal core (plain local-learning layers: the two hidden layers
+    with their inhibition, no other feature)."""
     out = {"full": ("full model", {})}
     f = spec["features"]
     for name in _ORDER:
@@ -45,7 +46,7 @@ def variant_table(spec):
         out[f"no_{name}" if f[name] else f"with_{name}"] = (label, {f"features.{name}": not f[name]})
         if name == "astrocytes" and f["astrocytes"] and spec["astrocytes"]["coupling"] != "none":
             out["no_coupling"] = ("astrocytes without coupling", {"astrocytes.coupling": "none"})
-    core = {f"features.{name}": False for name in FEATURES if name != "inhibition" and f[name]}
+    core = {f"features.{name}": False for name in FEATURES if name not in ("second_hidden", "inhibition") and f[name]}
     if core:
         out["minimal"] = ("minimal core (no glia, reward, STP, STDP, forgetting, phase)", core)
     return out

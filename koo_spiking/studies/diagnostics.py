@@ -140,6 +140,8 @@ def _short_term(counts, parts, spec):
     window = net["present"] / 4
     out = {"enabled": True}
     for layer in ("input", "h1", "h2"):
+        if layer not in counts:  # no hidden 1 without the second hidden layer
+            continue
         n = counts[layer][parts["test"]]
         active = n[n > 0]
         if not len(active):
