@@ -1,4 +1,5 @@
-"""Command line: ``koo-spiking demo``, ``train``, ``inspect``, ``export``, ``sweep``, ``sweep-report`` and ``ablate``."""
+"""Command line: ``koo-spiking demo``, ``train``, ``inspect``, ``export``, ``sweep``, ``sweep-report``, ``ablate``
+and ``plasticity``."""
 import argparse
 import signal
 import sys
@@ -114,6 +115,35 @@ def _parser():
                         help="output directory (its ablation.sqlite makes the study resumable)")
     ablate.add_argument("--workers", type=int, default=None, help="local Dask workers (default: one per core)")
     ablate.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786", help="a running Dask scheduler")
+    plastic = sub.add_parser("plasticity", parents=[debug],
+                             help="a changing stream (class split, domain switch, repeated switches, class stream) "
+                                  "for the Koo Encoder and the online baselines: adaptation, forgetting, health")
+    plastic.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
+    plastic.add_argument("--protocol", required=True, choices=("class-split", "domain-switch", "repeated", "stream"),
+                         help="class-split: classes' first half then second half; domain-switch: --data then --other; "
+                              "repeated: A, B, A, B ... (--switches); stream: every image once, class after class")
+    plastic.add_argument("--data", default="digits", help="digits (default), fashion-mnist, DIR, PATH.npy or PATH.npz")
+    plastic.add_argument("--other", default=None,
+                         help="second domain of domain-switch (and of repeated, which otherwise alternates the class "
+                              "halves); default: fashion-mnist for digits and digits for fashion-mnist, resampled "
+                              "to --data's image size")
+    plastic.add_argument("--seed", type=int, default=0, help="seed of the split, the order and Brian2 (default 0)")
+    plastic.add_argument("--train-samples", type=int, default=None, help="training images per data set (default: all)")
+    plastic.add_argument("--test-samples", type=int, default=None, help="held-out images per data set (default: all)")
+    plastic.add_argument("--passes", type=int, default=None,
+                         help="passes over a task's images per block (default: 2; repeated and stream 1)")
+    plastic.add_argument("--switches", type=int, default=10, help="switches of the repeated protocol (default 10)")
+    plastic.add_argument("--eval-every", type=int, default=100,
+                         help="training images between evaluation windows (denser right after a switch; default 100)")
+    plastic.add_argument("--eval-images", type=int, default=100,
+                         help="held-out images of each task in every evaluation window (default 100)")
+    plastic.add_argument("--rate", type=float, default=0.3,
+                         help="learning-rate multiplier of the Koo Encoder over the whole stream (constant: no "
+                              "annealing in a stream that may change; default 0.3)")
+    plastic.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    plastic.add_argument("--overwrite", action="store_true", help="replace a previous protocol run in --out")
+    plastic.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
+                         help="Brian2 target (default cpp_standalone: the whole protocol is one compiled run)")
     return parser
 
 
@@ -172,6 +202,14 @@ def _command(args, argv):
                                   workers=args.workers, scheduler=args.scheduler,
                                   command=" ".join(["koo-spiking"] + argv))
             return 1 if result["failed"] else 0
+        elif args.command == "plasticity":
+            from .studies.plasticity import run_protocol
+
+            run_protocol(args.spec, protocol=args.protocol, data=args.data, other=args.other, seed=args.seed,
+                         out=args.out, train_samples=args.train_samples, test_samples=args.test_samples,
+                         passes=args.passes, switches=args.switches, eval_every=args.eval_every,
+                         eval_images=args.eval_images, rate=args.rate, backend=args.backend, overwrite=args.overwrite,
+                         command=" ".join(["koo-spiking"] + argv))
         elif args.command == "inspect":
             from .studies.inspection import inspect_run, parse_time
 

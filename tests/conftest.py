@@ -70,3 +70,23 @@ def small_ablation(tmp_path_factory):
     finally:
         os.environ.pop("KOO_OPTIMIZE", None)
     return code, out
+
+
+@pytest.fixture(scope="session")
+def small_protocol(tmp_path_factory):
+    """The repeated protocol (10 switches of the digits' class halves) on the small spec, 120 training
+    images, run once through the CLI and shared: the plasticity tests check it, notebook 04 plots it."""
+    import os
+    from pathlib import Path
+
+    from koo_spiking.cli import main
+
+    out = tmp_path_factory.mktemp("plasticity") / "run"
+    spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
+    os.environ["KOO_OPTIMIZE"] = "0"  # a short run: compile fast
+    try:
+        code = main(["plasticity", str(spec), "--protocol", "repeated", "--train-samples", "120",
+                     "--test-samples", "40", "--eval-every", "20", "--eval-images", "10", "--out", str(out)])
+    finally:
+        os.environ.pop("KOO_OPTIMIZE", None)
+    return code, out

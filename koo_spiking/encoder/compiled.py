@@ -35,11 +35,12 @@ class CompiledNetwork:
     Parameters are those of ``KooEncoder.simulate``; ``encoder`` supplies the backend, seed and
     verbosity, ``build_key`` (optional) is added to the build cache's key, e.g. a worker's name,
     so parallel processes keep their own projects; ``cache=False`` builds in a fresh temporary
-    directory (a full compilation). Use as a context manager or call :meth:`close`.
+    directory (a full compilation); ``weights_every`` (slots) records every pathway's weight
+    statistics at that period. Use as a context manager or call :meth:`close`.
     """
 
     def __init__(self, encoder, frames, schedule, spec, stats, state, raster=False, astro=False, full_state=None,
-                 t_start=None, seed=None, keep_full=False, build_key="", cache=True):
+                 t_start=None, seed=None, keep_full=False, build_key="", cache=True, weights_every=None):
         self.enc, self.frames, self.schedule, self.spec = encoder, frames, schedule, spec
         self.stats, self.state, self.raster, self.astro = stats, state, raster, astro
         self.full_state, self.t_start, self.keep_full = full_state, t_start, keep_full
@@ -47,6 +48,7 @@ class CompiledNetwork:
         self.standalone = encoder.backend == "cpp_standalone"
         self.shown = 0 if raster is True or not raster or int(raster) >= len(frames) else int(raster)
         self.build_key, self.cache = build_key, cache
+        self.weights_every = weights_every
         self.runs = 0
         self.build_s = 0.0
         self._stack = contextlib.ExitStack()
@@ -56,7 +58,8 @@ class CompiledNetwork:
     def _build(self, spec):
         """Build (and in standalone mode compile) the network with ``spec``'s run parameters."""
         t0 = time.time()
-        key = structure_key(spec, len(self.frames[0]), self.raster, self.astro) + self.build_key
+        key = structure_key(spec, len(self.frames[0]), self.raster, self.astro) + self.build_key + \
+            (f"|weights {self.weights_every}" if self.weights_every else "")
         directory = None
         if self.standalone:
             place = backend.build_directory(key, prefix="koo_encoder_") if self.cache else \
@@ -85,6 +88,13 @@ class CompiledNetwork:
             self.astro_mons = {name: brian2.StateMonitor(a, "C", record=True, name=f"window_{name}_astro")
                                for name, a in model.astros.items()}
             net.add(*self.spike_mons.values(), *self.astro_mons.values())
+        self.weight_mons = {}
+        if self.weights_every:  # after the boundary code: sample k holds what slots 0..k*every-1 learned
+            for name, syn in model.synapses.items():
+                variables = ["w_slow", "w_fast"] if "w_slow" in syn.variables else ["w"]
+                self.weight_mons[name] = brian2.StateMonitor(syn, variables, record=True, when="end",
+                                                             dt=self.weights_every * model.T, name=f"weights_{name}")
+            net.add(*self.weight_mons.values())
         report = dict(report=self.enc._report(len(self.frames), spec), report_period=5 * brian2.second, namespace={})
         verbose = self.standalone and self.enc.verbose
         if verbose:  # (Brian2's report would read the clock before every code object)
@@ -148,6 +158,12 @@ class CompiledNetwork:
             out["window"] = {"slots": self.shown or len(self.frames), "astro": {
                 k: (np.asarray((m.t[:] - start) / brian2.second), np.asarray(m.C / brian2.umolar).T)
                 for k, m in self.astro_mons.items()}}
+        if self.weight_mons:
+            out["weights"] = {}
+            for name, m in self.weight_mons.items():
+                w = np.asarray(m.w_slow + m.w_fast) if "w_slow" in m.record_variables else np.asarray(m.w)
+                out["weights"][name] = {"t": np.asarray(m.t / brian2.second), "mean": w.mean(0),
+                                        "std": w.std(0), "mean_abs": np.abs(w).mean(0)}
         if self.astro or self.raster:
             out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),
                                           np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}

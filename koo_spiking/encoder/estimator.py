@@ -115,7 +115,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         return float(np.sum(np.var(X * n0, axis=0))), X.mean(0)
 
     def simulate(self, frames, schedule, state=None, spec=None, stats=None, raster=False, astro=False,
-                 full_state=None, t_start=None, seed=None, keep_full=False):
+                 full_state=None, t_start=None, seed=None, keep_full=False, weights_every=None):
         """Run the network over a schedule of image slots in one Brian2 run.
 
         Parameters
@@ -134,6 +134,9 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             For runs split into chunks (``encoder.checkpoint``): every state variable to start from,
             the chunk's start in the whole schedule, its seed (default ``self.seed``), and whether to
             return the full state at the end (``full_state`` in the result).
+        weights_every : int, optional
+            Record each pathway's weight mean, standard deviation and mean magnitude every so many
+            slots (``weights``: pathway -> dict of arrays, with ``t`` in s).
 
         Returns
         -------
@@ -150,7 +153,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         state = self.state_ if state is None and hasattr(self, "state_") else state
         t0 = time.time()
         with CompiledNetwork(self, frames, schedule, spec, stats, state, raster=raster, astro=astro,
-                             full_state=full_state, t_start=t_start, seed=seed, keep_full=keep_full) as compiled:
+                             full_state=full_state, t_start=t_start, seed=seed, keep_full=keep_full,
+                             weights_every=weights_every) as compiled:
             out = compiled.run()
         out["wall_s"] = time.time() - t0
         return out

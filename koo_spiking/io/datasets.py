@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-__all__ = ["load_digits01", "check_images", "load_dataset", "read_idx", "FASHION_DIR", "Dataset"]
+__all__ = ["load_digits01", "check_images", "load_dataset", "read_idx", "resample", "FASHION_DIR", "Dataset"]
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 _FASHION_FILES = {
@@ -178,3 +178,23 @@ def load_dataset(data="digits", train_samples=None, test_samples=None, seed=0):
         if ds.get(f"y_{split}") is not None:
             ds[f"y_{split}"] = ds[f"y_{split}"][:n]
     return ds
+
+
+def _overlap(n_in, n_out):
+    """(n_out, n_in) weights: the fraction of each output pixel's span covered by each input pixel."""
+    edges_in, edges_out = np.linspace(0, 1, n_in + 1), np.linspace(0, 1, n_out + 1)
+    lo = np.maximum(edges_out[:-1, None], edges_in[None, :-1])
+    hi = np.minimum(edges_out[1:, None], edges_in[None, 1:])
+    w = np.clip(hi - lo, 0, None)
+    return w / w.sum(1, keepdims=True)
+
+
+def resample(X, shape, new_shape):
+    """Images (n, h*w) resampled to ``new_shape`` by area averaging (down) or area overlap (up)."""
+    X = np.asarray(X, float)
+    h, w = shape
+    if X.ndim != 2 or X.shape[1] != h * w:
+        raise ValueError(f"resample: images of shape {shape} must be rows of {h * w} pixels, got {X.shape}")
+    A, B = _overlap(h, new_shape[0]), _overlap(w, new_shape[1])
+    out = np.einsum("ij,njk,lk->nil", A, X.reshape(-1, h, w), B)
+    return np.clip(out.reshape(len(X), -1), 0, 1)
