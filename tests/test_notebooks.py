@@ -19,6 +19,10 @@ def test_notebook_runs(path, tmp_path, monkeypatch, request):
         code, run = request.getfixturevalue("small_ablation")
         assert code == 0
         monkeypatch.setenv("KOO_NOTEBOOK_ABLATION", str(run / "ablation.json"))
+    if path.name.startswith("04_"):  # the plasticity notebook plots the plasticity test's small protocol
+        code, run = request.getfixturevalue("small_protocol")
+        assert code == 0
+        monkeypatch.setenv("KOO_NOTEBOOK_PLASTICITY", str(run / "plasticity.json"))
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]

@@ -1,10 +1,10 @@
 """Figures of a plasticity protocol: learning curves across switches and network health over time."""
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 import numpy as np
 
 from ..plotting import save
 
-__all__ = ["learning_curves", "health"]
+__all__ = ["learning_curves", "health", "learning_curves_figure", "health_figure"]
 
 _LABEL = {"koo": "Koo Encoder", "autoencoder": "backprop autoencoder", "incremental_pca": "IncrementalPCA"}
 
@@ -20,12 +20,23 @@ def _blocks(ax, result):
 
 
 def learning_curves(path, result):
+    """Save :func:`learning_curves_figure` to ``path``."""
+    save(learning_curves_figure(result), path)
+
+
+def health(path, result):
+    """Save :func:`health_figure` to ``path``."""
+    save(health_figure(result), path)
+
+
+def learning_curves_figure(result):
     """Test MSE of every task over training samples, one panel per model, blocks shaded."""
     samples = np.array([p["sample"] for p in result["points"]])
     models = result["models"]
-    fig, axes = plt.subplots(len(models), 1, figsize=(10, 2.6 * len(models)), sharex=True, squeeze=False)
+    fig = Figure(figsize=(10, 2.6 * len(models)))
+    axes = fig.subplots(len(models), 1, sharex=True, squeeze=False)
     top = max(np.max(np.asarray(m["mse"])[1:]) for m in models.values())
-    colors = plt.cm.tab10(np.arange(len(result["tasks"])) % 10)
+    colors = [f"C{j % 10}" for j in range(len(result["tasks"]))]
     for ax, (name, m) in zip(axes[:, 0], models.items()):
         _blocks(ax, result)
         mse = np.asarray(m["mse"])
@@ -42,13 +53,14 @@ def learning_curves(path, result):
     axes[-1, 0].set_xlabel("training images seen (shaded: every other block)")
     fig.suptitle(f"{result['protocol']} on {result['data']} (seed {result['seed']}): held-out MSE of every task, "
                  "plasticity off while evaluated", fontsize=10)
-    save(fig, path)
+    return fig
 
 
-def health(path, result):
+def health_figure(result):
     """Silent fraction and effective rank of the hidden codes, weight magnitudes and astrocyte gate spread."""
     samples = np.array([p["sample"] for p in result["points"]])
-    fig, axes = plt.subplots(2, 2, figsize=(11, 6), sharex=True)
+    fig = Figure(figsize=(11, 6))
+    axes = fig.subplots(2, 2, sharex=True)
     for name, m in result["models"].items():
         known = [k for k, h in enumerate(m["health"]) if h is not None]
         for layer in m["health"][known[0]]:
@@ -74,4 +86,4 @@ def health(path, result):
     for ax in axes[1]:
         ax.set_xlabel("training images seen")
     fig.suptitle("Network health over the protocol (Dohare et al. 2024)", fontsize=10)
-    save(fig, path)
+    return fig
