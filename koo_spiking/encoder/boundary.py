@@ -18,7 +18,7 @@ __all__ = ["ImageBoundary", "LEARNED_STATE"]
 #: learned state kept between runs: object -> variables
 LEARNED_STATE = {
     "groups": ("I_b", "m_count", "m_pred", "a_in", "ef", "es", "seen"),
-    "synapses": ("w", "w_slow", "w_fast"),
+    "synapses": ("w", "w_slow", "w_fast", "alive", "w_avg", "age"),
 }
 
 
@@ -48,7 +48,7 @@ class ImageBoundary:
         seen : 1
         nrm : 1 (linked)
         step : 1
-        """
+        """ + ("n_syn : 1\n" if self.f["structural"] else "")
 
     def _error_code(self, flag, bias="", pinh=" - pinh"):
         """Local prediction error of the image that ended, running means, surprise statistics."""

@@ -91,7 +91,8 @@ class CompiledNetwork:
         self.weight_mons = {}
         if self.weights_every:  # after the boundary code: sample k holds what slots 0..k*every-1 learned
             for name, syn in model.synapses.items():
-                variables = ["w_slow", "w_fast"] if "w_slow" in syn.variables else ["w"]
+                variables = (["w_slow", "w_fast"] if "w_slow" in syn.variables else ["w"]) + \
+                    (["alive"] if "alive" in syn.variables else [])
                 self.weight_mons[name] = brian2.StateMonitor(syn, variables, record=True, when="end",
                                                              dt=self.weights_every * model.T, name=f"weights_{name}")
             net.add(*self.weight_mons.values())
@@ -164,6 +165,13 @@ class CompiledNetwork:
                 w = np.asarray(m.w_slow + m.w_fast) if "w_slow" in m.record_variables else np.asarray(m.w)
                 out["weights"][name] = {"t": np.asarray(m.t / brian2.second), "mean": w.mean(0),
                                         "std": w.std(0), "mean_abs": np.abs(w).mean(0)}
+                if "alive" in m.record_variables:  # structural plasticity: active synapses per target neuron
+                    syn = model.synapses[name]
+                    j, a = np.asarray(syn.j[:]), np.asarray(m.alive)
+                    counts = np.stack([np.bincount(j, weights=a[:, k], minlength=len(syn.target))
+                                       for k in range(a.shape[1])], axis=1) if a.size else np.zeros((0, 0))
+                    out["weights"][name].update(active=a.mean(0), count_min=counts.min(0), count_max=counts.max(0),
+                                                n_possible=float(len(syn.source)))
         if self.astro or self.raster:
             out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),
                                           np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}

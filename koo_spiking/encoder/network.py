@@ -34,7 +34,7 @@ from ..neuron import if_group
 from .boundary import LEARNED_STATE, ImageBoundary
 from . import runtime
 from .hubs import hub, power_hub, sum_to_hub
-from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, synapses, tm_rule
+from ..synapse import Rule, apply_init, forgetting_rule, local_error_rule, structural_rule, synapses, tm_rule
 
 __all__ = ["EncoderNetwork", "LEARNED_STATE"]
 
@@ -189,7 +189,7 @@ class EncoderNetwork(ImageBoundary):
     def _rate_factor(self, who):
         return f"(gate_floor + (1 - gate_floor)*gate_{who})" if self.f["astrocytes"] else "1"
 
-    def _plastic_rules(self, flag, eta, who_gate, dop_side, elig_side, elig_mean, suffix="", sign=1.0):
+    def _plastic_rules(self, flag, eta, who_gate, dop_side, elig_side, elig_mean, suffix="", sign=1.0, gated=False):
         """Rules of one learning term: eligibility from one side, local error (dopamine) from the other.
 
         Reward on: the library's reward STDP. The eligibility trace restarts from minus the eligible
@@ -198,10 +198,12 @@ class EncoderNetwork(ImageBoundary):
         local error) turns it into a weight change. STDP off: the trace is the cell's own and the pulse
         acts whole at the reward event (``integration='impulse'``); on: every synapse keeps its trace,
         fed by pairings too (closed form). Reward off: the same product applied directly.
+        ``gated``: a pruned synapse (structural plasticity, ``alive`` = 0) does not learn.
         """
         s = self.spec
         # the image that just ended sets the rate (its error acts at, or just after, its boundary)
-        rate = f"{sign!r}*{eta}*{self._previous(flag)}*{self._rate_factor(who_gate)}*step_{dop_side}"
+        rate = f"{sign!r}*{eta}*{self._previous(flag)}*{self._rate_factor(who_gate)}*step_{dop_side}" + \
+            ("*alive" if gated else "")
         weight = "w_fast" if self.f["forgetting"] else "w"
         lower, upper = ("-w_slow", "w_max - w_slow") if self.f["forgetting"] else ("0", "w_max")
         if not self.f["reward"]:
@@ -227,11 +229,16 @@ class EncoderNetwork(ImageBoundary):
         rule.pathways[f"reset{suffix}_{elig_side}"] = (elig_side, "trace_reset", reset)
         return [rule]
 
-    def _tied(self, lower, upper, name, flag, eta, ns, w0, decoder=False):
-        """Reciprocal E synapses upper -> lower (feedback orientation): one weight, both directions."""
+    def _tied(self, lower, upper, name, flag, eta, ns, w0, w_ref, decoder=False):
+        """Reciprocal E synapses upper -> lower (feedback orientation): one weight, both directions.
+
+        With structural plasticity each lower neuron's tied partners are pruned and regrown
+        (``synapse.structural_rule``); ``w_ref`` is the weight a new synapse starts from."""
         f = self.f
         ff = "(1 - teach(t))*" if decoder else ""
         weight = "w_slow + w_fast" if f["forgetting"] else "w"
+        weight = f"alive*({weight})" if f["structural"] else weight
+        gated = f["structural"]
         rules = []
         if f["short_term"]:
             st = self.spec["short_term"]
@@ -240,19 +247,40 @@ class EncoderNetwork(ImageBoundary):
         on_pre = f"pred_post += {weight}"
         if decoder:
             # read-out: recon's error (LMS) x eligibility from h2 spikes, and h2's error x recon spikes
-            rules += self._plastic_rules("dec", eta, "pre", "pre", "post", "m_count_post", suffix="_r")
+            rules += self._plastic_rules("dec", eta, "pre", "pre", "post", "m_count_post", suffix="_r", gated=gated)
             if self._sym > 0:
-                rules += self._plastic_rules("dec", f"{eta}*{self._sym!r}", "pre", "post", "pre", "m_count_pre")
+                rules += self._plastic_rules("dec", f"{eta}*{self._sym!r}", "pre", "post", "pre", "m_count_pre",
+                                             gated=gated)
         else:
-            rules += self._plastic_rules(flag, eta, "pre", "post", "pre", "m_count_pre")
+            rules += self._plastic_rules(flag, eta, "pre", "post", "pre", "m_count_pre", gated=gated)
         rel = "/U_0" if f["short_term"] else ""
         effect = f"v_pre += {ff}{{w}}{rel}*v_th" + (f"\npred_pre += {{w}}{rel}" if decoder else "")
         rules.append(Rule(on_pre=on_pre))
-        return self._learning_synapses(upper, lower, rules, effect, name, flag, ns, w0)
+        if f["structural"]:
+            rules.append(self._structural(lower, upper, w_ref, flag))
+        return self._learning_synapses(upper, lower, rules, effect, name, flag, ns, w0, w_ref if gated else None)
 
-    def _learning_synapses(self, source, target, rules, effect, name, flag, ns, w0):
-        """All-to-all plastic synapses in feedback orientation, with forgetting when it is on."""
+    def _structural(self, lower, upper, w_ref, flag):
+        """Pruning and regrowth of a lower neuron's tied partners; its astrocyte (the input layer has
+        none) sets the regrowth rate."""
+        st, n_pre = self.spec["structural"], len(upper)
+        glia = self.f["astrocytes"] and lower.name in self.astros
+        growth = "(gate_floor + (1 - gate_floor)*gate_post)" if glia else "1"
+        return structural_rule(weights=("w_slow", "w_fast") if self.f["forgetting"] else ("w",),
+                               active=self._previous(flag), growth=growth,
+                               # one partner per lower neuron and image, in turn: counts move by one at most
+                               turn="int(i == int(t/present + 0.5) % N_pre)",
+                               prune_below=st["prune_below"], tau_w=st["tau"], regrow=st["regrow"],
+                               protect=float(st["protect"]), w_ref=float(w_ref),
+                               n_min=float(np.ceil(st["min_fraction"] * n_pre)),
+                               n_max=float(np.floor(st["max_fraction"] * n_pre)))
+
+    def _learning_synapses(self, source, target, rules, effect, name, flag, ns, w0, w_ref=None):
+        """All-to-all plastic synapses in feedback orientation, with forgetting when it is on
+        (``w_ref``: structural plasticity is on, new synapses start at this weight)."""
         weight = "w_slow + w_fast" if self.f["forgetting"] else "w"
+        if w_ref is not None:
+            weight = f"alive*({weight})"
         if self.f["forgetting"]:
             rules.append(forgetting_rule(consolidation=self._consolidation("pre"), active=self._previous(flag),
                                          tau_forget=self.spec["forgetting"]["tau"], period=self.T,
@@ -263,6 +291,11 @@ class EncoderNetwork(ImageBoundary):
         syn.connect(i=i, j=j)
         apply_init(syn)
         self._set_weights(syn, name, w0)
+        if w_ref is not None:
+            n = len(syn)
+            syn.alive = self._init(name, "alive", np.ones(n))
+            syn.w_avg = self._init(name, "w_avg", np.full(n, 0.0) + w0)
+            syn.age = self._init(name, "age", np.zeros(n))  # every synapse protected at first
         return syn
 
     def _consolidation(self, who):
@@ -316,7 +349,7 @@ class EncoderNetwork(ImageBoundary):
         rules = [] if decoder else self._plastic_rules(flag, f"{eta}*eta_inh", "pre", "post", "pre", "m_count_pre")
         effect = f"v_pre -= {ff}{{w}}*v_th" + ("\npred_pre -= {w}" if decoder else "")
         rules.append(Rule(on_pre=f"q_post += {weight}"))
-        return self._learning_synapses(upper, inhib, rules, effect, name, flag, ns, v0)
+        return self._learning_synapses(upper, inhib, rules, effect, name, flag, ns, v0)  # (I synapses: no pruning)
 
     # ------------------------------------------------------------------ astrocytes
     # ------------------------------------------------------------------ build
@@ -365,7 +398,7 @@ class EncoderNetwork(ImageBoundary):
             rng = np.random.default_rng(learn["seed"] + len(pathways) + fan)
             jitter = rng.uniform(-0.5, 0.5, fan * len(U)) * (learn["offset"] / np.sqrt(fan)) * (0.0 if decoder else 1.0)
             eta = "eta_dec" if decoder else "eta_enc"  # names of run parameters
-            tied = self._tied(L, U, pname, flag, eta, ns, w0 + jitter * (w0 > 0), decoder=decoder)
+            tied = self._tied(L, U, pname, flag, eta, ns, w0 + jitter * (w0 > 0), w0, decoder=decoder)
             self.synapses[pname] = tied
             objs.append(tied)
             hub_q = hub(f"{lower}_hub_pinh", "pinh", self.T, order=-29)

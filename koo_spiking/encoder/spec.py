@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "with_values", "read_toml", "parse_quantity", "to_toml", "memory_estimate",
            "check_memory"]
 
-FEATURES = ("second_hidden", "inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase")
+FEATURES = ("second_hidden", "inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase", "structural")
 
 # value, unit ("1" plain number, "int", a Brian2 unit name, or a tuple of allowed strings), rule
 DEFAULT_SPEC = {
@@ -31,8 +31,8 @@ DEFAULT_SPEC = {
     },
     # second_hidden off: input -> code layer (hidden 2, n_h2 cells) -> reconstruction, no hidden 1;
     # stdp (pairings into the eligibility traces) and short_term are off by default: measured to make
-    # the code worse (README, "Measured results")
-    "features": {name: (name not in ("stdp", "short_term"), None, None) for name in FEATURES},
+    # the code worse (README, "Measured results"); structural (pruning and regrowth) is off by default
+    "features": {name: (name not in ("stdp", "short_term", "structural"), None, None) for name in FEATURES},
     "learning": {
         "epochs": (6, "int", "+"),             # passes with every pathway plastic
         "decoder_epochs": (3, "int", ">=0"),   # further passes with only the read-out plastic
@@ -81,6 +81,15 @@ DEFAULT_SPEC = {
     },
     "phase": {
         "amplitude": (1.0, "1", ">=0"),        # threshold fall through a release window, x threshold
+    },
+    # pruning and regrowth of the tied E synapses, each lower neuron's partners examined one per image in turn
+    "structural": {
+        "prune_below": (0.1, "1", ">=0"),      # prune when the averaged weight is below this x the initial weight
+        "tau": (50.0, "1", "+"),               # images over which a synapse's weight is averaged
+        "regrow": (0.05, "1", "01"),           # probability that a pruned synapse regrows at its turn (x gate)
+        "protect": (200, "int", ">=0"),        # images a new synapse cannot be pruned
+        "min_fraction": (0.5, "1", "01"),      # fewest active partners a neuron keeps, x its possible partners
+        "max_fraction": (1.0, "1", "01"),      # most active partners
     },
 }
 
@@ -175,6 +184,10 @@ def validate_spec(raw=None):
 def _check_together(spec):
     """Constraints between parameters of different sections."""
     present, tau_dop = spec["network"]["present"], spec["reward"]["tau_dop"]
+    st = spec["structural"]
+    if st["min_fraction"] > st["max_fraction"]:
+        raise ValueError(f"spec: [structural] min_fraction = {st['min_fraction']} must be at most max_fraction = "
+                         f"{st['max_fraction']}")
     # reward on: each image's dopamine pulse must be over when the eligibility traces restart, an
     # eighth into the next image (the closed-form weight change integrates it up to then)
     if spec["features"]["reward"] and 5 * tau_dop > present / 8:

@@ -18,14 +18,13 @@ from .train import plain_spec, provenance
 __all__ = ["variant_table", "run_ablation", "NOT_AVAILABLE"]
 
 #: mission features the encoder cannot leave out yet, with the reason (reported in the outputs)
-NOT_AVAILABLE = {
-    "structural plasticity": "synapse pruning and regrowth are not built yet (issue 9)",
-}
+NOT_AVAILABLE = {}
 _LABEL = {"second_hidden": "second hidden layer", "inhibition": "inhibitory populations", "astrocytes": "astrocytes",
           "reward": "per-neuron reward",
           "short_term": "short-term plasticity", "forgetting": "forgetting/consolidation", "phase": "phase code",
-          "stdp": "STDP pairings"}
-_ORDER = ("second_hidden", "inhibition", "astrocytes", "reward", "short_term", "forgetting", "phase", "stdp")
+          "stdp": "STDP pairings", "structural": "structural plasticity"}
+_ORDER = ("second_hidden", "inhibition", "astrocytes", "reward", "short_term", "forgetting", "phase", "stdp",
+          "structural")
 
 
 def _size(spec):
@@ -48,7 +47,7 @@ def variant_table(spec):
             out["no_coupling"] = ("astrocytes without coupling", {"astrocytes.coupling": "none"})
     core = {f"features.{name}": False for name in FEATURES if name not in ("second_hidden", "inhibition") and f[name]}
     if core:
-        out["minimal"] = ("minimal core (no glia, reward, STP, STDP, forgetting, phase)", core)
+        out["minimal"] = ("minimal core (no glia, reward, STP, STDP, forgetting, phase, pruning)", core)
     return out
 
 
