@@ -181,6 +181,9 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
         slots = np.clip(np.round(w["t"] / T).astype(int), 0, len(frames))
         over_time["weights"][name] = {"sample": slot_sample[slots].tolist(), "mean_abs": w["mean_abs"].tolist(),
                                       "std": w["std"].tolist()}
+        if "active" in w:  # structural plasticity: fraction of the possible synapses alive
+            over_time["weights"][name].update(alive_fraction=w["active"].tolist(), count_min=w["count_min"].tolist(),
+                                              count_max=w["count_max"].tolist())
     for layer, (t, _, gate) in result.get("astrocytes", {}).items():
         slots = np.clip((np.asarray(t) / T).astype(int), 0, len(frames))
         g = np.asarray(gate)
