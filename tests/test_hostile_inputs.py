@@ -155,10 +155,12 @@ def test_version_and_help_texts(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--help"])
     text = capsys.readouterr().out
-    assert stop.value.code == 0 and all(cmd in text for cmd in ("train", "demo", "inspect", "export"))
+    assert stop.value.code == 0 and all(cmd in text for cmd in ("train", "demo", "inspect", "export", "sweep", "ablate",
+                                                                "plasticity"))
     for cmd, options in (("train", ("--checkpoint-every", "--resume", "--overwrite", "--record", "--data")),
                          ("demo", ("--images", "--out")), ("inspect", ("--from", "--to", "--layer")),
-                         ("export", ("--format",))):
+                         ("export", ("--format",)), ("ablate", ("--seeds", "--variants", "--workers")),
+                         ("plasticity", ("--protocol", "--other", "--switches", "--eval-every", "--rate"))):
         with pytest.raises(SystemExit) as stop:
             main([cmd, "--help"])
         text = capsys.readouterr().out

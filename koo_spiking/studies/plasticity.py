@@ -398,7 +398,12 @@ def table(result):
                     f"{'-' if area is None else f'{area:.3g}':>18} "
                     f"{'-' if f is None else f'{f:+.4f}':>11} {x['final_mse']:>10.4f}")
     s = result["summary"]
-    rows.append(f"goals: adapt ratio {s['samples_to_adapt_ratio']} (<= {s['samples_to_adapt_goal']}), forgetting ratio "
-                f"{s['forgetting_ratio']} (<= {s['forgetting_goal']}), silent fraction change "
-                f"{s['silent_fraction_change']} (<= 0)")
+
+    def num(x):
+        return "-" if x is None else f"{x:.2f}"
+
+    silent = ", ".join(f"{k.split('.')[0]} {v:+.3f}" for k, v in s["silent_fraction_change"].items())
+    rows.append(f"goals (Koo / backprop autoencoder): samples to adapt {num(s['samples_to_adapt_ratio'])} "
+                f"(<= {s['samples_to_adapt_goal']}), forgetting {num(s['forgetting_ratio'])} (<= {s['forgetting_goal']}); "
+                f"silent fraction change {silent} (<= 0)")
     return "\n".join(rows)
