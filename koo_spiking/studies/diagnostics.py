@@ -121,6 +121,21 @@ def _forgetting(state):
     return out
 
 
+def _structural(state, spec):
+    """Live synapses of each pruned pathway, and those regrown recently (younger than the protection)."""
+    if not spec["features"]["structural"]:
+        return {"enabled": False}
+    protect = spec["structural"]["protect"]
+    out = {"enabled": True}
+    for key in state:
+        if key.endswith(".alive"):
+            name = key[:-6]
+            alive, age = state[key], state[f"{name}.age"]
+            out[name] = {"alive_fraction": float(alive.mean()), "pruned": int(np.sum(alive == 0)),
+                         "young_alive": int(np.sum((alive == 1) & (age < protect))), "synapses": int(len(alive))}
+    return out
+
+
 def _dale(state):
     worst, violations = 0.0, 0
     for key in state:
@@ -171,6 +186,7 @@ def diagnostics(result, parts, spec, ds):
         "reward": {"enabled": spec["features"]["reward"], "layers": _reward(dop, parts["training"])},
         "astrocytes": _astrocytes(result.get("astrocytes", {}), dop, parts, spec),
         "forgetting": _forgetting(result["state"]),
+        "structural": _structural(result["state"], spec),
         "dale": _dale(result["state"]),
         "short_term": _short_term(counts, parts, spec),
         "phase": {
