@@ -49,7 +49,7 @@ def main(argv=None):
     parser.add_argument("--switches", type=int, default=10)
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--eval-images", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=0.3, help="the Koo Encoder's learning-rate multiplier")
+    parser.add_argument("--rate", type=float, default=0.1, help="the Koo Encoder's learning-rate multiplier")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {', '.join(VARIANTS)}")
     parser.add_argument("--json", default=None, help="write the results here")
     args = parser.parse_args(argv)

@@ -85,7 +85,7 @@ def small_protocol(tmp_path_factory):
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
     os.environ["KOO_OPTIMIZE"] = "0"  # a short run: compile fast
     try:
-        code = main(["plasticity", str(spec), "--protocol", "repeated", "--train-samples", "120",
+        code = main(["plasticity", str(spec), "--protocol", "repeated", "--rate", "0.3", "--train-samples", "120",
                      "--test-samples", "40", "--eval-every", "20", "--eval-images", "10", "--out", str(out)])
     finally:
         os.environ.pop("KOO_OPTIMIZE", None)

@@ -328,7 +328,7 @@ def _check_int(name, value, low=1):
 
 def run_protocol(spec=None, protocol="class-split", data="digits", other=None, seed=0, out="plasticity",
                  train_samples=None, test_samples=None, passes=None, switches=10, eval_every=100, eval_images=100,
-                 rate=0.3, backend="cpp_standalone", command=None, overwrite=False, verbose=True):
+                 rate=0.1, backend="cpp_standalone", command=None, overwrite=False, verbose=True):
     """Run a protocol for the Koo Encoder and the baselines; write ``plasticity.json``,
     ``learning_curves.png`` and ``health.png`` to ``out``. Returns the JSON's content."""
     from . import plasticity_figures as figures
