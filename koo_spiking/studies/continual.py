@@ -18,7 +18,7 @@ training on earlier tasks lowered a task's error before it was trained.
 import numpy as np
 
 __all__ = ["asymptote", "samples_to_adapt", "area_under_curve", "block_metrics", "task_matrix",
-           "forgetting", "forward_transfer", "effective_rank", "silent_fraction", "trend"]
+           "forgetting", "forward_transfer", "effective_rank", "silent_fraction", "code_health", "trend"]
 
 
 def asymptote(mse, tail=3):
@@ -118,6 +118,12 @@ def silent_fraction(H):
     """Fraction of units (columns) that are zero on every sample."""
     H = np.asarray(H, float)
     return float(np.mean(np.all(H == 0, axis=0)))
+
+
+def code_health(codes):
+    """Silent fraction and effective rank of each hidden code (layer -> samples x units)."""
+    return {layer: {"silent_fraction": silent_fraction(H), "effective_rank": effective_rank(H)}
+            for layer, H in codes.items()}
 
 
 def trend(x, y):

@@ -28,6 +28,7 @@ from ..encoder.estimator import KooEncoder
 from ..encoder.spec import check_memory
 from ..io.datasets import load_dataset, resample
 from . import continual
+from .stream_baselines import run_baselines
 from .train import provenance
 
 __all__ = ["PROTOCOLS", "build_tasks", "layout", "run_koo", "run_baselines", "evaluate", "run_protocol"]
@@ -143,12 +144,6 @@ def layout(tasks, blocks, passes, eval_every, eval_images, rng, rate=1.0):
             "eval_sets": eval_sets, "block_starts": starts, "n_train": sample}
 
 
-def _health(codes):
-    """Silent fraction and effective rank of each hidden code on one evaluation window."""
-    return {layer: {"silent_fraction": continual.silent_fraction(H), "effective_rank": continual.effective_rank(H)}
-            for layer, H in codes.items()}
-
-
 def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=False):
     """The Koo Encoder over the whole protocol in one run: per evaluation point, the MSE of every task
     and the hidden codes' health; weights and astrocyte gates over time."""
@@ -173,7 +168,7 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
             for k in hidden:
                 codes[k].append(counts[k][s])
         mse.append(row)
-        health.append(_health({k: np.vstack(v) for k, v in codes.items()}))
+        health.append(continual.code_health({k: np.vstack(v) for k, v in codes.items()}))
     T = float(spec_r["network"]["present"] / second)
     slot_sample = np.searchsorted(lay["train_slots"], np.arange(len(frames) + 1))  # samples before each slot
     over_time = {"weights": {}, "gates": {}}
@@ -190,72 +185,6 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
         over_time["gates"][layer] = {"sample": slot_sample[slots].tolist(), "spread": g.std(0).tolist(),
                                      "mean": g.mean(0).tolist()}
     return {"mse": mse, "health": health, "over_time": over_time, "spec": spec_r, "wall_s": time.time() - t0}
-
-
-def run_baselines(lay, k, seed=0):
-    """The backprop autoencoder (``partial_fit`` per image) and ``IncrementalPCA`` on the same stream.
-
-    Before their first update neither model has weights: the first point's reconstruction is
-    all zeros and its health is None.
-    """
-    import warnings
-
-    from sklearn.decomposition import IncrementalPCA
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPRegressor
-
-    X_stream, n_px = lay["train_images"], lay["frames"].shape[1]
-    ae = MLPRegressor(hidden_layer_sizes=(k,), activation="relu", solver="adam", random_state=seed)
-    ipca = IncrementalPCA(n_components=min(k, n_px))
-    models = {"autoencoder": ae, "incremental_pca": ipca}
-    out = {name: {"mse": [], "health": [], "wall_s": 0.0,
-                  "over_time": {"weights": {"encoder": {"sample": [], "mean_abs": [], "std": []}}}}
-           for name in models}
-
-    def code(name, X):
-        if name == "autoencoder":
-            return np.maximum(X @ ae.coefs_[0] + ae.intercepts_[0], 0)
-        return ipca.transform(X)
-
-    def reconstruct(name, X):
-        if name == "autoencoder":
-            return ae.predict(X)
-        return ipca.inverse_transform(ipca.transform(X))
-
-    def evaluate_point(sample):
-        for name in models:
-            fitted = hasattr(models[name], "coefs_" if name == "autoencoder" else "components_")
-            mse = [float(np.mean(((np.clip(reconstruct(name, X), 0, 1) if fitted else 0 * X) - X) ** 2))
-                   for X in lay["eval_sets"]]
-            out[name]["mse"].append(mse)
-            out[name]["health"].append(_health({"hidden": np.vstack([code(name, X) for X in lay["eval_sets"]])})
-                                       if fitted else None)
-            if fitted:
-                W = ae.coefs_[0] if name == "autoencoder" else ipca.components_
-                wt = out[name]["over_time"]["weights"]["encoder"]
-                wt["sample"].append(sample)
-                wt["mean_abs"].append(float(np.abs(W).mean()))
-                wt["std"].append(float(W.std()))
-
-    points = [p["sample"] for p in lay["points"]]
-    evaluate_point(0)
-    buffer, nxt = [], 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for s, x in enumerate(X_stream, start=1):
-            t = time.time()
-            ae.partial_fit(x[None], x[None])
-            out["autoencoder"]["wall_s"] += time.time() - t
-            t = time.time()
-            buffer.append(x)
-            if len(buffer) >= ipca.n_components:  # IncrementalPCA needs batches of at least k images
-                ipca.partial_fit(np.asarray(buffer))
-                buffer = []
-            out["incremental_pca"]["wall_s"] += time.time() - t
-            while nxt < len(points) and points[nxt] == s:
-                evaluate_point(s)
-                nxt += 1
-    return out
 
 
 def evaluate(model, lay, blocks, within=0.1, tail=3):
