@@ -4,7 +4,10 @@ One protocol (``koo-spiking plasticity``'s engine), one stream: the backprop aut
 (``MLPRegressor.partial_fit``) and ``IncrementalPCA`` once, the Koo Encoder's full model and its
 variants with one mission feature switched (astrocytes, reward, forgetting off; structural
 plasticity on, as it is off in the full model), each as one compiled Brian2 run on the same
-images. Prints, per model, the samples to adapt after a switch, the area under the post-switch
+images. ``no_astrocytes_matched`` is the control of the astrocytes' effect on the learning rate:
+no astrocytes, but the learning-rate multiplier and the consolidation set to what the full run's
+mean gate gave (``gate_floor + (1 - gate_floor) * gate`` and ``consolidation * (1 - gate / 2)``),
+so what remains is the gates' spread over neurons and time. Prints, per model, the samples to adapt after a switch, the area under the post-switch
 curves, the forgetting, the silent-fraction change and the final MSE, then the issue's goals as
 ratios against the backprop autoencoder of the same run:
 
@@ -30,7 +33,24 @@ from koo_spiking.studies.train import plain_spec, provenance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VARIANTS = {"full": {}, "no_astrocytes": {"features.astrocytes": False}, "no_reward": {"features.reward": False},
-            "no_forgetting": {"features.forgetting": False}, "with_structural": {"features.structural": True}}
+            "no_forgetting": {"features.forgetting": False}, "with_structural": {"features.structural": True},
+            "no_astrocytes_matched": {"features.astrocytes": False}}
+MATCHED = "no_astrocytes_matched"  # its rate and consolidation come from the full run's mean gate
+
+
+def mean_gate(model):
+    """The astrocyte gate averaged over every cell, layer and sampled time of a Koo run."""
+    gates = model["over_time"]["gates"]
+    values = np.concatenate([np.asarray(g["mean"], float) for g in gates.values()])
+    return float(values.mean())
+
+
+def matched(base, full, rate):
+    """(spec, rate) of the no-astrocytes control matched to the full run's mean gate."""
+    g, a = mean_gate(full), base["astrocytes"]
+    spec = with_values(base, {"features.astrocytes": False,
+                              "forgetting.consolidation": base["forgetting"]["consolidation"] * (1 - 0.5 * g)})
+    return spec, rate * (a["gate_floor"] + (1 - a["gate_floor"]) * g), g
 
 
 def _fmt(x, spec):
@@ -57,6 +77,8 @@ def main(argv=None):
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r} (known: {', '.join(VARIANTS)})")
+    if MATCHED in variants:  # the full run first: it sets the control's rate
+        variants = ["full"] + [v for v in variants if v != "full"]
     base = load_spec(args.spec)
     specs = {name: with_values(base, VARIANTS[name]) for name in variants}  # all checked before anything runs
     _, tasks, blocks = build_tasks(args.protocol, args.data, args.other, args.train_samples, args.test_samples,
@@ -68,9 +90,19 @@ def main(argv=None):
     t0 = time.time()
     models = run_baselines(lay, base["network"]["n_h2"], args.seed)
     print(f"  baselines: {time.time() - t0:.0f} s", flush=True)
+    controls = {}
     for name in variants:
         t0 = time.time()
-        models[f"koo:{name}"] = run_koo(specs[name], lay, tasks[blocks[0]]["X_train"], seed=args.seed)
+        lay_k = lay
+        if name == MATCHED:
+            specs[name], rate, g = matched(base, models["koo:full"], args.rate)
+            lay_k = layout(tasks, blocks, DEFAULT_PASSES[args.protocol], args.eval_every, args.eval_images,
+                           np.random.default_rng(args.seed), rate)
+            controls[name] = {"mean_gate": g, "rate": rate,
+                              "consolidation": specs[name]["forgetting"]["consolidation"]}
+            print(f"  {name}: full run's mean gate {g:.3f} -> rate {rate:.4f}, consolidation "
+                  f"{controls[name]['consolidation']:.4f}", flush=True)
+        models[f"koo:{name}"] = run_koo(specs[name], lay_k, tasks[blocks[0]]["X_train"], seed=args.seed)
         print(f"  Koo {name}: {time.time() - t0:.0f} s", flush=True)
     metrics = {name: evaluate(m, lay, blocks) for name, m in models.items()}
     rows, goals = [], {}
@@ -94,7 +126,8 @@ def main(argv=None):
                                                        if argv is None else argv)),
                "protocol": args.protocol, "data": args.data, "other": args.other, "seed": args.seed,
                "rate": args.rate, "tasks": [t["name"] for t in tasks], "blocks": blocks,
-               "variants": {name: {"flips": VARIANTS[name], "spec": plain_spec(specs[name])} for name in variants},
+               "variants": {name: {"flips": VARIANTS[name], "spec": plain_spec(specs[name]), **controls.get(name, {})}
+                            for name in variants},
                "metrics": metrics, "goals": goals,
                "points": [p["sample"] for p in lay["points"]],
                "mse": {name: m["mse"] for name, m in models.items()},

@@ -119,9 +119,10 @@ def _parser():
                              help="a changing stream (class split, domain switch, repeated switches, class stream) "
                                   "for the Koo Encoder and the online baselines: adaptation, forgetting, health")
     plastic.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
-    plastic.add_argument("--protocol", required=True, choices=("class-split", "domain-switch", "repeated", "stream"),
+    plastic.add_argument("--protocol", default=None, choices=("class-split", "domain-switch", "repeated", "stream"),
                          help="class-split: classes' first half then second half; domain-switch: --data then --other; "
-                              "repeated: A, B, A, B ... (--switches); stream: every image once, class after class")
+                              "repeated: A, B, A, B ... (--switches); stream: every image once, class after class "
+                              "(required unless --resume)")
     plastic.add_argument("--data", default="digits", help="digits (default), fashion-mnist, DIR, PATH.npy or PATH.npz")
     plastic.add_argument("--other", default=None,
                          help="second domain of domain-switch (and of repeated, which otherwise alternates the class "
@@ -141,8 +142,14 @@ def _parser():
                          help="learning-rate multiplier of the Koo Encoder over the whole stream (constant: no "
                               "annealing in a stream that may change; default 0.1, stable on digits where 0.3 "
                               "is not)")
-    plastic.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    plastic.add_argument("--out", default=None, metavar="DIR", help="output directory (required unless --resume)")
     plastic.add_argument("--overwrite", action="store_true", help="replace a previous protocol run in --out")
+    plastic.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                         help="run the Koo Encoder in chunks of N image slots (training and evaluation images), "
+                              "saving its full state in OUT/checkpoint after each (Ctrl-C: finish the chunk, save, "
+                              "exit 130)")
+    plastic.add_argument("--resume", metavar="DIR", default=None,
+                         help="continue the interrupted protocol run in DIR (its --out) with its own arguments")
     plastic.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
                          help="Brian2 target (default cpp_standalone: the whole protocol is one compiled run)")
     return parser
@@ -203,14 +210,22 @@ def _command(args, argv):
                                   workers=args.workers, scheduler=args.scheduler,
                                   command=" ".join(["koo-spiking"] + argv))
             return 1 if result["failed"] else 0
+        elif args.command == "plasticity" and args.resume:
+            from .studies.plasticity import resume_protocol
+
+            resume_protocol(args.resume, command=" ".join(["koo-spiking"] + argv))
         elif args.command == "plasticity":
             from .studies.plasticity import run_protocol
 
+            missing = [flag for flag, value in (("--protocol", args.protocol), ("--out", args.out)) if value is None]
+            if missing:
+                raise ValueError(f"plasticity: the following arguments are required: {', '.join(missing)} "
+                                 "(or --resume DIR)")
             run_protocol(args.spec, protocol=args.protocol, data=args.data, other=args.other, seed=args.seed,
                          out=args.out, train_samples=args.train_samples, test_samples=args.test_samples,
                          passes=args.passes, switches=args.switches, eval_every=args.eval_every,
                          eval_images=args.eval_images, rate=args.rate, backend=args.backend, overwrite=args.overwrite,
-                         command=" ".join(["koo-spiking"] + argv))
+                         checkpoint_every=args.checkpoint_every, command=" ".join(["koo-spiking"] + argv))
         elif args.command == "inspect":
             from .studies.inspection import inspect_run, parse_time
 
@@ -222,7 +237,7 @@ def _command(args, argv):
 
             print(f"wrote {export_run(args.run_dir, args.fmt, out=args.out)}")
     except Interrupted as err:
-        print(f"koo-spiking: {err}; continue with `koo-spiking train --resume {args.resume or args.out}`",
+        print(f"koo-spiking: {err}; continue with `koo-spiking {args.command} --resume {args.resume or args.out}`",
               file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, OSError) as err:

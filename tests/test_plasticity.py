@@ -133,3 +133,73 @@ def test_a_small_repeated_protocol_writes_its_json_and_plots(small_protocol):
     assert set(result["summary"]) >= {"samples_to_adapt_ratio", "forgetting_ratio", "silent_fraction_change"}
     # a second run into the same directory is refused
     assert main(["plasticity", "--protocol", "repeated", "--out", str(out)]) == 2
+
+
+TINY = """
+[network]
+n_h1 = 8
+n_h2 = 4
+present = "20 ms"
+[learning]
+warm_up = 2
+[reward]
+tau_dop = "0.5 ms"  # reward on needs tau_dop <= present/40
+"""
+
+
+def test_an_interrupted_protocol_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch, capsys):
+    """Ctrl-C in the first chunk: the chunk is saved, exit 130; ``--resume`` gives the curves, weights
+    over time and metrics of the same run without the interruption (same chunking)."""
+    import os
+    import signal
+
+    from koo_spiking import KooEncoder
+
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    args = ["plasticity", str(spec), "--protocol", "class-split", "--passes", "1", "--train-samples", "20",
+            "--test-samples", "4", "--eval-every", "8", "--eval-images", "2", "--backend", "numpy",
+            "--checkpoint-every", "20"]  # 50 slots: chunks of 20, 20 and 10
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    assert not (tmp_path / "whole" / "checkpoint").exists()  # removed once the run is complete
+
+    simulate = KooEncoder.simulate
+
+    def interrupted_once(self, *a, **kw):  # Ctrl-C arrives while the first chunk runs
+        monkeypatch.setattr(KooEncoder, "simulate", simulate)
+        os.kill(os.getpid(), signal.SIGINT)
+        return simulate(self, *a, **kw)
+
+    monkeypatch.setattr(KooEncoder, "simulate", interrupted_once)
+    out = tmp_path / "cut"
+    assert main([*args, "--out", str(out)]) == 130
+    assert "koo-spiking plasticity --resume" in capsys.readouterr().err
+    with np.load(out / "checkpoint" / "checkpoint.npz") as data:
+        assert int(data["__done"]) == 20
+    assert not (out / "plasticity.json").exists()
+    assert main([*args, "--out", str(out)]) == 2  # a new start into it is refused
+    assert "--resume" in capsys.readouterr().err
+    assert main(["plasticity", "--resume", str(out)]) == 0
+    assert not (out / "checkpoint").exists()
+
+    whole = json.loads((tmp_path / "whole" / "plasticity.json").read_text())
+    cut = json.loads((out / "plasticity.json").read_text())
+    for name in whole["models"]:
+        a, b = whole["models"][name], cut["models"][name]
+        assert a["mse"] == b["mse"] and a["metrics"] == b["metrics"], name
+    w_whole, w_cut = (r["models"]["koo"]["over_time"]["weights"] for r in (whole, cut))
+    assert w_whole == w_cut and len(w_whole["dec"]["sample"]) > 20  # sampled in every chunk
+    assert main(["plasticity", "--resume", str(out)]) == 2  # complete: nothing to resume
+    assert "that run is complete" in capsys.readouterr().err
+
+
+def test_plasticity_needs_a_protocol_and_an_out_unless_resumed(tmp_path, capsys):
+    assert main(["plasticity", "--out", str(tmp_path / "p")]) == 2
+    assert "--protocol" in capsys.readouterr().err
+    assert main(["plasticity", "--protocol", "repeated"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["plasticity", "--resume", str(tmp_path / "none")]) == 2
+    assert "no checkpoint there" in capsys.readouterr().err
+    assert main(["plasticity", "--protocol", "repeated", "--checkpoint-every", "0", "--out", str(tmp_path / "p")]) == 2
+    assert "--checkpoint-every must be a positive" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

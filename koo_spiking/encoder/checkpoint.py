@@ -106,7 +106,7 @@ def _chunk_seed(seed, k):
     return int(seed) if k == 0 else int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0] % 2**31)
 
 
-def _key(frames, schedule, spec, seed, every):
+def _key(frames, schedule, spec, seed, every, weights_every=None):
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(frames, float).tobytes())
     for name in sorted(schedule):
@@ -115,6 +115,8 @@ def _key(frames, schedule, spec, seed, every):
     h.update(json.dumps({s: {k: str(v) for k, v in val.items()} if isinstance(val, dict) else str(val)
                          for s, val in spec.items()}, sort_keys=True).encode())
     h.update(f"{seed}:{every}".encode())
+    if weights_every:  # (records only, but a resumed run must record them as the first part did)
+        h.update(f":weights {weights_every}".encode())
     return h.hexdigest()
 
 
@@ -124,6 +126,9 @@ def _merge(parts, t_offsets):
            "wall_s": float(sum(p["wall_s"] for p in parts))}
     for key in ("counts", "dopamine", "phase"):
         out[key] = {name: np.concatenate([p[key][name] for p in parts]) for name in parts[0][key]}
+    if "weights" in parts[0]:
+        out["weights"] = {name: _merge_weights([p["weights"][name] for p in parts], t_offsets)
+                          for name in parts[0]["weights"]}
     for key in ("raster", "window"):  # recorded in the last chunk only
         if key in parts[-1]:
             out[key] = parts[-1][key]
@@ -132,6 +137,17 @@ def _merge(parts, t_offsets):
                                          if n == 0 else np.concatenate([p["astrocytes"][name][n] for p in parts], axis=-1)
                                          for n in range(3))
                              for name in parts[0]["astrocytes"]}
+    return out
+
+
+def _merge_weights(parts, t_offsets):
+    """One pathway's weight statistics over consecutive chunks, times on the whole run's clock."""
+    out = {}
+    for field, first in parts[0].items():
+        if np.ndim(first) == 0:  # a constant (the number of possible synapses)
+            out[field] = first
+        else:
+            out[field] = np.concatenate([p[field] + (t0 if field == "t" else 0) for p, t0 in zip(parts, t_offsets)])
     return out
 
 
@@ -148,6 +164,9 @@ def _flatten(result, keys):
         for name, arrays in result.get("astrocytes", {}).items():
             for n, value in enumerate(arrays):
                 flat[f"astrocytes/{name}/{n}"] = value
+        for name, fields in result.get("weights", {}).items():
+            for field, value in fields.items():
+                flat[f"weights/{name}/{field}"] = np.asarray(value)
     return flat
 
 
@@ -162,6 +181,14 @@ def _unflatten(flat, spec, keys):
         out["astrocytes"] = {k: tuple(v) for k, v in out["astrocytes"].items()}
         if not out["astrocytes"]:
             del out["astrocytes"]
+        weights = {}
+        for name in flat:
+            if name.startswith("weights/"):
+                _, pathway, field = name.split("/")
+                value = flat[name]
+                weights.setdefault(pathway, {})[field] = value.item() if value.ndim == 0 else value
+        if weights:
+            out["weights"] = weights
     return out
 
 
@@ -210,7 +237,8 @@ def load_checkpoint(directory, key, spec):
     return done, merged
 
 
-def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=False, astro=False, say=print):
+def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=False, astro=False, say=print,
+               weights_every=None):
     """``encoder.simulate`` over ``frames`` in chunks of ``every`` images, resumable from ``directory``.
 
     ``state`` is the learned state the first chunk starts from (``{}``: untrained; None: the
@@ -223,7 +251,7 @@ def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=F
         raise ValueError(f"checkpoint: images per chunk must be positive, got {every}")
     n = len(frames)
     spec = encoder.spec_
-    key = _key(frames, schedule, spec, encoder.seed, every)
+    key = _key(frames, schedule, spec, encoder.seed, every, weights_every)
     os.makedirs(directory, exist_ok=True)
     done, merged = load_checkpoint(directory, key, spec)
     if done:
@@ -241,7 +269,7 @@ def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=F
             part = encoder.simulate(frames[a:b], {name: s[a:b] for name, s in schedule.items()}, state=state,
                                     full_state=merged["full_state"] if merged else None, t_start=a * T,
                                     seed=_chunk_seed(encoder.seed, k), raster=shown,
-                                    astro=astro or bool(raster), keep_full=True)
+                                    astro=astro or bool(raster), keep_full=True, weights_every=weights_every)
         interrupted = bool(caught)
         t0 = float(a * T / second)
         merged = part if merged is None else _merge([merged, part], [0.0, t0])

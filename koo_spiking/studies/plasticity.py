@@ -19,11 +19,13 @@ stream and are evaluated at the same points. Metrics: ``studies.continual``.
 """
 import json
 import os
+import shutil
 import time
 
 import numpy as np
 from brian2 import second
 
+from ..encoder import checkpoint
 from ..encoder.estimator import KooEncoder
 from ..encoder.spec import check_memory
 from ..io.datasets import load_dataset, resample
@@ -31,7 +33,8 @@ from . import continual
 from .stream_baselines import run_baselines
 from .train import provenance
 
-__all__ = ["PROTOCOLS", "build_tasks", "layout", "run_koo", "run_baselines", "evaluate", "run_protocol"]
+__all__ = ["PROTOCOLS", "build_tasks", "layout", "run_koo", "run_baselines", "evaluate", "run_protocol",
+           "resume_protocol"]
 
 PROTOCOLS = ("class-split", "domain-switch", "repeated", "stream")
 DEFAULT_PASSES = {"class-split": 2, "domain-switch": 2, "repeated": 1, "stream": 1}
@@ -144,9 +147,15 @@ def layout(tasks, blocks, passes, eval_every, eval_images, rng, rate=1.0):
             "eval_sets": eval_sets, "block_starts": starts, "n_train": sample}
 
 
-def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=False):
+def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=False, checkpoint_every=None,
+            checkpoint_dir=None, say=print):
     """The Koo Encoder over the whole protocol in one run: per evaluation point, the MSE of every task
-    and the hidden codes' health; weights and astrocyte gates over time."""
+    and the hidden codes' health; weights and astrocyte gates over time.
+
+    With ``checkpoint_every`` the run is split into chunks of that many slots, its full state saved in
+    ``checkpoint_dir`` after each and continued from there when it holds a checkpoint of the same run
+    (``encoder.checkpoint``).
+    """
     enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose)
     spec_r = enc._resolved_spec()
     frames = lay["frames"]
@@ -154,9 +163,13 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
     enc.spec_, enc.n_features_in_ = spec_r, frames.shape[1]
     enc.input_stats_ = enc._input_stats(stats_images, spec_r)
     every = max(1, int(np.ceil(len(frames) / 200)))
-    t0 = time.time()
-    result = enc.simulate(frames, lay["schedule"], state={}, astro=spec_r["features"]["astrocytes"],
-                          weights_every=every)
+    astro = spec_r["features"]["astrocytes"]
+    if checkpoint_every:
+        result = checkpoint.run_chunks(enc, frames, lay["schedule"], checkpoint_every, checkpoint_dir, state={},
+                                       astro=astro, weights_every=every, say=say)
+    else:
+        result = enc.simulate(frames, lay["schedule"], state={}, astro=astro, weights_every=every)
+    t0 = time.time()  # (a resumed run's wall time counts every chunk's, from the checkpoint)
     counts = result["counts"]
     hidden = [k for k in ("h1", "h2") if k in counts]
     mse, health = [], []
@@ -184,7 +197,8 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
         g = np.asarray(gate)
         over_time["gates"][layer] = {"sample": slot_sample[slots].tolist(), "spread": g.std(0).tolist(),
                                      "mean": g.mean(0).tolist()}
-    return {"mse": mse, "health": health, "over_time": over_time, "spec": spec_r, "wall_s": time.time() - t0}
+    return {"mse": mse, "health": health, "over_time": over_time, "spec": spec_r,
+            "wall_s": result["wall_s"] + time.time() - t0}
 
 
 def evaluate(model, lay, blocks, within=0.1, tail=3):
@@ -257,11 +271,17 @@ def _check_int(name, value, low=1):
 
 def run_protocol(spec=None, protocol="class-split", data="digits", other=None, seed=0, out="plasticity",
                  train_samples=None, test_samples=None, passes=None, switches=10, eval_every=100, eval_images=100,
-                 rate=0.1, backend="cpp_standalone", command=None, overwrite=False, verbose=True):
+                 rate=0.1, backend="cpp_standalone", command=None, overwrite=False, verbose=True,
+                 checkpoint_every=None, resume=False):
     """Run a protocol for the Koo Encoder and the baselines; write ``plasticity.json``,
-    ``learning_curves.png`` and ``health.png`` to ``out``. Returns the JSON's content."""
+    ``learning_curves.png`` and ``health.png`` to ``out``. Returns the JSON's content.
+
+    With ``checkpoint_every`` the Koo Encoder's run is split into chunks of that many image slots
+    (training and evaluation images) and its full state saved in ``out/checkpoint`` after each;
+    :func:`resume_protocol` continues an interrupted run from there.
+    """
     from . import plasticity_figures as figures
-    from .train import check_out
+    from .train import check_checkpoint, check_out, write_run_args
 
     for name, value in (("seed", seed), ("eval-every", eval_every), ("eval-images", eval_images)):
         _check_int(name, value, 0 if name == "seed" else 1)
@@ -278,24 +298,34 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
         raise ValueError(f"--out {out} holds a previous protocol run ({os.path.basename(held[0])}); pass "
                          "--overwrite or choose another directory")
     check_out(out, overwrite=True)
+    ck_dir, stale = check_checkpoint(out, checkpoint_every, resume, overwrite, command="plasticity")
     ds, tasks, blocks = build_tasks(protocol, data, other, train_samples, test_samples, seed, switches)
     spec_r = KooEncoder(spec=spec, backend=backend, seed=seed)._resolved_spec()  # checked before running
     rng = np.random.default_rng(seed)
     lay = layout(tasks, blocks, passes, eval_every, eval_images, rng, rate)
     check_memory(spec_r, lay["frames"].shape[1], len(lay["frames"]))
-    if verbose:
-        print(f"koo-spiking plasticity: {protocol}, tasks {', '.join(t['name'] for t in tasks)}; {len(blocks)} "
-              f"blocks, {lay['n_train']} training images, {len(lay['points'])} evaluation windows of "
-              f"{sum(len(x) for x in lay['eval_sets'])} images; {len(lay['frames'])} slots in one run")
-    koo = run_koo(spec_r, lay, tasks[blocks[0]]["X_train"], backend=backend, seed=seed, verbose=verbose)
-    if verbose:
-        print(f"  Koo Encoder: {koo['wall_s']:.1f} s; baselines on the same stream ...")
+    if stale:  # --overwrite: the interrupted run goes only once the new one has passed every check
+        shutil.rmtree(ck_dir)
+    if checkpoint_every:
+        write_run_args(ck_dir, dict(
+            spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec), protocol=protocol,
+            data=data, other=other, seed=seed, train_samples=train_samples, test_samples=test_samples,
+            passes=passes, switches=switches, eval_every=eval_every, eval_images=eval_images, rate=rate,
+            backend=backend, checkpoint_every=checkpoint_every))
+    say = print if verbose else (lambda *a, **kw: None)
+    say(f"koo-spiking plasticity: {protocol}, tasks {', '.join(t['name'] for t in tasks)}; {len(blocks)} "
+        f"blocks, {lay['n_train']} training images, {len(lay['points'])} evaluation windows of "
+        f"{sum(len(x) for x in lay['eval_sets'])} images; {len(lay['frames'])} slots in one run"
+        + (f", in chunks of {checkpoint_every}" if checkpoint_every else ""))
+    koo = run_koo(spec_r, lay, tasks[blocks[0]]["X_train"], backend=backend, seed=seed, verbose=verbose,
+                  checkpoint_every=checkpoint_every, checkpoint_dir=ck_dir, say=say)
+    say(f"  Koo Encoder: {koo['wall_s']:.1f} s; baselines on the same stream ...")
     models = {"koo": koo, **run_baselines(lay, spec_r["network"]["n_h2"], seed)}
     metrics = {name: evaluate(m, lay, blocks) for name, m in models.items()}
     result = {
         "provenance": provenance(spec_r, command),
         "protocol": protocol, "data": data, "other": other, "seed": seed, "passes": passes, "rate": rate,
-        "eval_every": eval_every, "eval_images": eval_images,
+        "eval_every": eval_every, "eval_images": eval_images, "checkpoint_every": checkpoint_every,
         "tasks": [{"name": t["name"], "train_images": len(t["X_train"]), "eval_images": len(x)}
                   for t, x in zip(tasks, lay["eval_sets"])],
         "blocks": blocks, "block_starts": lay["block_starts"],
@@ -311,10 +341,19 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
     figures.learning_curves(paths["learning_curves.png"], result)
     figures.health(paths["health.png"], result)
     os.replace(tmp, paths["plasticity.json"])  # last: it marks a complete run
-    if verbose:
-        print(table(result))
-        print(f"wrote {', '.join(paths.values())}")
+    if ck_dir:
+        shutil.rmtree(ck_dir, ignore_errors=True)  # the run is complete
+    say(table(result))
+    say(f"wrote {', '.join(paths.values())}")
     return result
+
+
+def resume_protocol(out, verbose=True, command=None):
+    """Continue an interrupted ``run_protocol`` from its checkpoint in ``out/checkpoint``."""
+    from .train import read_run_args
+
+    return run_protocol(out=out, verbose=verbose, command=command, resume=True,
+                        **read_run_args(out, "plasticity.json"))
 
 
 def table(result):

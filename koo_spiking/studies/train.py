@@ -239,7 +239,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         # spikes of the last test images: for spikes.npz and the raster figure (6 images)
         shown_n = min(max(record, 6 if figures else 0), len(Xte))
         if checkpoint_every:
-            _write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec),
+            write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec),
                                          data=data, train_samples=train_samples, test_samples=test_samples,
                                          seed=seed, backend=backend, figures=figures, epochs=epochs,
                                          checkpoint_every=checkpoint_every, record=record))
@@ -300,10 +300,10 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
 RUN_ARGS = "run.json"
 
 
-def check_checkpoint(out, every, resume, overwrite):
+def check_checkpoint(out, every, resume, overwrite, command="train"):
     """The checkpoint directory of a run (None without checkpoints) and whether it holds an interrupted
     run to replace (``overwrite``; removed by the caller once the new run's inputs passed their checks);
-    refuse to mix two runs."""
+    refuse to mix two runs. ``command``: the CLI command that resumes it."""
     if every is None:
         if resume:
             raise ValueError("resume needs a run started with --checkpoint-every")
@@ -315,12 +315,13 @@ def check_checkpoint(out, every, resume, overwrite):
     if held and not resume:
         if not overwrite:
             raise ValueError(f"--out {out} holds an interrupted run ({ck_dir}); continue it with "
-                             f"`koo-spiking train --resume {out}` or pass --overwrite")
+                             f"`koo-spiking {command} --resume {out}` or pass --overwrite")
         return ck_dir, True
     return ck_dir, False
 
 
-def _write_run_args(ck_dir, args):
+def write_run_args(ck_dir, args):
+    """The arguments of a checkpointed run, in ``ck_dir/run.json``, for its resumption."""
     os.makedirs(ck_dir, exist_ok=True)
     spec = args["spec"]
     if isinstance(spec, dict):  # quantities as strings with units, other values as they are
@@ -333,16 +334,21 @@ def _write_run_args(ck_dir, args):
     os.replace(tmp, os.path.join(ck_dir, RUN_ARGS))
 
 
-def resume_study(out, verbose=True, command=None):
-    """Continue an interrupted ``run_study`` from its checkpoint in ``out/checkpoint``."""
+def read_run_args(out, result):
+    """The arguments saved by :func:`write_run_args` for the interrupted run in ``out``; refused when
+    ``out`` holds the complete run's ``result`` file or no checkpoint."""
     path = os.path.join(os.path.abspath(out), "checkpoint", RUN_ARGS)
-    if os.path.isfile(os.path.join(out, "metrics.json")):
-        raise ValueError(f"--resume {out}: that run is complete (metrics.json)")
+    if os.path.isfile(os.path.join(out, result)):
+        raise ValueError(f"--resume {out}: that run is complete ({result})")
     if not os.path.isfile(path):
         raise ValueError(f"--resume {out}: no checkpoint there ({path} is missing)")
     with open(path) as fh:
-        args = json.load(fh)
-    return run_study(out=out, verbose=verbose, command=command, resume=True, **args)
+        return json.load(fh)
+
+
+def resume_study(out, verbose=True, command=None):
+    """Continue an interrupted ``run_study`` from its checkpoint in ``out/checkpoint``."""
+    return run_study(out=out, verbose=verbose, command=command, resume=True, **read_run_args(out, "metrics.json"))
 
 
 def plain_spec(spec):
