@@ -53,6 +53,16 @@ def matched(base, full, rate):
     return spec, rate * (a["gate_floor"] + (1 - a["gate_floor"]) * g), g
 
 
+def _toml_value(text):
+    """A --set value as TOML reads it (a number, a boolean, a quoted or bare string)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a quantity such as 20 s
+
+
 def _fmt(x, spec):
     return "-" if x is None else format(x, spec)
 
@@ -71,6 +81,8 @@ def main(argv=None):
     parser.add_argument("--eval-images", type=int, default=100)
     parser.add_argument("--rate", type=float, default=0.1, help="the Koo Encoder's learning-rate multiplier")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {', '.join(VARIANTS)}")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="change a spec value for every variant (repeatable), e.g. --set 'forgetting.tau=20 s'")
     parser.add_argument("--json", default=None, help="write the results here")
     args = parser.parse_args(argv)
     variants = args.variants.split(",")
@@ -79,7 +91,16 @@ def main(argv=None):
         parser.error(f"unknown variant {unknown[0]!r} (known: {', '.join(VARIANTS)})")
     if MATCHED in variants:  # the full run first: it sets the control's rate
         variants = ["full"] + [v for v in variants if v != "full"]
-    base = load_spec(args.spec)
+    changes = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--set {item!r}: write SECTION.KEY=VALUE")
+        changes[key.strip()] = _toml_value(value.strip())
+    try:
+        base = with_values(load_spec(args.spec), changes)
+    except ValueError as err:
+        parser.error(str(err))
     specs = {name: with_values(base, VARIANTS[name]) for name in variants}  # all checked before anything runs
     _, tasks, blocks = build_tasks(args.protocol, args.data, args.other, args.train_samples, args.test_samples,
                                    args.seed, args.switches)
@@ -125,7 +146,7 @@ def main(argv=None):
         out = {"provenance": provenance(base, " ".join(["python", os.path.relpath(__file__)] + sys.argv[1:]
                                                        if argv is None else argv)),
                "protocol": args.protocol, "data": args.data, "other": args.other, "seed": args.seed,
-               "rate": args.rate, "tasks": [t["name"] for t in tasks], "blocks": blocks,
+               "rate": args.rate, "set": changes, "tasks": [t["name"] for t in tasks], "blocks": blocks,
                "variants": {name: {"flips": VARIANTS[name], "spec": plain_spec(specs[name]), **controls.get(name, {})}
                             for name in variants},
                "metrics": metrics, "goals": goals,
