@@ -59,7 +59,8 @@ class CompiledNetwork:
         """Build (and in standalone mode compile) the network with ``spec``'s run parameters."""
         t0 = time.time()
         key = structure_key(spec, len(self.frames[0]), self.raster, self.astro) + self.build_key + \
-            (f"|weights {self.weights_every}" if self.weights_every else "")
+            (f"|weights {self.weights_every}" if self.weights_every else "") + \
+            ("|hold" if "hold_save" in self.schedule else "")
         directory = None
         if self.standalone:
             place = backend.build_directory(key, prefix="koo_encoder_") if self.cache else \

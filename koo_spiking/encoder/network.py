@@ -32,6 +32,7 @@ from brian2 import Network, NeuronGroup, Synapses, TimedArray, linked_var, secon
 from ..neuron import if_group
 from . import runtime
 from .boundary import LEARNED_STATE, ImageBoundary
+from .hold import HOLD_KEYS, holder
 from .hubs import hub, power_hub, sum_to_hub
 from .pathways import V_TH, Pathways
 
@@ -49,7 +50,9 @@ class EncoderNetwork(Pathways, ImageBoundary):
         Image shown in each slot, values in [0, 1].
     schedule : dict of arrays (n_slots,)
         ``enc``: plasticity of the hidden pathways; ``dec``: plasticity of the read-out;
-        ``teach``: sensory teacher on (1) or off (0).
+        ``teach``: sensory teacher on (1) or off (0). With ``hold_save`` and ``hold_restore``
+        (``encoder.hold.hold_flags``) the astrocytes and the running means of the activity power
+        are saved when an evaluation window starts and restored when it ends.
     power : float
         Mean power of the centred input counts, sum over pixels of var(count); it
         normalises the learning rates (Oja's rule is stable for eta*power < 2).
@@ -66,6 +69,10 @@ class EncoderNetwork(Pathways, ImageBoundary):
         self.frames = np.asarray(frames, float)
         self.n_slots, self.n_px = self.frames.shape
         self.schedule = {k: np.asarray(v, float) for k, v in schedule.items()}
+        held = [k for k in HOLD_KEYS if k in self.schedule]
+        if held and len(held) != len(HOLD_KEYS):
+            raise ValueError(f"schedule: {held[0]} needs {' and '.join(HOLD_KEYS)} together")
+        self.hold = bool(held)
         self.power = float(power)
         self.mean_image = np.asarray(mean_image, float)
         self.state = state or {}
@@ -95,7 +102,7 @@ class EncoderNetwork(Pathways, ImageBoundary):
             "eta_enc": s["learning"]["eta"], "eta_dec": s["learning"]["eta_decoder"],
             "eta_inh": s["learning"]["eta_inhibition"],
         }
-        for key in ("enc", "dec", "teach"):
+        for key in ("enc", "dec", "teach") + (HOLD_KEYS if self.hold else ()):
             ns[key] = TimedArray(np.append(self.schedule[key], 0.0), dt=self.T, name=f"sched_{key}")
         return ns
 
@@ -265,6 +272,13 @@ class EncoderNetwork(Pathways, ImageBoundary):
         teacher = Synapses(g["input"], g["recon"], on_pre="v_post += teach(t)*out_gain*v_th", namespace=ns, name="teacher")
         teacher.connect(j="i")
         objs.append(teacher)
+        if self.hold:  # evaluation windows leave the slow state as they found it
+            hold_ns = {k: ns[k] for k in HOLD_KEYS}
+            for name, astro in self.astros.items():
+                objs.append(holder(astro, sorted(astro.equations.diff_eq_names), self.T, hold_ns, f"{name}_hold"))
+            for name, power in self.power_hubs.items():  # around the hub's update (order 1)
+                objs.append(holder(power, ["P_avg"], self.T, hold_ns, f"{name}_hub_hold",
+                                   save=("groups", 0), restore=("groups", 2)))
         self.monitors = self._monitors()
         objs += list(self.monitors.values())
         self._restore_groups()

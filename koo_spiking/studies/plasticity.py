@@ -27,6 +27,7 @@ from brian2 import second
 
 from ..encoder import checkpoint
 from ..encoder.estimator import KooEncoder
+from ..encoder.hold import hold_flags
 from ..encoder.spec import check_memory
 from ..io.datasets import load_dataset, resample
 from . import continual
@@ -106,10 +107,13 @@ def _eval_offsets(n, every):
     return sorted(p for p in points if 0 < p < n) + [n]
 
 
-def layout(tasks, blocks, passes, eval_every, eval_images, rng, rate=1.0):
+def layout(tasks, blocks, passes, eval_every, eval_images, rng, rate=1.0, hold=True):
     """Frames, schedule and bookkeeping of the whole protocol as one run of image slots.
 
     Training slots learn at ``rate`` (a multiplier of every learning rate, constant over the stream).
+    ``hold``: the evaluation windows leave the astrocytes and the running means as they found them
+    (``encoder.hold``); off, they run on through each window (the learner is then disturbed by
+    being measured).
     Returns a dict: ``frames`` (n_slots, n_pixels), ``schedule`` (``enc``, ``dec``, ``teach``),
     ``train_slots`` (slot of each training sample, in order), ``train_images`` (the images),
     ``points`` (evaluation points: ``sample`` seen so far, ``block``, ``block_sample``, ``slots``:
@@ -142,7 +146,8 @@ def layout(tasks, blocks, passes, eval_every, eval_images, rng, rate=1.0):
             if k in offsets:
                 window(b, k)
     frames, flags = np.asarray(frames, float), np.asarray(flags, float)
-    return {"frames": frames, "schedule": {"enc": rate * flags, "dec": rate * flags, "teach": flags},
+    schedule = {"enc": rate * flags, "dec": rate * flags, "teach": flags, **(hold_flags(1 - flags) if hold else {})}
+    return {"frames": frames, "schedule": schedule,
             "train_slots": np.asarray(train_slots), "train_images": np.asarray(train_images), "points": points,
             "eval_sets": eval_sets, "block_starts": starts, "n_train": sample}
 
