@@ -7,7 +7,9 @@ plasticity on, as it is off in the full model), each as one compiled Brian2 run 
 images. ``no_astrocytes_matched`` is the control of the astrocytes' effect on the learning rate:
 no astrocytes, but the learning-rate multiplier and the consolidation set to what the full run's
 mean gate gave (``gate_floor + (1 - gate_floor) * gate`` and ``consolidation * (1 - gate / 2)``),
-so what remains is the gates' spread over neurons and time. Prints, per model, the samples to adapt after a switch, the area under the post-switch
+so what remains is the gates' spread over neurons and time. ``unheld_windows`` is the full model
+measured with evaluation windows that do not hold the astrocytes and running means
+(``encoder.hold``): how much measuring the learner disturbs it. Prints, per model, the samples to adapt after a switch, the area under the post-switch
 curves, the forgetting, the silent-fraction change and the final MSE, then the issue's goals as
 ratios against the backprop autoencoder of the same run:
 
@@ -34,7 +36,7 @@ from koo_spiking.studies.train import plain_spec, provenance
 HERE = os.path.dirname(os.path.abspath(__file__))
 VARIANTS = {"full": {}, "no_astrocytes": {"features.astrocytes": False}, "no_reward": {"features.reward": False},
             "no_forgetting": {"features.forgetting": False}, "with_structural": {"features.structural": True},
-            "no_astrocytes_matched": {"features.astrocytes": False}}
+            "no_astrocytes_matched": {"features.astrocytes": False}, "unheld_windows": {}}
 MATCHED = "no_astrocytes_matched"  # its rate and consolidation come from the full run's mean gate
 
 
@@ -123,6 +125,9 @@ def main(argv=None):
                               "consolidation": specs[name]["forgetting"]["consolidation"]}
             print(f"  {name}: full run's mean gate {g:.3f} -> rate {rate:.4f}, consolidation "
                   f"{controls[name]['consolidation']:.4f}", flush=True)
+        if name == "unheld_windows":
+            lay_k = layout(tasks, blocks, DEFAULT_PASSES[args.protocol], args.eval_every, args.eval_images,
+                           np.random.default_rng(args.seed), args.rate, hold=False)
         models[f"koo:{name}"] = run_koo(specs[name], lay_k, tasks[blocks[0]]["X_train"], seed=args.seed)
         print(f"  Koo {name}: {time.time() - t0:.0f} s", flush=True)
     metrics = {name: evaluate(m, lay, blocks) for name, m in models.items()}

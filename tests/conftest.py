@@ -1,10 +1,30 @@
 """Shared fixtures: every model test runs under cython and cpp_standalone."""
+import contextlib
+import os
+
 import brian2
 import pytest
 
 from koo_spiking import backend
 
 brian2.prefs.logging.console_log_level = "ERROR"
+# standalone builds of the tests at -O1: the same spikes as -O3 on the README's small run, compiled
+# faster (fixtures of short runs go down to -O0); a value set by the caller stays
+os.environ.setdefault("KOO_OPTIMIZE", "1")
+
+
+@contextlib.contextmanager
+def optimize(level):
+    """``KOO_OPTIMIZE=level`` inside the block (worker processes inherit it), the previous value after."""
+    previous = os.environ.get("KOO_OPTIMIZE")
+    os.environ["KOO_OPTIMIZE"] = level
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("KOO_OPTIMIZE", None)
+        else:
+            os.environ["KOO_OPTIMIZE"] = previous
 
 
 @pytest.fixture(params=[pytest.param("cython", marks=pytest.mark.cython),
@@ -56,19 +76,15 @@ def small_run(tmp_path_factory):
 def small_ablation(tmp_path_factory):
     """A tiny ablation (small spec, 2 seeds, the full model, no astrocytes and the minimal core, 60 training
     images), run once through the CLI and shared: the ablation test checks it, notebook 03 plots it."""
-    import os
     from pathlib import Path
 
     from koo_spiking.cli import main
 
     out = tmp_path_factory.mktemp("ablation") / "run"
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
-    os.environ["KOO_OPTIMIZE"] = "0"  # short runs: compile fast (the workers inherit it)
-    try:
+    with optimize("0"):  # short runs: compile fast (the workers inherit it)
         code = main(["ablate", str(spec), "--seeds", "2", "--train-samples", "60", "--test-samples", "20",
                      "--variants", "no_astrocytes,minimal", "--workers", "2", "--out", str(out)])
-    finally:
-        os.environ.pop("KOO_OPTIMIZE", None)
     return code, out
 
 
@@ -76,17 +92,13 @@ def small_ablation(tmp_path_factory):
 def small_protocol(tmp_path_factory):
     """The repeated protocol (10 switches of the digits' class halves) on the small spec, 120 training
     images, run once through the CLI and shared: the plasticity tests check it, notebook 04 plots it."""
-    import os
     from pathlib import Path
 
     from koo_spiking.cli import main
 
     out = tmp_path_factory.mktemp("plasticity") / "run"
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
-    os.environ["KOO_OPTIMIZE"] = "0"  # a short run: compile fast
-    try:
+    with optimize("0"):  # a short run: compile fast
         code = main(["plasticity", str(spec), "--protocol", "repeated", "--rate", "0.3", "--train-samples", "120",
                      "--test-samples", "40", "--eval-every", "20", "--eval-images", "10", "--out", str(out)])
-    finally:
-        os.environ.pop("KOO_OPTIMIZE", None)
     return code, out

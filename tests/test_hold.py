@@ -8,7 +8,7 @@ from brian2 import NeuronGroup, StateMonitor, TimedArray, mmolar, ms
 
 from koo_spiking.encoder.hold import hold_flags, holder
 from koo_spiking.encoder.network import EncoderNetwork
-from koo_spiking.encoder.spec import FEATURES, validate_spec
+from koo_spiking.encoder.spec import validate_spec
 from koo_spiking.io.datasets import load_dataset
 
 
@@ -25,9 +25,10 @@ def test_a_holder_puts_back_what_it_saved(numpy_target):
     cells.C = [1, 2, 3] * mmolar
     flags = {"hold_save": TimedArray([0, 1, 0, 0, 0], dt=100 * ms),
              "hold_restore": TimedArray([0, 0, 0, 1, 0], dt=100 * ms)}
-    keeper = holder(cells, ["C"], 100 * ms, flags, "keeper")
+    keeper = holder(cells, ["C"], 100 * ms, flags, "keeper")  # (found by brian2.run in this frame)
     mon = StateMonitor(cells, "C", record=True, dt=100 * ms, when="start", order=2)
     brian2.run(450 * ms, namespace={})
+    assert keeper.name == "keeper"
     C = mon.C / mmolar
     np.testing.assert_allclose(C[:, 3], C[:, 1])  # restored at 300 ms to the value saved at 100 ms
     np.testing.assert_allclose(C[:, 4], C[:, 1] * np.exp(-2))  # and decays on from there
@@ -35,8 +36,7 @@ def test_a_holder_puts_back_what_it_saved(numpy_target):
 
 
 TINY = {"network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
-        "learning": {"warm_up": 2, "tau_avg": 5.0}, "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
-        "features": {name: True for name in FEATURES}}
+        "learning": {"warm_up": 2, "tau_avg": 5.0}, "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"}}
 
 
 def _run(hold):

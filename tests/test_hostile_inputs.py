@@ -160,7 +160,8 @@ def test_version_and_help_texts(capsys):
     for cmd, options in (("train", ("--checkpoint-every", "--resume", "--overwrite", "--record", "--data")),
                          ("demo", ("--images", "--out")), ("inspect", ("--from", "--to", "--layer")),
                          ("export", ("--format",)), ("ablate", ("--seeds", "--variants", "--workers")),
-                         ("plasticity", ("--protocol", "--other", "--switches", "--eval-every", "--rate"))):
+                         ("plasticity", ("--protocol", "--other", "--switches", "--eval-every", "--rate", "--checkpoint-every",
+                                         "--resume"))):
         with pytest.raises(SystemExit) as stop:
             main([cmd, "--help"])
         text = capsys.readouterr().out

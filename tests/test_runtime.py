@@ -27,6 +27,7 @@ CHANGED = {
 
 @pytest.fixture(scope="module")
 def setup():
+    previous = os.environ.get("KOO_OPTIMIZE")
     os.environ["KOO_OPTIMIZE"] = "0"
     ds = load_dataset("digits", 40, 10, 0)
     enc = KooEncoder(SPEC, seed=3)
@@ -37,7 +38,7 @@ def setup():
                 "teach": np.r_[np.ones(40), np.zeros(10)]}
     stats = enc._input_stats(X, spec)
     yield enc, spec, frames, schedule, stats
-    os.environ.pop("KOO_OPTIMIZE", None)
+    os.environ.pop("KOO_OPTIMIZE") if previous is None else os.environ.update(KOO_OPTIMIZE=previous)
 
 
 def _fingerprint(result):

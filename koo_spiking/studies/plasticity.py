@@ -12,10 +12,14 @@
 The Koo Encoder runs the whole protocol as one Brian2 run: the image of every slot comes from
 a ``TimedArray``, and the plasticity flags of the schedule switch learning off in evaluation
 windows, where the held-out images of every task are shown (the same ones each time) at
-regular points of the stream and densely right after each switch. The baselines (the backprop
-autoencoder, scikit-learn's ``MLPRegressor.partial_fit`` image by image with one hidden layer of
-the code size, and ``IncrementalPCA``, fitted on batches of code-size images) see the same
-stream and are evaluated at the same points. Metrics: ``studies.continual``.
+regular points of the stream and densely right after each switch. A window also leaves the
+learner's slow state as it found it: the astrocytes and the running means of the activity power
+are saved when it starts and restored when it ends (``encoder.hold``), so a window does not change
+the learning rates of the images after it (what remains is one image's astrocyte dynamics and the
+random numbers the window's images draw). The baselines (the backprop autoencoder,
+scikit-learn's ``MLPRegressor.partial_fit`` image by image with one hidden layer of the code
+size, and ``IncrementalPCA``, fitted on batches of code-size images) see the same stream and are
+evaluated at the same points, without side effects. Metrics: ``studies.continual``.
 """
 import json
 import os
