@@ -102,3 +102,32 @@ def test_checkpoint_arguments_are_checked_first(tmp_path, capsys):
     assert main(["train", "--resume", str(tmp_path / "none")]) == 2
     assert "no checkpoint there" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
+
+
+HELD = """
+import os, subprocess, threading
+from koo_spiking.encoder.checkpoint import _holding_sigint
+threading.Thread(target=threading.Event().wait, daemon=True).start()  # SIGINT not blocked there
+caught = []
+with _holding_sigint(caught):
+    print("ready", flush=True)
+    a = os.system("sleep 1.5; exit 3")  # how Brian2 starts the compiler
+    b = subprocess.call(["sh", "-c", "sleep 1.5; exit 4"])  # and the standalone binary
+print(a, b, bool(caught))
+"""
+
+
+def test_ctrl_c_while_the_compiler_or_the_binary_runs_is_noted_and_spares_them():
+    """Ctrl-C in a terminal signals the whole foreground group: the compiler and the binary go on
+    (exit statuses 3 and 4, not killed) and the chunk's process notes the signal, also when it
+    arrives while ``os.system`` runs and another thread does not block it."""
+    proc = subprocess.Popen([sys.executable, "-c", HELD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)  # while the "compiler" runs
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGINT)  # while the "binary" runs
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.split() == ["3", "4", "True"]

@@ -8,15 +8,16 @@ shifted onto the new run's clock. After each chunk, what it recorded goes to a f
 and the next image index to ``checkpoint.npz``; each written atomically (a temporary file, then
 ``os.replace``), so a run killed at any moment leaves the last complete checkpoint. A chunk's random stream is seeded from the seed
 and the chunk's index: a resumed run gives the same spikes as an uninterrupted run with the same
-chunking. Ctrl-C (SIGINT) is held while a chunk runs (the signal stays pending, also in the
-standalone binary, which inherits the blocked signal mask): the chunk finishes and is saved, then
-:class:`Interrupted` is raised.
+chunking. Ctrl-C (SIGINT) is held while a chunk runs (noted, not raised; the compiler and the
+standalone binary run in process groups of their own, so a terminal's Ctrl-C does not reach them):
+the chunk finishes and is saved, then :class:`Interrupted` is raised.
 """
 import contextlib
 import hashlib
 import json
 import os
 import signal
+import subprocess
 import threading
 
 import numpy as np
@@ -81,21 +82,40 @@ def restore_state(objects, state):
         raise ValueError(f"checkpoint: values for {extra[0]} (and {len(extra) - 1} more) that this model lacks")
 
 
+def _own_group(call):
+    """``subprocess.call`` with the child in a process group of its own."""
+    def wrapped(*args, **kwargs):
+        kwargs.setdefault("process_group", 0)
+        return call(*args, **kwargs)
+    return wrapped
+
+
+def _system(command):
+    """``os.system`` in a process group of its own, without ignoring SIGINT in the caller meanwhile
+    (a signal delivered then to a thread that does not block it would be discarded)."""
+    return subprocess.call(command, shell=True, process_group=0)
+
+
 @contextlib.contextmanager
 def _holding_sigint(caught):
     """Hold SIGINT while a chunk runs: note it in ``caught`` instead of raising KeyboardInterrupt.
 
-    The main thread blocks the signal, so a standalone binary started from it inherits the
-    blocked mask and is not killed; Python's handler notes a signal delivered to another thread.
+    Python's handler notes the signal; the main thread blocks it. The compiler and the standalone
+    binary (Brian2 starts them with ``os.system`` and ``subprocess.call``) run in process groups of
+    their own, so Ctrl-C in a terminal, which signals the foreground group, does not kill them, and
+    ``os.system`` does not set SIGINT to ignored in this process while they run.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGINT, lambda *_: caught.append(1))
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    system, call = os.system, subprocess.call
+    os.system, subprocess.call = _system, _own_group(call)
     try:
         yield
     finally:
+        os.system, subprocess.call = system, call
         if signal.SIGINT in signal.sigpending():
             caught.append(1)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one reaches the note
