@@ -157,7 +157,9 @@ def main(argv=None):
                "metrics": metrics, "goals": goals,
                "points": [p["sample"] for p in lay["points"]],
                "mse": {name: m["mse"] for name, m in models.items()},
-               "wall_s": {name: m["wall_s"] for name, m in models.items()}}
+               "wall_s": {name: m["wall_s"] for name, m in models.items()},
+               # weights (and with structural plasticity the live fractions) and astrocyte gates over time
+               "over_time": {name: m["over_time"] for name, m in models.items() if name.startswith("koo:")}}
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)
