@@ -285,16 +285,15 @@ def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=F
         last = b == n
         shown = (True if raster is True else min(int(raster), b - a)) if raster and last else False
         caught = []
-        with _holding_sigint(caught):
+        with _holding_sigint(caught):  # the chunk and its save
             part = encoder.simulate(frames[a:b], {name: s[a:b] for name, s in schedule.items()}, state=state,
                                     full_state=merged["full_state"] if merged else None, t_start=a * T,
                                     seed=_chunk_seed(encoder.seed, k), raster=shown,
                                     astro=astro or bool(raster), keep_full=True, weights_every=weights_every)
-        interrupted = bool(caught)
-        t0 = float(a * T / second)
-        merged = part if merged is None else _merge([merged, part], [0.0, t0])
-        _save(directory, k, b, key, part, t0)
-        if interrupted and not last:
+            t0 = float(a * T / second)
+            merged = part if merged is None else _merge([merged, part], [0.0, t0])
+            _save(directory, k, b, key, part, t0)
+        if caught and not last:
             raise Interrupted(f"interrupted after image {b} of {n}; the state is saved in "
                               f"{os.path.join(directory, CHECKPOINT)}")
     return merged
