@@ -62,6 +62,7 @@ def test_precompiled_header_is_passed_and_changes_no_spike(tmp_path, monkeypatch
     from brian2.codegen.cpp_prefs import get_compiler_and_args
 
     monkeypatch.setenv("KOO_BUILD_CACHE", str(tmp_path / "cache" / "standalone"))
+    monkeypatch.delenv("KOO_OPTIMIZE", raising=False)  # Brian2's flags as they are, plus the header
     monkeypatch.setattr(backend, "_pch", {})
     before = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
     with backend.backend("cpp_standalone", directory=str(tmp_path / "a")):
