@@ -9,9 +9,10 @@ no astrocytes, but the learning-rate multiplier and the consolidation set to wha
 mean gate gave (``gate_floor + (1 - gate_floor) * gate`` and ``consolidation * (1 - gate / 2)``),
 so what remains is the gates' spread over neurons and time. ``unheld_windows`` is the full model
 measured with evaluation windows that do not hold the astrocytes and running means
-(``encoder.hold``): how much measuring the learner disturbs it. Prints, per model, the samples to adapt after a switch, the area under the post-switch
-curves, the forgetting, the silent-fraction change and the final MSE, then the issue's goals as
-ratios against the backprop autoencoder of the same run:
+(``encoder.hold``): how much measuring the learner disturbs it. Prints, per model, the samples
+to adapt after a switch, the area under the post-switch curves, the forgetting, the
+silent-fraction change and the final MSE, then the issue's goals as ratios against the backprop
+autoencoder of the same run:
 
 | metric | goal |
 | samples to adapt after a switch | <= 1/5 of the backprop autoencoder's |
@@ -106,8 +107,12 @@ def main(argv=None):
     specs = {name: with_values(base, VARIANTS[name]) for name in variants}  # all checked before anything runs
     _, tasks, blocks = build_tasks(args.protocol, args.data, args.other, args.train_samples, args.test_samples,
                                    args.seed, args.switches)
-    lay = layout(tasks, blocks, DEFAULT_PASSES[args.protocol], args.eval_every, args.eval_images,
-                 np.random.default_rng(args.seed), args.rate)
+
+    def stream(rate, hold=True):  # the same images in the same order, learned at ``rate``
+        return layout(tasks, blocks, DEFAULT_PASSES[args.protocol], args.eval_every, args.eval_images,
+                      np.random.default_rng(args.seed), rate, hold=hold)
+
+    lay = stream(args.rate)
     print(f"{args.protocol} on {args.data}: {len(blocks)} blocks, {lay['n_train']} training images, "
           f"{len(lay['points'])} evaluation windows, {len(lay['frames'])} slots per Koo run", flush=True)
     t0 = time.time()
@@ -119,15 +124,13 @@ def main(argv=None):
         lay_k = lay
         if name == MATCHED:
             specs[name], rate, g = matched(base, models["koo:full"], args.rate)
-            lay_k = layout(tasks, blocks, DEFAULT_PASSES[args.protocol], args.eval_every, args.eval_images,
-                           np.random.default_rng(args.seed), rate)
+            lay_k = stream(rate)
             controls[name] = {"mean_gate": g, "rate": rate,
                               "consolidation": specs[name]["forgetting"]["consolidation"]}
             print(f"  {name}: full run's mean gate {g:.3f} -> rate {rate:.4f}, consolidation "
                   f"{controls[name]['consolidation']:.4f}", flush=True)
         if name == "unheld_windows":
-            lay_k = layout(tasks, blocks, DEFAULT_PASSES[args.protocol], args.eval_every, args.eval_images,
-                           np.random.default_rng(args.seed), args.rate, hold=False)
+            lay_k = stream(args.rate, hold=False)
         models[f"koo:{name}"] = run_koo(specs[name], lay_k, tasks[blocks[0]]["X_train"], seed=args.seed)
         print(f"  Koo {name}: {time.time() - t0:.0f} s", flush=True)
     metrics = {name: evaluate(m, lay, blocks) for name, m in models.items()}

@@ -27,6 +27,13 @@ def optimize(level):
             os.environ["KOO_OPTIMIZE"] = previous
 
 
+@pytest.fixture(scope="module")
+def unoptimized():
+    """``KOO_OPTIMIZE=0`` for a module of short standalone runs (compiled fast), the previous level after."""
+    with optimize("0"):
+        yield
+
+
 @pytest.fixture(params=[pytest.param("cython", marks=pytest.mark.cython),
                         pytest.param("cpp_standalone", marks=pytest.mark.cpp_standalone)])
 def target(request, tmp_path):

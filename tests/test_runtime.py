@@ -1,5 +1,4 @@
 """Run parameters: changed through run_args in one compiled binary, each one acts, nothing is frozen."""
-import os
 
 import numpy as np
 import pytest
@@ -26,9 +25,7 @@ CHANGED = {
 
 
 @pytest.fixture(scope="module")
-def setup():
-    previous = os.environ.get("KOO_OPTIMIZE")
-    os.environ["KOO_OPTIMIZE"] = "0"
+def setup(unoptimized):
     ds = load_dataset("digits", 40, 10, 0)
     enc = KooEncoder(SPEC, seed=3)
     spec = enc._resolved_spec()
@@ -37,8 +34,7 @@ def setup():
     schedule = {"enc": np.r_[np.ones(40), np.zeros(10)], "dec": np.r_[np.ones(40), np.zeros(10)],
                 "teach": np.r_[np.ones(40), np.zeros(10)]}
     stats = enc._input_stats(X, spec)
-    yield enc, spec, frames, schedule, stats
-    os.environ.pop("KOO_OPTIMIZE") if previous is None else os.environ.update(KOO_OPTIMIZE=previous)
+    return enc, spec, frames, schedule, stats
 
 
 def _fingerprint(result):

@@ -32,13 +32,10 @@ seeds = [0]
 
 
 @pytest.fixture(scope="module")
-def sweep_file(tmp_path_factory):
-    previous = os.environ.get("KOO_OPTIMIZE")
-    os.environ["KOO_OPTIMIZE"] = "0"  # short runs: compile fast (the workers inherit it)
+def sweep_file(tmp_path_factory, unoptimized):  # short runs: compile fast (the workers inherit it)
     path = tmp_path_factory.mktemp("sweep") / "sweep.toml"
     path.write_text(SWEEP)
-    yield path
-    os.environ.pop("KOO_OPTIMIZE") if previous is None else os.environ.update(KOO_OPTIMIZE=previous)
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import numpy as np
 from .. import backend
 from ..progress import compile_progress, progress_group
 from . import checkpoint, runtime
+from .hold import HOLD_KEYS
 from .network import EncoderNetwork
 
 __all__ = ["CompiledNetwork", "structure_key"]
@@ -60,7 +61,7 @@ class CompiledNetwork:
         t0 = time.time()
         key = structure_key(spec, len(self.frames[0]), self.raster, self.astro) + self.build_key + \
             (f"|weights {self.weights_every}" if self.weights_every else "") + \
-            ("|hold" if "hold_save" in self.schedule else "")
+            ("|hold" if HOLD_KEYS[0] in self.schedule else "")
         directory = None
         if self.standalone:
             place = backend.build_directory(key, prefix="koo_encoder_") if self.cache else \
