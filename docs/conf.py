@@ -10,7 +10,6 @@ the built pages is typed by hand:
 """
 
 import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -29,8 +28,12 @@ GENERATED = DOCS / "_generated"
 
 def _generate():
     GENERATED.mkdir(exist_ok=True)
-    for script in ("make_results.py", "make_models.py"):
-        subprocess.run([sys.executable, str(DOCS / script), "--out", str(GENERATED)], check=True, cwd=ROOT)
+    import make_models
+    import make_results
+
+    for module in (make_results, make_models):  # in this process: Brian2 is imported once
+        if module.main(["--out", str(GENERATED)]) != 0:
+            raise RuntimeError(f"docs/{module.__name__}.py failed")
     nbdir = GENERATED / "notebooks"
     nbdir.mkdir(exist_ok=True)
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
