@@ -543,8 +543,8 @@ def known_limits_block():
     digits = _load("encoder_digits.json")
     m = digits["runs"]["digits_seed0"]["models"]
     return (
-        f"On digits seed 0 the Koo Encoder's test MSE is {m['koo']['test_mse']:.4f} against PCA-16's "
-        f"{m['pca']['test_mse']:.4f} and the one-hidden-layer backprop autoencoder's "
+        f"On digits seed 0 the Koo Encoder's test MSE is {m['koo']['test_mse']:.4f} against clipped PCA-16's "
+        f"{m['pca']['test_mse']:.4f} and the one-hidden-layer backprop autoencoder's (scikit-learn `MLPRegressor`) "
         f"{m['autoencoder']['test_mse']:.4f} (`benchmarks/results/encoder_digits.json`)."
     )
 
