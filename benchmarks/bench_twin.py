@@ -37,17 +37,24 @@ VARIANTS = {  # name -> RateTwin keyword overrides of the default model
 }
 
 
+SOURCES = ("koo_spiking/encoder/twin.py", "koo_spiking/io/datasets.py", "benchmarks/bench_twin.py")
+
+
 def git_commit():
-    """``git rev-parse HEAD`` with '+dirty' when tracked files differ from it (None outside git)."""
+    """``git rev-parse HEAD`` with '+dirty' when the files this benchmark runs (:data:`SOURCES`) differ from it,
+    and whether any other tracked file differs (the shared checkout often has others' work in progress)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10).stdout.strip() or None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = git("rev-parse", "HEAD") or None
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", *SOURCES)
+        other = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
-        return None
-    return commit + "+dirty" if commit and dirty else commit
+        return None, None
+    return (commit + "+dirty" if commit and dirty else commit), bool(other)
 
 
 def holm(pvalues):
@@ -148,7 +155,8 @@ def main(argv=None):
     print(table(results, args.seeds, comparison))
     print(f"total {time.time() - t0:.0f} s")
     if args.json:
-        out = {"git_commit": git_commit(), "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        commit, tree_dirty = git_commit()
+        out = {"git_commit": commit, "other_tracked_files_modified": tree_dirty, "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
                "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
                "settings": {"dataset": "digits", "code": 16, "seeds": args.seeds, "epochs": args.epochs,
                             "defaults": {k: v for k, v in RateTwin().get_params().items()},
