@@ -42,11 +42,21 @@ Not equal (the architectures differ; each version keeps its own):
 Prints a table; ``--json`` writes the git commit of the checkout, the command line, the v1 commit,
 the sizes and every measurement.
 
+``--today COMMIT`` (issue 26) compares the checkout with the same encoder as it was at COMMIT instead of
+v1 (e.g. ``--today 23d3e4c``, before the build and step optimisations): the same v2 spec, images and
+sizes in both, runs "today" and "new" alternating. ``--size fashion`` runs at Fashion-MNIST size:
+``models/koo_fashion.toml``'s network (n_h1 128, n_h2 64) on 28x28 images (the digits scaled up
+bilinearly, 784 pixels; the data set itself is not needed). Both also report images per CPU-second
+(``sim_s`` is Brian2's ``_last_run_time``, measured with ``std::clock``: the CPU time of the
+simulation loop) and per wall-second of the binary (``binary_s``: loading, simulating, writing), and
+the CPU seconds of the binary (``binary_cpu_s``, from the process's children).
+
 v2 is the checkout's working tree (koo_spiking/ copied into the benchmark's folder at the start, so
 edits made while it runs do not mix into later rounds; the JSON lists uncommitted changes and a hash
 of their diff), or a commit with ``--v2 COMMIT`` (a second temporary worktree).
 
-Usage: python benchmarks/bench_throughput.py [--v1 COMMIT] [--v2 COMMIT] [--images 2000] [--n-h1 32] [--n-h2 16]
+Usage: python benchmarks/bench_throughput.py [--v1 COMMIT | --today COMMIT] [--v2 COMMIT] [--size fashion]
+       [--images 2000] [--n-h1 32] [--n-h2 16]
        [--dt "0.5 ms"] [--present "100 ms"] [--input-rate "80 Hz"] [--rounds 2] [--seed 0]
        [--spec models/koo_encoder.toml] [--v2-input-code poisson] [--timeout 900]
        [--json benchmarks/results/throughput.json]
@@ -87,6 +97,17 @@ def _child(version, config_path, result_path):
 
     rec = {"version": version, "koo_spiking": where, "brian2": brian2.__version__}
     original_build, original_run = CPPStandaloneDevice.build, brian2.Network.run
+    original_binary = CPPStandaloneDevice.run
+
+    def binary(self, *args, **kwargs):
+        import resource
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        out = original_binary(self, *args, **kwargs)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rec.update(binary_wall_s=time.perf_counter() - t0,
+                   binary_cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        return out
 
     def build(self, *args, **kwargs):
         t0 = time.perf_counter()
@@ -111,11 +132,15 @@ def _child(version, config_path, result_path):
         rec.update(neurons=neurons, synapses=synapses)
         return out
 
-    CPPStandaloneDevice.build, brian2.Network.run = build, run
+    CPPStandaloneDevice.build, brian2.Network.run, CPPStandaloneDevice.run = build, run, binary
     X = load_digits().data.astype(np.float64) / 16.0
+    if cfg.get("pixels", 64) != 64:  # Fashion-MNIST size: the digits scaled up bilinearly
+        from scipy.ndimage import zoom
+        side = int(round(cfg["pixels"] ** 0.5))
+        X = np.clip(np.stack([zoom(x.reshape(8, 8), side / 8, order=1) for x in X]), 0, 1).reshape(len(X), -1)
     X = X[np.arange(cfg["images"]) % len(X)]
     spec = cfg["spec"]
-    if version == "v1":
+    if cfg.get("api", "v1" if version == "v1" else "v2") == "v1":
         import koo_spiking.encoder as encoder_module
         from koo_spiking.encoder import KooEncoder
         project = cfg["build_dir"]
@@ -141,6 +166,8 @@ def _child(version, config_path, result_path):
     rec["images"] = n
     rec["images_per_s"] = n / rec["sim_s"]
     rec["images_per_s_end_to_end"] = n / rec["fit_s"]
+    rec["images_per_cpu_s"] = n / rec["sim_s"]  # (std::clock: CPU of the simulation loop)
+    rec["images_per_wall_s"] = n / rec["binary_wall_s"]  # the binary: loading, simulating, writing
     rec["build_s"] = rec["fit_s"] - rec["binary_s"]
     rec["n_neurons"] = int(sum(rec.get("neurons", {}).values()))
     rec["n_synapses"] = int(sum(rec.get("synapses", {}).values()))
@@ -166,7 +193,8 @@ def _working_tree():
 
 def _specs(args, v2_spec):
     net = v2_spec["network"]
-    sizes = {"image": "8x8 digits (64 pixels)", "images": args.images,
+    image = "28x28 (digits scaled up, 784 pixels)" if args.size == "fashion" else "8x8 digits (64 pixels)"
+    sizes = {"image": image, "pixels": 784 if args.size == "fashion" else 64, "images": args.images,
              "n_h1": args.n_h1 if args.n_h1 is not None else net["n_h1"],
              "n_h2": args.n_h2 if args.n_h2 is not None else net["n_h2"],
              "dt": args.dt or net["dt"], "present": args.present or net["present"],
@@ -194,8 +222,8 @@ def _run_child(version, tree, cfg, work, index, timeout):
     with open(config, "w") as fh:
         json.dump(cfg, fh)
     env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
-    if version == "v2":
-        env["KOO_BUILD_CACHE"] = os.path.join(work, "v2_cache")  # its precompiled header lands in work/pch
+    if version != "v1":
+        env["KOO_BUILD_CACHE"] = os.path.join(work, f"{version}_cache")  # its precompiled header lands in work/pch
     scratch = os.path.join(work, f"cwd_{version}")
     os.makedirs(scratch, exist_ok=True)
     t0 = time.perf_counter()
@@ -225,6 +253,10 @@ def _sigterm(*_):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--v1", default=DEFAULT_V1, metavar="COMMIT", help="commit of v1 (default 92e1d36^)")
+    parser.add_argument("--today", default=None, metavar="COMMIT",
+                        help="compare with the encoder as it was at COMMIT (same spec) instead of v1, e.g. 23d3e4c")
+    parser.add_argument("--size", choices=("digits", "fashion"), default="digits",
+                        help="fashion: models/koo_fashion.toml's network on 784-pixel images")
     parser.add_argument("--v2", default=None, metavar="COMMIT",
                         help="commit of v2 (default: this checkout's working tree, copied at the start)")
     parser.add_argument("--spec", default=None,
@@ -248,6 +280,11 @@ def main(argv=None):
         parser.error("--images and --rounds must be positive")
     from koo_spiking.studies.train import provenance  # this checkout (the child imports its own tree)
 
+    if args.size == "fashion" and args.spec is None:
+        args.spec = os.path.join(ROOT, "models", "koo_fashion.toml")
+    names = ("today", "new") if args.today else ("v1", "v2")
+    if args.today:
+        args.v1 = args.today
     v1_sha = _git("rev-parse", "--verify", args.v1 + "^{commit}")
     v2_sha = _git("rev-parse", "--verify", args.v2 + "^{commit}") if args.v2 else None
     report = {"provenance": provenance(), "v1_commit": {"given": args.v1, "sha": v1_sha},
@@ -267,21 +304,35 @@ def main(argv=None):
         spec_file = args.spec or os.path.join(tree_v2 if args.v2 else ROOT, "models", "koo_encoder.toml")
         with open(spec_file, "rb") as fh:
             v2_spec = tomllib.load(fh)
+        full = os.path.join(tree_v2 if args.v2 else ROOT, "models", "koo_encoder.toml")
+        if os.path.abspath(spec_file) != os.path.abspath(full):  # a partial spec: the full model's other keys
+            with open(full, "rb") as fh:
+                base = tomllib.load(fh)
+            for section, entries in v2_spec.items():
+                if isinstance(entries, dict):
+                    base.setdefault(section, {}).update(entries)
+                else:
+                    base[section] = entries
+            v2_spec = base
         sizes, spec_v1, spec_v2 = _specs(args, v2_spec)
+        if args.today:  # the same spec in both
+            spec_v1 = spec_v2
         report.update(v2_spec_file=args.spec or "models/koo_encoder.toml", sizes=sizes,
-                      specs={"v1": spec_v1, "v2": spec_v2}, not_equal=NOT_EQUAL)
+                      specs={names[0]: spec_v1, names[1]: spec_v2},
+                      not_equal=[] if args.today else NOT_EQUAL, versions=list(names))
         v2_name = v2_sha or report["provenance"]["git_commit"]
-        print(f"bench_throughput: v1 {args.v1} ({v1_sha[:10]}) against v2 {v2_name}, "
+        print(f"bench_throughput: {names[0]} {args.v1} ({v1_sha[:10]}) against {names[1]} {v2_name}, "
               f"{args.images} images, n_h1 {sizes['n_h1']}, n_h2 {sizes['n_h2']}, dt {sizes['dt']}, "
               f"present {sizes['present']}, input {sizes['input_rate']}, {args.rounds} rounds", flush=True)
         for r in range(1, args.rounds + 1):
-            for version, tree, spec in (("v1", tree_v1, spec_v1), ("v2", tree_v2, spec_v2)):
+            for version, tree, spec in ((names[0], tree_v1, spec_v1), (names[1], tree_v2, spec_v2)):
                 cfg = {"tree": tree, "spec": spec, "images": args.images, "seed": args.seed,
-                       "build_dir": os.path.join(work, "v1_build")}
+                       "build_dir": os.path.join(work, "v1_build"), "pixels": sizes["pixels"],
+                       "api": "v1" if version == "v1" else "v2"}
                 rec = _run_child(version, tree, cfg, work, r, args.timeout)
                 rec.update(round=r, compile="cold" if r == 1 else "warm")
                 runs.append(rec)
-                print(f"  round {r} {version}: {rec['images_per_s']:.1f} images/s (sim {rec['sim_s']:.2f} s), "
+                print(f"  round {r} {version}: {rec['images_per_s']:.1f} images/CPU-s (sim {rec['sim_s']:.2f} s), "
                       f"build {rec['build_s']:.1f} s (make {rec['make_s']:.1f} s)", flush=True)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -296,8 +347,8 @@ def main(argv=None):
         for key in ("project", "koo_spiking", "pch"):
             rec.pop(key, None)
     report["runs"] = runs
-    report["summary"] = summarize(runs)
-    print(table(runs, report["summary"], sizes))
+    report["summary"] = summarize(runs, names)
+    print(table(runs, report["summary"], sizes, names))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as fh:
@@ -319,9 +370,9 @@ NOT_EQUAL = [
 ]
 
 
-def summarize(runs):
+def summarize(runs, names=("v1", "v2")):
     out = {}
-    for version in ("v1", "v2"):
+    for version in names:
         rs = [r for r in runs if r["version"] == version]
         cold = [r for r in rs if r["compile"] == "cold"]
         warm = [r for r in rs if r["compile"] == "warm"]
@@ -335,21 +386,29 @@ def summarize(runs):
             "neurons": rs[0]["n_neurons"], "synapses": rs[0]["n_synapses"], "code_objects": rs[0]["code_objects"],
             "spikes_per_image": rs[0]["spikes_per_image_total"],
         }
-    v1, v2 = out["v1"], out["v2"]
+        if all("images_per_wall_s" in r for r in rs):
+            out[version]["images_per_wall_s"] = [r["images_per_wall_s"] for r in rs]
+            out[version]["images_per_wall_s_median"] = statistics.median(out[version]["images_per_wall_s"])
+            out[version]["binary_cpu_s"] = [r["binary_cpu_s"] for r in rs]
+    a_name, b_name = names
+    v1, v2 = out[a_name], out[b_name]
+    tag = f"{b_name}_{a_name}"
     per_round = [b["images_per_s"] / a["images_per_s"] for a, b in
-                 zip([r for r in runs if r["version"] == "v1"], [r for r in runs if r["version"] == "v2"])]
-    out["ratio_v2_v1_images_per_s"] = v2["images_per_s_median"] / v1["images_per_s_median"]
-    out["ratio_v2_v1_images_per_s_per_round"] = per_round
-    out["target_v2_not_slower"] = bool(out["ratio_v2_v1_images_per_s"] >= 1.0)
+                 zip([r for r in runs if r["version"] == a_name], [r for r in runs if r["version"] == b_name])]
+    out[f"ratio_{tag}_images_per_s"] = v2["images_per_s_median"] / v1["images_per_s_median"]
+    out[f"ratio_{tag}_images_per_s_per_round"] = per_round
+    if "images_per_wall_s_median" in v1 and "images_per_wall_s_median" in v2:
+        out[f"ratio_{tag}_images_per_wall_s"] = v2["images_per_wall_s_median"] / v1["images_per_wall_s_median"]
+    out[f"target_{b_name}_not_slower"] = bool(out[f"ratio_{tag}_images_per_s"] >= 1.0)
     for kind in ("cold", "warm"):
         a, b = v1[f"build_s_{kind}"], v2[f"build_s_{kind}"]
         if a and b:
-            out[f"ratio_v2_v1_build_s_{kind}"] = statistics.median(b) / statistics.median(a)
+            out[f"ratio_{tag}_build_s_{kind}"] = statistics.median(b) / statistics.median(a)
     return out
 
 
-def table(runs, summary, sizes):
-    head = (f"{'version':<8}{'round':>6}{'compile':>9}{'sim s':>8}{'images/s':>10}{'fit s':>8}"
+def table(runs, summary, sizes, names=("v1", "v2")):
+    head = (f"{'version':<8}{'round':>6}{'compile':>9}{'sim s':>8}{'img/CPU-s':>10}{'fit s':>8}"
             f"{'end-to-end/s':>14}{'build s':>9}{'make s':>8}{'pch s':>7}{'spikes/img':>12}")
     rows = [f"sizes: {sizes['images']} training images of {sizes['image']}, n_h1 {sizes['n_h1']}, "
             f"n_h2 {sizes['n_h2']}, dt {sizes['dt']}, present {sizes['present']}, input {sizes['input_rate']}, "
@@ -362,18 +421,26 @@ def table(runs, summary, sizes):
                     f"{r['fit_s']:8.1f}{r['images_per_s_end_to_end']:14.1f}{r['build_s']:9.1f}{r['make_s']:8.1f}"
                     f"{pch}{r['spikes_per_image_total']:12.0f}")
     rows.append("-" * len(head))
-    for v in ("v1", "v2"):
+    a_name, b_name = names
+    tag = f"{b_name}_{a_name}"
+    for v in names:
         s = summary[v]
+        wall = f", {s['images_per_wall_s_median']:.1f} images per wall-second of the binary" \
+            if "images_per_wall_s_median" in s else ""
         rows.append(f"{v}: {s['neurons']} neurons, {s['synapses']} synapses, {s['code_objects']} code objects; "
-                    f"median {s['images_per_s_median']:.1f} images/s")
-    ratio = summary["ratio_v2_v1_images_per_s"]
-    rows.append(f"ratio v2/v1 images/s (median of rounds): {ratio:.2f} "
-                f"(per round {', '.join(f'{x:.2f}' for x in summary['ratio_v2_v1_images_per_s_per_round'])}); "
-                f"target not slower: {summary['target_v2_not_slower']}")
+                    f"median {s['images_per_s_median']:.1f} images per CPU-second of the simulation{wall}")
+    ratio = summary[f"ratio_{tag}_images_per_s"]
+    rows.append(f"ratio {b_name}/{a_name} images per CPU-second (median of rounds): {ratio:.2f} "
+                f"(per round {', '.join(f'{x:.2f}' for x in summary[f'ratio_{tag}_images_per_s_per_round'])}); "
+                f"target not slower: {summary[f'target_{b_name}_not_slower']}")
+    if f"ratio_{tag}_images_per_wall_s" in summary:
+        rows.append(f"ratio {b_name}/{a_name} images per wall-second of the binary: "
+                    f"{summary[f'ratio_{tag}_images_per_wall_s']:.2f}")
     for kind in ("cold", "warm"):
-        if f"ratio_v2_v1_build_s_{kind}" in summary:
-            rows.append(f"ratio v2/v1 build s, {kind}: {summary[f'ratio_v2_v1_build_s_{kind}']:.2f}")
-    rows.append("not equal: " + "; ".join(NOT_EQUAL))
+        if f"ratio_{tag}_build_s_{kind}" in summary:
+            rows.append(f"ratio {b_name}/{a_name} build s, {kind}: {summary[f'ratio_{tag}_build_s_{kind}']:.2f}")
+    if a_name == "v1":
+        rows.append("not equal: " + "; ".join(NOT_EQUAL))
     return "\n".join(rows)
 
 

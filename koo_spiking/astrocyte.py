@@ -195,7 +195,7 @@ def astrocyte_params(preset="network", **overrides):
 
 
 def astrocyte_group(n, dt=10 * ms, name=None, method=None, preset="network", noise=None, exogenous=None,
-                    start=None, glutamate=None, **overrides):
+                    start=None, glutamate=None, clock=None, **overrides):
     """``n`` G-ChI astrocytes on their own clock.
 
     Parameters
@@ -224,10 +224,15 @@ def astrocyte_group(n, dt=10 * ms, name=None, method=None, preset="network", noi
         cleared at ``Omega_c`` and bound at ``O_N*Y_S*(1 - Gamma_A)`` while the
         receptors inactivate; needs a clock well below 1/Omega_c (25 ms).
         None: ``'kinetic'`` for preset ``'example2'``, else ``'pulse'``.
+    clock : Clock, optional
+        A clock to share (its step replaces ``dt``): groups of astrocytes on one clock cost the
+        scheduler one clock.
     **overrides
         Parameter values (``ASTROCYTE_PARAMS``).
     """
     n = check_size("astrocyte", "n", n)
+    if clock is not None:
+        dt = clock.dt
     if dt <= 0 * ms:
         raise ValueError(f"astrocyte: parameter 'dt' must be positive, got {dt!r}")
     ns = astrocyte_params(preset, **overrides)
@@ -243,7 +248,8 @@ def astrocyte_group(n, dt=10 * ms, name=None, method=None, preset="network", noi
     eqs = (_RECEPTORS if glutamate == "pulse" else _RECEPTORS_KINETIC) + _CELL_EQUATIONS + \
         (_GATING if noise is None else _GATING_STOCHASTIC)
     method = method or ("rk4" if noise is None else "milstein")
-    group = NeuronGroup(n, eqs, method=method, namespace=ns, dt=dt, name=name or "astrocytes*")
+    timing = {"clock": clock} if clock is not None else {"dt": dt}
+    group = NeuronGroup(n, eqs, method=method, namespace=ns, name=name or "astrocytes*", **timing)
     for var in ("h", "C", "I", "Gamma_A", "ex_on", "I_bias"):
         if var in ("h", "C", "I") or np.any(np.asarray(state[var]) != 0):  # zeros are Brian2's start values
             setattr(group, var, state[var])
@@ -263,7 +269,7 @@ def couple(astrocytes, topology="grid", shape=None, k=4, positions=None, name=No
     delta_I = I_post - I_pre : mmolar
     J_coupling_post = -F/2*(1 + tanh((abs(delta_I) - I_Theta)/omega_I))*sign(delta_I) : mmolar/second (summed)
     """
-    syn = Synapses(astrocytes, astrocytes, eqs, namespace=ns, dt=astrocytes.clock.dt, name=name or "coupling*")
+    syn = Synapses(astrocytes, astrocytes, eqs, namespace=ns, clock=astrocytes.clock, name=name or "coupling*")
     i, j = topology_pairs(len(astrocytes), topology, shape, k, positions)
     if len(i):
         syn.connect(i=i, j=j)

@@ -299,7 +299,7 @@ def reward_stdp_synapses(source, target, effect="ge_post += w", rate="1", name=N
     # the weight is the word ``w`` (``ge_post += w``): it becomes the ``{w}`` placeholder, other names stay
     eff = re.sub(r"\bw\b", "{w}", effect) if effect and "{w}" not in effect else effect
     # Euler steps run before the neurons' state updates, so they read D at the start of the step
-    period = {"period": target.clock.dt, "when": "groups", "order": -1} if rule.regularly else {}
+    period = {"period": target.clock, "when": "groups", "order": -1} if rule.regularly else {}  # (its clock)
     rule.check = None  # the reward pathway is scheduled with the event below, whatever its slot
     syn = synapses(source, target, [rule], effect=eff, name=name or "reward_stdp*", **period)
     for pname, (side, event, _) in rule.pathways.items():

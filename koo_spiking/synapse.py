@@ -30,7 +30,7 @@ import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import Equations, Synapses, get_device, ms, second
+from brian2 import Clock, Equations, Synapses, get_device, ms, second
 from brian2.devices.device import RuntimeDevice
 
 from .parameters import Param, resolve
@@ -341,7 +341,8 @@ def synapses(source, target, rules, effect="ge_post += {w}", transmit="pre", wei
         if period is None:
             raise ValueError("synapses: a rule has periodic code; give 'period'")
         regular = _join(settle_code(rules), regular)
-        syn.run_regularly(regular, dt=period, when=when, order=order, name=f"{syn.name}_regularly")
+        timing = {"clock": period} if isinstance(period, Clock) else {"dt": period}  # a shared clock or a step
+        syn.run_regularly(regular, when=when, order=order, name=f"{syn.name}_regularly", **timing)
     _INIT[syn] = {k: v for r in rules for k, v in r.init.items()}
     return syn
 

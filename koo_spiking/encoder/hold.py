@@ -14,7 +14,7 @@ hub has averaged that image in, so it is taken out again). What remains of the w
 image's worth of astrocyte dynamics, 1/(window length) of it.
 """
 import numpy as np
-from brian2 import NeuronGroup, linked_var
+from brian2 import Clock, NeuronGroup, linked_var
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
 __all__ = ["HOLD_KEYS", "hold_flags", "holder"]
@@ -48,10 +48,11 @@ def holder(group, variables, period, namespace, name, save=("start", 0), restore
         eqs += [f"{var} : {unit} (linked)", f"{var}_held : {unit}"]
         save_code.append(f"{var}_held = hold_save(t)*{var} + (1 - hold_save(t))*{var}_held")
         restore_code.append(f"{var} = hold_restore(t)*{var}_held + (1 - hold_restore(t))*{var}")
-    keeper = NeuronGroup(len(group), "\n".join(eqs), dt=period, namespace=namespace, name=name)
+    timing = {"clock": period} if isinstance(period, Clock) else {"dt": period}  # a shared clock or a step
+    keeper = NeuronGroup(len(group), "\n".join(eqs), namespace=namespace, name=name, **timing)
     for var in variables:
         setattr(keeper, var, linked_var(group, var))
-    keeper.run_regularly("\n".join(save_code), dt=period, when=save[0], order=save[1], name=f"{name}_save")
-    keeper.run_regularly("\n".join(restore_code), dt=period, when=restore[0], order=restore[1],
+    keeper.run_regularly("\n".join(save_code), **timing, when=save[0], order=save[1], name=f"{name}_save")
+    keeper.run_regularly("\n".join(restore_code), **timing, when=restore[0], order=restore[1],
                          name=f"{name}_restore")
     return keeper

@@ -27,7 +27,7 @@ during training); with ``eta_code`` > 0 also from h2's error against its predict
 Per-image code (errors, dopamine, homeostasis, astrocytes, monitors) is in ``boundary.py``.
 """
 import numpy as np
-from brian2 import Network, NeuronGroup, Synapses, TimedArray, linked_var, second
+from brian2 import Clock, Network, NeuronGroup, Synapses, TimedArray, linked_var, second
 
 from ..neuron import if_group
 from . import runtime
@@ -197,6 +197,11 @@ class EncoderNetwork(Pathways, ImageBoundary):
     def build(self):
         """All Brian2 objects of the run, as a ``Network``; the state lives on ``self``."""
         net, learn = self.spec["network"], self.spec["learning"]
+        # three shared clocks (issue 26): the neurons' step (Brian2's default clock), one image (all the
+        # per-image code, hubs and monitors) and the astrocytes' step; objects on one clock run in the
+        # same order as with one clock each, and the standalone scheduler walks 3 clocks, not 80
+        self.image_clock = Clock(self.T, name="image_clock")
+        self.astro_clock = Clock(self.spec["astrocytes"]["dt"], name="astro_clock") if self.f["astrocytes"] else None
         ns = self._namespace()
         objs, self.astros, self.groups, self.synapses = [], {}, {}, {}
         self.power_hubs = {}
@@ -217,7 +222,7 @@ class EncoderNetwork(Pathways, ImageBoundary):
         # each layer's activity power, once per image; a predicted neuron's (and an I cell's) step is
         # divided by the power of the layer whose spikes form its synapses' eligibility
         for name in layers[1:]:
-            self.power_hubs[name] = power = power_hub(f"{name}_hub_power", self.T, ns, self.t_start)
+            self.power_hubs[name] = power = power_hub(f"{name}_hub_power", self.image_clock, ns, self.t_start)
             objs += [power, sum_to_hub(g[name], power, "P", "(n_last_pre - m_count_pre)**2", f"{name}_power_to_hub")]
         # each layer is predicted by the one above it; the read-out's error also by the code layer
         predictor = {**dict(zip(layers[:-1], layers[1:])), "recon": "h2"}
@@ -242,8 +247,8 @@ class EncoderNetwork(Pathways, ImageBoundary):
             tied = self._tied(L, U, pname, flag, eta, ns, w0 + jitter * (w0 > 0), w0, decoder=decoder)
             self.synapses[pname] = tied
             objs.append(tied)
-            hub_q = hub(f"{lower}_hub_pinh", "pinh", self.T, order=-29)
-            hub_e = hub(f"{lower}_hub_err", "esum", self.T, order=10)
+            hub_q = hub(f"{lower}_hub_pinh", "pinh", self.image_clock, order=-29)
+            hub_e = hub(f"{lower}_hub_err", "esum", self.image_clock, order=10)
             objs += [hub_q, hub_e, sum_to_hub(L, hub_e, "esum", "err_pre", f"{lower}_err_to_hub")]
             L.pinh = linked_var(hub_q, "pinh", index=np.zeros(len(L), dtype=int))
             if self.f["inhibition"]:
@@ -252,7 +257,7 @@ class EncoderNetwork(Pathways, ImageBoundary):
                 inhib.nrm = linked_var(self.power_hubs[upper], "norm", index=np.zeros(n_i, dtype=int))
                 self._astrocytes(inhib, f"{upper}_I", objs)
                 # the pool scales as one (its cells keep their stratified phases)
-                hub_c = hub(f"{upper}_I_hub_count", "csum", self.T, order=-29)
+                hub_c = hub(f"{upper}_I_hub_count", "csum", self.image_clock, order=-29)
                 inhib.csum = linked_var(hub_c, "csum", index=np.zeros(n_i, dtype=int))
                 objs += [hub_c, sum_to_hub(inhib, hub_c, "csum", "count_pre", f"{upper}_I_to_count")]
                 g[f"{upper}_I"] = inhib
@@ -275,9 +280,9 @@ class EncoderNetwork(Pathways, ImageBoundary):
         if self.hold:  # evaluation windows leave the slow state as they found it
             hold_ns = {k: ns[k] for k in HOLD_KEYS}
             for name, astro in self.astros.items():
-                objs.append(holder(astro, sorted(astro.equations.diff_eq_names), self.T, hold_ns, f"{name}_hold"))
+                objs.append(holder(astro, sorted(astro.equations.diff_eq_names), self.image_clock, hold_ns, f"{name}_hold"))
             for name, power in self.power_hubs.items():  # around the hub's update (order 1)
-                objs.append(holder(power, ["P_avg"], self.T, hold_ns, f"{name}_hub_hold",
+                objs.append(holder(power, ["P_avg"], self.image_clock, hold_ns, f"{name}_hub_hold",
                                    save=("groups", 0), restore=("groups", 2)))
         self.monitors = self._monitors()
         objs += list(self.monitors.values())

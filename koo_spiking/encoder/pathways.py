@@ -124,7 +124,7 @@ class Pathways:
                                          tau_forget=self.spec["forgetting"]["tau"], period=self.T,
                                          w_max=self._w_max))
         syn = synapses(source, target, rules, effect=effect, transmit="post", weight=weight, name=name,
-                       namespace={**ns, "w_max": self._w_max}, period=self.T, when="groups", order=30)
+                       namespace={**ns, "w_max": self._w_max}, period=self.image_clock, when="groups", order=30)
         i, j = all_pairs(len(source), len(target))
         syn.connect(i=i, j=j)
         apply_init(syn)
