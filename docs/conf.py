@@ -116,7 +116,6 @@ VERBATIM_DOCSTRINGS = {
     "koo_spiking.encoder.network",
     "koo_spiking.encoder.spec",
     "koo_spiking.encoder.twin",  # `|x|` in prose reads as a substitution reference
-    "koo_spiking.io.datasets",
     "koo_spiking.neuromodulator",
 }
 

@@ -6,6 +6,8 @@ import sys
 
 from .backend import TARGETS
 from .encoder.checkpoint import Interrupted
+from .studies.sweep import STOP_AFTER
+from .studies.train import MIN_TRAIN
 
 __all__ = ["main"]
 
@@ -42,12 +44,13 @@ def _parser():
                            "cached; cython and numpy run far slower)")
     train = sub.add_parser("train", parents=[debug],
                            help="train the Koo Encoder and its baselines, write metrics and figures")
-    train.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
+    train.add_argument("spec", nargs="?", default=None, help="TOML model spec: a path or a shipped name (koo_encoder, koo_small, koo_fashion, koo_no_glia); default: the full model")
     train.add_argument("--data", default="digits",
                        help="digits (default), fashion-mnist, an IDX directory (the four Fashion-MNIST file names), "
                             "PATH.npy (images as rows (n_images, n_pixels), values in [0, 1], split 75/25 by --seed) "
                             "or PATH.npz (X_train and X_test, optional y_train and y_test; or X and optional y, split)")
-    train.add_argument("--train-samples", type=int, default=None, help="training images (default: all)")
+    train.add_argument("--train-samples", type=int, default=None,
+                       help=f"training images, at least {MIN_TRAIN} (default: all)")
     train.add_argument("--test-samples", type=int, default=None, help="test images (default: all)")
     train.add_argument("--seed", type=int, default=0,
                        help="seed of the split, the image order and Brian2's generator (default 0)")
@@ -75,7 +78,9 @@ def _parser():
     inspect.add_argument("--to", dest="t1", default=None, metavar="T1",
                          help="window end, same units (default: the record's end)")
     inspect.add_argument("--layer", default=None, metavar="NAME",
-                         help="only this layer (input, h1, h2, recon; default: all)")
+                         help="only this layer (input, h1, h2, recon: its E and I cells are drawn together) "
+                              "or one population (e.g. h2_I); default: all. Receptive fields are drawn for "
+                              "h1, h2, recon and all")
     inspect.add_argument("--out", default=None, metavar="DIR", help="output directory (default: RUN_DIR/inspect)")
     export = sub.add_parser("export", parents=[debug], help="a run's recorded spikes (spikes.npz) as NWB or Neo")
     export.add_argument("run_dir", metavar="RUN_DIR", help="output directory of `koo-spiking train`")
@@ -84,6 +89,7 @@ def _parser():
                              "(Block of SpikeTrains, NeoMatlabIO .mat file); default nwb")
     export.add_argument("--out", default=None, metavar="FILE",
                         help="output file (default: RUN_DIR/spikes.nwb or RUN_DIR/spikes.neo.mat)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     sweep = sub.add_parser("sweep", parents=[debug],
                            help="run a parameter sweep (SWEEP.toml) on Dask workers, results in SQLite; "
                                 "a rerun skips finished points")
@@ -94,6 +100,9 @@ def _parser():
                        help="local Dask workers (default: one per core, at most one per compilation group)")
     sweep.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
                        help="address of a running Dask scheduler (default: a LocalCluster on this machine)")
+    sweep.add_argument("--keep-going", action="store_true",
+                       help="run every point even when the first ones all fail with the same error "
+                            f"(default: stop after {STOP_AFTER} such failures and no success)")
     sweep.add_argument("--backend", choices=TARGETS, default="cpp_standalone",
                        help="Brian2 target (default cpp_standalone: run parameters change without recompiling)")
     report = sub.add_parser("sweep-report", parents=[debug],
@@ -104,10 +113,11 @@ def _parser():
     ablate = sub.add_parser("ablate", parents=[debug],
                             help="the full model, each feature left out and the minimal core, over seeds, with "
                                  "bootstrap CIs and paired tests (ablation.json, .md, .png)")
-    ablate.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
+    ablate.add_argument("spec", nargs="?", default=None, help="TOML model spec: a path or a shipped name (koo_encoder, koo_small, koo_fashion, koo_no_glia); default: the full model")
     ablate.add_argument("--data", default="digits", help="digits (default), fashion-mnist, DIR, PATH.npy or PATH.npz")
     ablate.add_argument("--seeds", type=int, default=5, help="seeds 0..K-1 (default 5)")
-    ablate.add_argument("--train-samples", type=int, default=None, help="training images (default: all)")
+    ablate.add_argument("--train-samples", type=int, default=None,
+                        help=f"training images per run, at least {MIN_TRAIN} (default: all)")
     ablate.add_argument("--test-samples", type=int, default=None, help="test images (default: all)")
     ablate.add_argument("--variants", default=None,
                         help="comma-separated subset of the variants (default: all; `full` is always run)")
@@ -115,10 +125,13 @@ def _parser():
                         help="output directory (its ablation.sqlite makes the study resumable)")
     ablate.add_argument("--workers", type=int, default=None, help="local Dask workers (default: one per core)")
     ablate.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786", help="a running Dask scheduler")
+    ablate.add_argument("--keep-going", action="store_true",
+                        help="run every point even when the first ones all fail with the same error "
+                             f"(default: stop after {STOP_AFTER} such failures and no success)")
     plastic = sub.add_parser("plasticity", parents=[debug],
                              help="a changing stream (class split, domain switch, repeated switches, class stream) "
                                   "for the Koo Encoder and the online baselines: adaptation, forgetting, health")
-    plastic.add_argument("spec", nargs="?", default=None, help="TOML model spec (default: built-in full model)")
+    plastic.add_argument("spec", nargs="?", default=None, help="TOML model spec: a path or a shipped name (koo_encoder, koo_small, koo_fashion, koo_no_glia); default: the full model")
     plastic.add_argument("--protocol", default=None, choices=("class-split", "domain-switch", "repeated", "stream"),
                          help="class-split: classes' first half then second half; domain-switch: --data then --other; "
                               "repeated: A, B, A, B ... (--switches); stream: every image once, class after class "
@@ -160,6 +173,11 @@ def _terminated(signum, frame):
 
 
 def main(argv=None):
+    """Run ``koo-spiking`` with ``argv`` (default: the process's arguments); returns the exit status.
+
+    0: done; 1: a failure inside a run (or failed sweep points); 2: bad input, refused before anything
+    ran, with a one-line message; 130: interrupted, the state saved for ``--resume``.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminated)
@@ -194,7 +212,7 @@ def _command(args, argv):
             from .studies.sweep import run_sweep
 
             stats = run_sweep(args.sweep_file, args.db, workers=args.workers, scheduler=args.scheduler,
-                              backend=args.backend)
+                              backend=args.backend, keep_going=args.keep_going)
             return 1 if stats["failed"] else 0
         elif args.command == "sweep-report":
             from .studies.sweep_report import write_report
@@ -207,7 +225,7 @@ def _command(args, argv):
             variants = args.variants.split(",") if args.variants else None
             result = run_ablation(args.spec, data=args.data, seeds=args.seeds, out=args.out, variants=variants,
                                   train_samples=args.train_samples, test_samples=args.test_samples,
-                                  workers=args.workers, scheduler=args.scheduler,
+                                  workers=args.workers, scheduler=args.scheduler, keep_going=args.keep_going,
                                   command=" ".join(["koo-spiking"] + argv))
             return 1 if result["failed"] else 0
         elif args.command == "plasticity" and args.resume:
@@ -235,7 +253,7 @@ def _command(args, argv):
         elif args.command == "export":
             from .io.export import export_run
 
-            print(f"wrote {export_run(args.run_dir, args.fmt, out=args.out)}")
+            print(f"wrote {export_run(args.run_dir, args.fmt, out=args.out, overwrite=args.overwrite)}")
     except Interrupted as err:
         print(f"koo-spiking: {err}; continue with `koo-spiking {args.command} --resume {args.resume or args.out}`",
               file=sys.stderr)

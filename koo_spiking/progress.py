@@ -17,7 +17,7 @@ import time
 import numpy as np
 from brian2 import NeuronGroup, check_units, implementation
 
-__all__ = ["progress_group", "compile_progress"]
+__all__ = ["progress_group", "compile_progress", "progress_text"]
 
 _CPP_WALL = r"""
 double koo_wall_s()
@@ -33,10 +33,14 @@ double koo_progress_line(double show, double done, double n_slots, double elapse
         return 0.0;
     const bool final_line = done >= n_slots - 0.5;
     const int bar = (int)(30*done/n_slots);
+    char tail[96];
+    if (elapsed > 0)
+        snprintf(tail, sizeof tail, "%.0f images/s, %.1f s", done/elapsed, elapsed);
+    else
+        snprintf(tail, sizeof tail, "- images/s, %.1f s", elapsed);
     std::cout << (tty > 0 ? "\r" : "") << "  [" << std::string(bar, '#') << std::string(30 - bar, ' ') << "] "
-              << (int)(100*done/n_slots) << "% " << (long)done << "/" << (long)n_slots << " images, "
-              << (elapsed > 0.5 ? (long)(done/elapsed) : 0L) << " images/s, " << (long)elapsed << " s"
-              << ((final_line || tty <= 0) ? "\n" : "") << std::flush;
+              << (long)(100*done/n_slots) << "% " << (long)done << "/" << (long)n_slots << " images, "
+              << tail << ((final_line || tty <= 0) ? "\n" : "") << std::flush;
     return 1.0;
 }
 """
@@ -49,18 +53,24 @@ def koo_wall_s():
     return time.monotonic()
 
 
-@implementation("cpp", _CPP_LINE, headers=["<iostream>", "<string>"])
+def progress_text(done, n_slots, elapsed):
+    """The progress line's text (without the carriage return): ``done`` of ``n_slots`` images after
+    ``elapsed`` s, as the C++ body prints it (rate from the first image on, seconds to 0.1 s)."""
+    bar = int(30 * done / n_slots)
+    rate = f"{done / elapsed:.0f}" if elapsed > 0 else "-"
+    return (f"  [{'#' * bar}{' ' * (30 - bar)}] {int(100 * done / n_slots)}% {int(done)}/{int(n_slots)} images, "
+            f"{rate} images/s, {elapsed:.1f} s")
+
+
+@implementation("cpp", _CPP_LINE, headers=["<iostream>", "<string>", "<cstdio>"])
 @check_units(show=1, done=1, n_slots=1, elapsed=1, tty=1, result=1)
 def koo_progress_line(show, done, n_slots, elapsed, tty):
     """Print the progress line when ``show`` (Python body of the C++ function, for one cell)."""
     show, done, n_slots, elapsed, tty = (float(np.ravel(x)[0]) for x in (show, done, n_slots, elapsed, tty))
     if show <= 0:
         return 0.0
-    final_line, bar = done >= n_slots - 0.5, int(30 * done / n_slots)
-    rate = int(done / elapsed) if elapsed > 0.5 else 0
-    print(("\r" if tty > 0 else "") + f"  [{'#' * bar}{' ' * (30 - bar)}] {int(100 * done / n_slots)}% "
-          f"{int(done)}/{int(n_slots)} images, {rate} images/s, {int(elapsed)} s",
-          end="\n" if final_line or tty <= 0 else "", flush=True)
+    print(("\r" if tty > 0 else "") + progress_text(done, n_slots, elapsed),
+          end="\n" if done >= n_slots - 0.5 or tty <= 0 else "", flush=True)
     return 1.0
 
 
@@ -81,7 +91,7 @@ def progress_group(n_slots, period, name="progress"):
     group.run_regularly("""
         now_s = koo_wall_s()
         start_s += int(lines == 0)*(now_s - start_s)
-        done = clip(t/dt, 0, n_slots)
+        done = clip(floor(t/dt + 0.5), 0, n_slots)
         show = int(lines == 0 or now_s - last_s >= 2 or done >= n_slots - 0.5)
         last_s += show*(now_s - last_s)
         lines += koo_progress_line(show, done, n_slots, now_s - start_s, tty)

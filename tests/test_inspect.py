@@ -47,6 +47,17 @@ def test_inspect_writes_figures(run_dir, capsys):
     assert (run_dir / "inspect" / "raster_h2.png").exists() and not (run_dir / "inspect" / "raster_h1.png").exists()
 
 
+def test_inspect_layer_choices(run_dir):
+    """``--layer recon`` draws the read-out fields as h1 and h2 do (none before), ``--layer input`` none;
+    a population name such as ``h2_I`` draws that population alone (refused before)."""
+    for layer, fields in (("recon", True), ("h1", True), ("input", False), ("h2_I", True)):
+        out = run_dir / f"views_{layer}"
+        assert main(["inspect", str(run_dir), "--layer", layer, "--out", str(out)]) == 0
+        names = sorted(p.name for p in out.iterdir())
+        assert f"raster_{layer}.png" in names, names
+        assert ("receptive_fields.png" in names) == fields, (layer, names)
+
+
 def test_export_and_statistics_of_the_run(run_dir, capsys):
     """The run's spikes exported by the CLI read back with their counts; its summary holds Elephant's statistics."""
     import pynwb
@@ -67,6 +78,19 @@ def test_export_and_statistics_of_the_run(run_dir, capsys):
         assert stats["populations"][name]["rate_hz"] == pytest.approx(rate, rel=1e-9), name
     assert main(["export", str(run_dir / "nowhere")]) == 2
     assert "spikes.npz" in capsys.readouterr().err
+
+
+def test_export_refuses_to_overwrite(tmp_path, capsys):
+    """``export`` keeps an existing file unless ``--overwrite``, as ``train --out`` does (it replaced it silently)."""
+    save_spikes(str(tmp_path / "spikes.npz"), _record(100, n_cells=10, n_slots=5))
+    target = tmp_path / "mine.mat"
+    target.write_bytes(b"someone else's file")
+    assert main(["export", str(tmp_path), "--format", "neo", "--out", str(target)]) == 2
+    assert "--overwrite" in capsys.readouterr().err and target.read_bytes() == b"someone else's file"
+    assert main(["export", str(tmp_path), "--format", "neo", "--out", str(target), "--overwrite"]) == 0
+    assert target.stat().st_size > 100
+    assert main(["export", str(tmp_path), "--format", "neo", "--out", str(tmp_path)]) == 2
+    assert "directory" in capsys.readouterr().err
 
 
 def _record(n_spikes, n_cells=1000, n_slots=100, T=0.1, seed=0):

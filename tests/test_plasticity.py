@@ -7,7 +7,7 @@ import pytest
 
 from koo_spiking.cli import main
 from koo_spiking.io.datasets import resample
-from koo_spiking.studies.plasticity import build_tasks, layout, run_protocol
+from koo_spiking.studies.plasticity import build_tasks, evaluate, layout, run_protocol
 
 
 def test_class_split_repeated_and_stream_tasks():
@@ -203,3 +203,37 @@ def test_plasticity_needs_a_protocol_and_an_out_unless_resumed(tmp_path, capsys)
     assert main(["plasticity", "--protocol", "repeated", "--checkpoint-every", "0", "--out", str(tmp_path / "p")]) == 2
     assert "--checkpoint-every must be a positive" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def _curves(koo_mse, ae_mse, blocks, points_per_block):
+    """Evaluation points of a 2-task protocol and both models' curves (points x tasks)."""
+    points = [{"sample": 0, "block": -1}] + [{"sample": 10 * (k + 1) + 100 * b, "block": b}
+                                             for b in range(len(blocks)) for k in range(points_per_block)]
+    health = [None] * len(points)
+    health[0] = health[-1] = {"h1": {"silent_fraction": 0.1, "effective_rank": 5.0}}
+    lay = {"points": points}
+    return ({name: evaluate({"mse": m, "health": health}, lay, blocks) for name, m in
+             (("koo", koo_mse), ("autoencoder", ae_mse))})
+
+
+def test_goals_not_measurable_when_nothing_moved():
+    """A run too small to measure (flat curves: the weights did not move) reports 'not measurable' instead
+    of 'samples to adapt 0.00, forgetting 0.00, goals met' (what a 60/20-image run printed)."""
+    from koo_spiking.studies.plasticity import summary
+
+    blocks = [0, 1, 0, 1]
+    n = 1 + 4 * 5
+    flat = np.full((n, 2), 0.05)
+    ae = np.full((n, 2), 0.05)
+    for b, task in enumerate(blocks):  # the autoencoder learns each block's task and forgets the other
+        k = 1 + 5 * b + np.arange(5)
+        ae[k, task] = 0.05 * np.exp(-np.arange(1, 6) / 1.5) + 0.01
+        ae[k, 1 - task] = 0.04
+    s = summary(_curves(flat, ae, blocks, 5))
+    assert s["samples_to_adapt_ratio"] is None and s["samples_to_adapt_met"] is None
+    assert "not measurable" in s["samples_to_adapt_note"]
+    assert s["forgetting_ratio"] is None and s["forgetting_met"] is None
+    assert "nothing to forget" in s["forgetting_note"]
+    s = summary(_curves(ae, ae, blocks, 5))  # the same learning: both measurable, ratio 1
+    assert s["samples_to_adapt_ratio"] == pytest.approx(1.0) and s["samples_to_adapt_met"] is False
+    assert s["forgetting_ratio"] == pytest.approx(1.0) and s["forgetting_note"] is None

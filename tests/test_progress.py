@@ -46,3 +46,29 @@ def test_progress_lines_on_numpy(numpy_target, capfd):
     lines = [line for line in capfd.readouterr().out.replace("\r", "\n").splitlines() if "images" in line]
     assert lines[0].strip().startswith("[") and f"0% 0/{n_slots} images" in lines[0]
     assert f"100% {n_slots}/{n_slots} images" in lines[-1] and len(lines) <= 3
+
+
+@pytest.mark.parametrize("done, n, elapsed, expect", [
+    (107, 107, 0.3, "100% 107/107 images, 357 images/s, 0.3 s"),
+    (150, 150, 0.04, "100% 150/150 images, 3750 images/s, 0.0 s"),
+    (0, 40, 0.0, "0% 0/40 images, - images/s, 0.0 s"),
+    (20, 40, 12.25, "50% 20/40 images, 2 images/s, 12.2 s"),
+])
+def test_progress_text_short_runs(done, n, elapsed, expect):
+    """A run or chunk under 0.5 s shows its rate and time, not '0 images/s, 0 s'; the last line is 100 %."""
+    from koo_spiking.progress import progress_text
+
+    assert progress_text(done, n, elapsed).endswith(expect)
+
+
+def test_progress_group_counts_whole_slots(numpy_target, capfd):
+    """The slot count is rounded from t/dt, so the final line reads 100 % n/n for slot counts whose float
+    time falls just short (107 slots of 100 ms, 0.5 ms steps: '99% 107/107' before)."""
+    for n_slots in (107, 237):
+        brian2.start_scope()
+        period = 100 * brian2.ms
+        brian2.defaultclock.dt = 0.5 * brian2.ms
+        net = brian2.Network(progress_group(n_slots, period))
+        net.run((n_slots + 1) * period)
+        lines = [line for line in capfd.readouterr().out.replace("\r", "\n").splitlines() if "images" in line]
+        assert f"100% {n_slots}/{n_slots} images" in lines[-1], lines[-1]

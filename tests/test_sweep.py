@@ -182,3 +182,34 @@ def test_the_sweep_example_is_valid():
     sweep = load_sweep(str(Path(__file__).parents[1] / "models" / "sweep_example.toml"))
     points = expand(sweep)
     assert len(points) == 4 and len({p["group"] for p in points}) == 1
+
+
+def test_sweep_stops_after_identical_failures(tmp_path, capsys):
+    """The first points all failing with the same error (here: the data file is gone when they run) stop
+    the sweep after 3, with that error once, instead of running the rest; ``keep_going`` runs them all.
+    Before, an ablation whose every point died at its end ran all 24 for 27 minutes."""
+    from koo_spiking.encoder.spec import load_spec
+    from koo_spiking.studies.sweep import SweepStopped, make_points
+
+    data = tmp_path / "images.npy"
+    np.save(data, np.random.default_rng(0).uniform(0, 1, (60, 64)))
+    points = make_points("doomed", load_spec(SMALL), [{"learning.eta": e} for e in np.linspace(0.1, 0.5, 10)],
+                         [0], str(data), 40, 10)
+    data.unlink()
+    stopped = r"the first 3 points failed with the same error and none succeeded, so the sweep stopped; 7 other"
+    with pytest.raises(SweepStopped, match=stopped + r".*images\.npy"):
+        run_sweep(None, str(tmp_path / "a.sqlite"), workers=1, points=points, name="doomed", verbose=False)
+    rows = store.rows(store.connect(str(tmp_path / "a.sqlite")))
+    assert sum(r["status"] == "failed" for r in rows) == 3
+    stats = run_sweep(None, str(tmp_path / "b.sqlite"), workers=1, points=points, name="doomed", verbose=False,
+                      keep_going=True)
+    assert stats["failed"] == len(points) and stats["done"] == 0
+
+
+def test_same_error_ignores_numbers_and_rescue_paths():
+    from koo_spiking.studies.sweep import same_error
+
+    a = "ValueError: spike record: input: spike time outside [762.9000000000001, 763.6000000000001] s"
+    b = "ValueError: spike record: input: spike time outside [10.600000000000001, 10.8] s [simulation saved in /x/0a1b2c3d4e.npz]"
+    assert same_error(a) == same_error(b)
+    assert same_error(a) != same_error("ValueError: spike record: recon: index outside 0..63")

@@ -18,6 +18,7 @@ from .. import backend
 from ..progress import compile_progress, progress_group
 from . import checkpoint, runtime
 from .hold import HOLD_KEYS
+from .record import relative_steps, steps_per_slot
 from .network import EncoderNetwork
 
 __all__ = ["CompiledNetwork", "structure_key"]
@@ -145,7 +146,7 @@ class CompiledNetwork:
         return out
 
     def _collect(self, spec):
-        model, mons, start = self.model, self.model.monitors, self.start
+        model, mons = self.model, self.model.monitors
         out = {"counts": {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups},
                "dopamine": {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
                             if "dop" in mons[k].record_variables},
@@ -155,12 +156,15 @@ class CompiledNetwork:
         if self.keep_full:
             out["full_state"] = checkpoint.capture_state([o for o in self.net.objects if o.name != "progress"],
                                                          model.duration)
-        if self.raster:
-            out["raster"] = {k: (np.asarray(m.i[:]), np.asarray((m.t[:] - start) / brian2.second))
-                             for k, m in self.spike_mons.items()}
-            out["window"] = {"slots": self.shown or len(self.frames), "astro": {
-                k: (np.asarray((m.t[:] - start) / brian2.second), np.asarray(m.C / brian2.umolar).T)
-                for k, m in self.astro_mons.items()}}
+        if self.raster:  # times as integer steps from the window's first step (encoder.record)
+            dt = float(spec["network"]["dt"] / brian2.second)
+            first = (len(self.frames) - self.shown) * steps_per_slot(spec) if self.shown else 0
+            steps = {k: relative_steps(m.t_[:], dt, first) for k, m in self.spike_mons.items()}
+            astro = {k: (relative_steps(m.t_[:], dt, first), np.asarray(m.C / brian2.umolar).T)
+                     for k, m in self.astro_mons.items()}
+            out["raster"] = {k: (np.asarray(m.i[:]), steps[k] * dt) for k, m in self.spike_mons.items()}
+            out["window"] = {"slots": self.shown or len(self.frames), "steps": steps, "astro_steps": astro,
+                             "astro": {k: (s * dt, c) for k, (s, c) in astro.items()}}
         if self.weight_mons:
             out["weights"] = {}
             for name, m in self.weight_mons.items():
@@ -180,6 +184,7 @@ class CompiledNetwork:
         return out
 
     def close(self):
+        """Release the built network and its standalone project (the build cache keeps the project)."""
         self._stack.close()
         self._built = False
 

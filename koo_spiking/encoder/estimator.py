@@ -52,8 +52,9 @@ class KooEncoder(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     spec : str, dict or None
-        Path of a TOML model spec, a (partial) spec dict, or None for the defaults
-        (``models/koo_encoder.toml``).
+        Path of a TOML model spec, the name of a shipped one (``"koo_encoder"``, ``"koo_small"``,
+        ``"koo_fashion"``, ``"koo_no_glia"``; from any folder), a (partial) spec dict, or None for
+        the defaults (``models/koo_encoder.toml``).
     code_size : int or None
         Hidden-2 size; overrides the spec's ``[network] n_h2``.
     epochs : int or None

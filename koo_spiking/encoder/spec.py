@@ -6,12 +6,13 @@ wrong units and out-of-range values raise one-line ``ValueError``s.
 """
 import copy
 import os
+import sys
 import tomllib
 
 import brian2
 import numpy as np
 
-__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "validate_spec", "with_values", "read_toml", "parse_quantity", "to_toml", "memory_estimate",
+__all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "spec_path", "shipped_specs", "validate_spec", "with_values", "read_toml", "parse_quantity", "to_toml", "memory_estimate",
            "check_memory"]
 
 FEATURES = ("second_hidden", "inhibition", "stdp", "short_term", "forgetting", "astrocytes", "reward", "phase", "structural")
@@ -249,9 +250,42 @@ def read_toml(path, what="spec"):
         raise ValueError(f"{what}: {path} is not valid TOML: {err}") from None
 
 
+def spec_folders():
+    """Where the shipped specs live: ``models/`` of a source checkout (also an editable install), then
+    ``<prefix>/share/koo_spiking/models`` of a wheel install."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [os.path.join(os.path.dirname(os.path.dirname(here)), "models"),
+            os.path.join(sys.prefix, "share", "koo_spiking", "models")]
+
+
+def shipped_specs():
+    """Name -> path of every shipped model spec (``koo_encoder``, ``koo_small``, ...)."""
+    found = {}
+    for folder in spec_folders():
+        if os.path.isdir(folder):
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".toml") and name != "sweep_example.toml":
+                    found.setdefault(name[:-5], os.path.join(folder, name))
+    return found
+
+
+def spec_path(spec):
+    """The file of a spec given as a path, or as the name of a shipped spec (``"koo_small"`` or
+    ``"koo_small.toml"``, from any folder); a missing one is a one-line error listing the names."""
+    spec = os.fspath(spec)
+    if os.path.isfile(spec):
+        return spec
+    name = spec[:-5] if spec.endswith(".toml") else spec
+    shipped = shipped_specs()
+    if os.sep not in spec and name in shipped:
+        return shipped[name]
+    raise FileNotFoundError(f"spec: no such file: {spec} (or give a shipped spec by name: "
+                            f"{', '.join(shipped) or 'none found'})")
+
+
 def load_spec(path):
-    """Read and validate a TOML model spec."""
-    return validate_spec(copy.deepcopy(read_toml(path)))
+    """Read and validate a TOML model spec: a path, or a shipped spec's name (:func:`spec_path`)."""
+    return validate_spec(copy.deepcopy(read_toml(spec_path(path))))
 
 
 def to_toml(spec=None, header=""):

@@ -5,6 +5,7 @@
   Debian's ``dataset-fashion-mnist`` (/usr/share/datasets/fashion-mnist) or a given directory.
 - ``PATH.npy`` (one array, split 75/25) or ``PATH.npz`` (``X_train``/``X_test`` with optional
   ``y_train``/``y_test``, or ``X`` with optional ``y``).
+
 Bad data raises ``ValueError`` (or ``FileNotFoundError``) with a one-line message.
 """
 import gzip

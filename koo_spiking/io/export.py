@@ -233,7 +233,7 @@ def write_nwb(record, path, session_description="koo_spiking spiking autoencoder
     return _atomic(path, ".part.nwb", write)
 
 
-def export_run(run_dir, fmt, out=None):
+def export_run(run_dir, fmt, out=None, overwrite=False):
     """Export ``RUN_DIR/spikes.npz`` as NWB (``fmt="nwb"``) or Neo (``fmt="neo"``).
 
     Parameters
@@ -243,6 +243,8 @@ def export_run(run_dir, fmt, out=None):
     fmt : {"nwb", "neo"}
     out : str or path-like, optional
         Output file; default ``RUN_DIR/spikes.nwb`` or ``RUN_DIR/spikes.neo.mat``.
+    overwrite : bool
+        Replace an existing output file (default: refuse it, as ``koo-spiking train --out`` does).
 
     Returns
     -------
@@ -254,6 +256,10 @@ def export_run(run_dir, fmt, out=None):
     source = os.path.join(os.fspath(run_dir), "spikes.npz")
     if not os.path.isfile(source):
         raise FileNotFoundError(f"no spike record at {source}: `koo-spiking train` writes it")
+    out = os.path.join(os.fspath(run_dir), FORMATS[fmt]) if out is None else os.fspath(out)
+    if os.path.isdir(out):
+        raise ValueError(f"--out {out} is a directory; name the file to write")
+    if os.path.exists(out) and not overwrite:
+        raise ValueError(f"--out {out} exists; pass --overwrite to replace it")
     record = load_spikes(source)
-    out = os.path.join(os.fspath(run_dir), FORMATS[fmt]) if out is None else out
     return write_nwb(record, out) if fmt == "nwb" else write_neo(record, out)

@@ -35,10 +35,18 @@ class SpikeRecord:
         Image shown in each slot (-1: blank).
     traces : dict, optional
         Name -> (times (n_times,), values (n_times, n_cells), unit string).
+    tolerance : float, optional
+        Seconds a spike time may lie outside ``[t_start, t_stop]`` and still be taken (moved onto
+        the bound); default 0: a file written by others is held to its stated window. Records made
+        from our own runs pass a small fraction of the time step.
     """
 
-    def __init__(self, spikes, populations, t_start, t_stop, slots=None, slot_image=None, traces=None):
+    def __init__(self, spikes, populations, t_start, t_stop, slots=None, slot_image=None, traces=None,
+                 tolerance=0.0):
         self.t_start, self.t_stop = float(t_start), float(t_stop)
+        tolerance = float(tolerance)
+        if not tolerance >= 0:
+            raise ValueError(f"spike record: tolerance must be a non-negative number of seconds, got {tolerance}")
         if not self.t_stop > self.t_start:
             raise ValueError(f"spike record: t_stop {self.t_stop} s must be after t_start {self.t_start} s")
         self.populations = {k: {"n": int(v["n"]), "layer": str(v["layer"]), "cell_type": str(v["cell_type"])}
@@ -53,8 +61,13 @@ class SpikeRecord:
             n = self.populations[name]["n"]
             if i.size and (i.min() < 0 or i.max() >= n):
                 raise ValueError(f"spike record: {name}: index outside 0..{n - 1}")
-            if t.size and (not np.all(np.isfinite(t)) or t.min() < self.t_start or t.max() > self.t_stop):
-                raise ValueError(f"spike record: {name}: spike time outside [{self.t_start}, {self.t_stop}] s")
+            if t.size and (not np.all(np.isfinite(t)) or t.min() < self.t_start - tolerance
+                           or t.max() > self.t_stop + tolerance):
+                bad = t[~np.isfinite(t) | (t < self.t_start - tolerance) | (t > self.t_stop + tolerance)][0]
+                raise ValueError(f"spike record: {name}: spike time {bad!r} s outside [{self.t_start}, "
+                                 f"{self.t_stop}] s")
+            if tolerance:
+                t = np.clip(t, self.t_start, self.t_stop)
             self.spikes[name] = (i, t)
         for name, p in self.populations.items():
             if p["cell_type"] not in ("E", "I"):

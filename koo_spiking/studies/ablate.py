@@ -64,7 +64,7 @@ def _check_out(out):
 
 
 def run_ablation(spec=None, data="digits", seeds=5, out="ablation", variants=None, train_samples=None,
-                 test_samples=None, workers=None, scheduler=None, command=None, verbose=True):
+                 test_samples=None, workers=None, scheduler=None, command=None, verbose=True, keep_going=False):
     """Run (or resume) the ablation and write its JSON, Markdown and PNG to ``out``.
 
     Parameters
@@ -75,6 +75,9 @@ def run_ablation(spec=None, data="digits", seeds=5, out="ablation", variants=Non
         Seeds 0..seeds-1; each seed draws its own split, the same for every variant.
     variants : list of str, optional
         A subset of :func:`variant_table`'s names (the full model is always run).
+    keep_going : bool
+        Run every point even when the first ones all fail with the same error (see
+        :func:`~koo_spiking.studies.sweep.run_sweep`).
 
     Returns
     -------
@@ -98,7 +101,7 @@ def run_ablation(spec=None, data="digits", seeds=5, out="ablation", variants=Non
     load_dataset(data, train_samples, test_samples, 0)  # a bad data set fails here, before anything runs
     os.makedirs(out, exist_ok=True)
     db_path = os.path.join(out, "ablation.sqlite")
-    stats = run_sweep(None, db_path, workers=workers, scheduler=scheduler, verbose=verbose,
+    stats = run_sweep(None, db_path, workers=workers, scheduler=scheduler, verbose=verbose, keep_going=keep_going,
                       points=[p for pts in points.values() for p in pts], name="ablation")
     db = store.connect(db_path)
     rows = {r["hash"]: r for r in store.rows(db)}

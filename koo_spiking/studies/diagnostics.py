@@ -14,6 +14,7 @@
 import numpy as np
 from brian2 import second
 
+from ..encoder.record import slot_index
 from ..topology import topology_pairs
 from ..synapse import tm_release
 
@@ -75,12 +76,11 @@ def _reward(dop, training):
 
 def _astrocytes(traces, dop, parts, spec):
     out = {}
-    T = float(spec["network"]["present"] / second)
     training = parts["training"]
     coupling = spec["astrocytes"]["coupling"]
     floor = spec["astrocytes"]["gate_floor"]
     for layer, (t, calcium, gate) in traces.items():
-        slot = np.clip((t / T).astype(int) - 1, 0, None)
+        slot = np.clip(slot_index(t, spec) - 1, 0, None)  # the slot that ended at t
         during = (slot >= training.start) & (slot < training.stop)
         if not np.any(during) or layer not in dop:
             continue

@@ -135,6 +135,11 @@ def astrocyte_figure(path, record, names, origin=None):
     save(fig, path)
 
 
+# layers whose learned weights the receptive-field figure shows: h1's input fields, h2's and recon's
+# read-out (projective) fields; None: every layer
+FIELD_LAYERS = (None, "h1", "h2", "recon")
+
+
 def _check(run_dir, t0, t1, layer):
     """The record and its window, or a ValueError; nothing is written before this passes."""
     if not os.path.isdir(run_dir):
@@ -144,8 +149,9 @@ def _check(run_dir, t0, t1, layer):
         raise ValueError(f"{run_dir} has no spikes.npz; `koo-spiking train --record N` (default 50) writes one")
     record = load_spikes(path)
     known = layers(record)
-    if layer is not None and layer not in known:
-        raise ValueError(f"unknown layer {layer!r} (known: {', '.join(known)})")
+    if layer is not None and layer not in known and layer not in record.populations:
+        raise ValueError(f"unknown layer {layer!r} (layers: {', '.join(known)}; "
+                         f"populations: {', '.join(sorted(record.populations))})")
     length = record.t_stop - record.t_start
     a = 0.0 if t0 is None else float(t0)
     b = length if t1 is None else float(t1)
@@ -165,7 +171,8 @@ def inspect_run(run_dir, t0=None, t1=None, layer=None, out=None):
     t0, t1 : float, optional
         Window in seconds from the first recorded image (default: the whole record).
     layer : str, optional
-        Only this layer (default: every layer).
+        Only this layer, its E and I cells together (``input``, ``h1``, ``h2``, ``recon``), or one
+        population of the record (``h2_I``); default: every layer.
     out : str, optional
         Output directory (default: ``run_dir/inspect``).
 
@@ -173,14 +180,16 @@ def inspect_run(run_dir, t0=None, t1=None, layer=None, out=None):
     -------
     list of str
         The files written: ``raster_<layer>.png`` (raster and rates), ``astrocytes_<layer>.png``
-        (when the record holds that layer's Ca2+) and ``receptive_fields.png`` (with state.npz).
+        (when the record holds that layer's Ca2+) and ``receptive_fields.png`` (with state.npz;
+        for every layer with learned weights to or from the pixels: h1, h2 and recon, and for
+        all layers; not for ``input`` alone).
     """
     record, window, known = _check(run_dir, t0, t1, layer)
     out = os.path.join(run_dir, "inspect") if out is None else out
     os.makedirs(out, exist_ok=True)
     written = []
     for name in ([layer] if layer else known):
-        pops = known[name]
+        pops = known[name] if name in known else [name]  # a layer, or one population of it
         path = os.path.join(out, f"raster_{name}.png")
         raster_figure(path, window, pops, origin=record.t_start, title=f"layer {name}: " + ", ".join(
             f"{p} {len(window.spikes[p][0])} spikes" for p in pops))
@@ -190,7 +199,8 @@ def inspect_run(run_dir, t0=None, t1=None, layer=None, out=None):
             written.append(os.path.join(out, f"astrocytes_{name}.png"))
             astrocyte_figure(written[-1], window, traces, origin=record.t_start)
     state, metrics = os.path.join(run_dir, "state.npz"), os.path.join(run_dir, "metrics.json")
-    if layer in (None, "h1", "h2") and os.path.isfile(state) and os.path.isfile(metrics):
+    owner = None if layer is None else record.populations.get(layer, {"layer": layer})["layer"]
+    if owner in FIELD_LAYERS and os.path.isfile(state) and os.path.isfile(metrics):
         from ..encoder.figures import receptive_fields
 
         with open(metrics) as fh:

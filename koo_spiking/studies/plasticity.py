@@ -32,11 +32,12 @@ from brian2 import second
 from ..encoder import checkpoint
 from ..encoder.estimator import KooEncoder
 from ..encoder.hold import hold_flags
-from ..encoder.spec import check_memory
+from ..encoder.record import slot_index
+from ..encoder.spec import check_memory, spec_path
 from ..io.datasets import load_dataset, resample
 from . import continual
 from .stream_baselines import run_baselines
-from .train import provenance
+from .train import UNSCORED, provenance, rescued
 
 __all__ = ["PROTOCOLS", "build_tasks", "layout", "run_koo", "run_baselines", "evaluate", "run_protocol",
            "resume_protocol"]
@@ -157,13 +158,14 @@ def layout(tasks, blocks, passes, eval_every, eval_images, rng, rate=1.0, hold=T
 
 
 def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=False, checkpoint_every=None,
-            checkpoint_dir=None, say=print):
+            checkpoint_dir=None, say=print, rescue_path=None):
     """The Koo Encoder over the whole protocol in one run: per evaluation point, the MSE of every task
     and the hidden codes' health; weights and astrocyte gates over time.
 
     With ``checkpoint_every`` the run is split into chunks of that many slots, its full state saved in
     ``checkpoint_dir`` after each and continued from there when it holds a checkpoint of the same run
-    (``encoder.checkpoint``).
+    (``encoder.checkpoint``). If the evaluation after the run fails, the run's learned state and counts
+    are saved in ``rescue_path`` first (``studies.train.rescued``).
     """
     enc = KooEncoder(spec=spec, backend=backend, seed=seed, verbose=verbose)
     spec_r = enc._resolved_spec()
@@ -178,35 +180,36 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
                                        astro=astro, weights_every=every, say=say)
     else:
         result = enc.simulate(frames, lay["schedule"], state={}, astro=astro, weights_every=every)
-    t0 = time.time()  # (a resumed run's wall time counts every chunk's, from the checkpoint)
-    counts = result["counts"]
-    hidden = [k for k in ("h1", "h2") if k in counts]
-    mse, health = [], []
-    for p in lay["points"]:
-        row, codes = [], {k: [] for k in hidden}
-        for j, X in enumerate(lay["eval_sets"]):
-            s = slice(p["slots"][j], p["slots"][j] + len(X))
-            row.append(float(np.mean((enc.counts_to_images(counts["recon"][s]) - X) ** 2)))
-            for k in hidden:
-                codes[k].append(counts[k][s])
-        mse.append(row)
-        health.append(continual.code_health({k: np.vstack(v) for k, v in codes.items()}))
-    T = float(spec_r["network"]["present"] / second)
-    slot_sample = np.searchsorted(lay["train_slots"], np.arange(len(frames) + 1))  # samples before each slot
-    over_time = {"weights": {}, "gates": {}}
-    for name, w in result.get("weights", {}).items():
-        slots = np.clip(np.round(w["t"] / T).astype(int), 0, len(frames))
-        over_time["weights"][name] = {"sample": slot_sample[slots].tolist(), "mean_abs": w["mean_abs"].tolist(),
-                                      "std": w["std"].tolist()}
-        if "active" in w:  # structural plasticity: fraction of the possible synapses alive
-            over_time["weights"][name].update(alive_fraction=w["active"].tolist(), count_min=w["count_min"].tolist(),
-                                              count_max=w["count_max"].tolist())
-    for layer, (t, _, gate) in result.get("astrocytes", {}).items():
-        slots = np.clip((np.asarray(t) / T).astype(int), 0, len(frames))
-        g = np.asarray(gate)
-        over_time["gates"][layer] = {"sample": slot_sample[slots].tolist(), "spread": g.std(0).tolist(),
-                                     "mean": g.mean(0).tolist()}
-    return {"mse": mse, "health": health, "over_time": over_time, "spec": spec_r,
+    with rescued(result, rescue_path):  # the evaluation: if it fails, the simulation is saved first
+        t0 = time.time()  # (a resumed run's wall time counts every chunk's, from the checkpoint)
+        counts = result["counts"]
+        hidden = [k for k in ("h1", "h2") if k in counts]
+        mse, health = [], []
+        for p in lay["points"]:
+            row, codes = [], {k: [] for k in hidden}
+            for j, X in enumerate(lay["eval_sets"]):
+                s = slice(p["slots"][j], p["slots"][j] + len(X))
+                row.append(float(np.mean((enc.counts_to_images(counts["recon"][s]) - X) ** 2)))
+                for k in hidden:
+                    codes[k].append(counts[k][s])
+            mse.append(row)
+            health.append(continual.code_health({k: np.vstack(v) for k, v in codes.items()}))
+        T = float(spec_r["network"]["present"] / second)
+        slot_sample = np.searchsorted(lay["train_slots"], np.arange(len(frames) + 1))  # samples before each slot
+        over_time = {"weights": {}, "gates": {}}
+        for name, w in result.get("weights", {}).items():
+            slots = np.clip(np.round(w["t"] / T).astype(int), 0, len(frames))
+            over_time["weights"][name] = {"sample": slot_sample[slots].tolist(), "mean_abs": w["mean_abs"].tolist(),
+                                          "std": w["std"].tolist()}
+            if "active" in w:  # structural plasticity: fraction of the possible synapses alive
+                over_time["weights"][name].update(alive_fraction=w["active"].tolist(), count_min=w["count_min"].tolist(),
+                                                  count_max=w["count_max"].tolist())
+        for layer, (t, _, gate) in result.get("astrocytes", {}).items():
+            slots = np.clip(slot_index(t, spec_r), 0, len(frames))
+            g = np.asarray(gate)
+            over_time["gates"][layer] = {"sample": slot_sample[slots].tolist(), "spread": g.std(0).tolist(),
+                                         "mean": g.mean(0).tolist()}
+    return {"mse": mse, "health": health, "over_time": over_time, "spec": spec_r, "state": result["state"],
             "wall_s": result["wall_s"] + time.time() - t0}
 
 
@@ -221,10 +224,19 @@ def evaluate(model, lay, blocks, within=0.1, tail=3):
         # the block's curve starts at the point before its first sample (the end of the previous block)
         idx = np.r_[np.flatnonzero(blk == b - 1)[-1:], np.flatnonzero(blk == b)]
         m = continual.block_metrics(samples[idx], mse[idx, task], within, tail)
+        # adaptation is measured only where the switch raised the error above the block's asymptote band
+        # and the block has points beyond its asymptote's tail
+        m["measurable"] = bool(b > 0 and len(idx) >= tail + 2 and m["first"] > (1 + within) * m["asymptote"])
         per_block.append({"block": b, "task": int(task), "switch": b > 0, **m})
         ends.append(mse[np.flatnonzero(blk == b)[-1]])
     R = continual.task_matrix(ends)
-    switches = [m for m in per_block if m["switch"]]
+    switches = [m for m in per_block if m["switch"] and m["measurable"]]
+    n_switch = sum(m["switch"] for m in per_block)
+    adapt_note = None if switches else (
+        "no switch" if not n_switch else
+        f"not measurable: none of the {n_switch} switches raised the error above {1 + within:g}x the block's "
+        f"asymptote with more than {tail} evaluation points after it (evaluate more often, or train longer)")
+    learned = any(R[b, t] < (1 - within) * mse[0, t] for b, t in enumerate(blocks))
     health_t = {}
     known = [k for k, h in enumerate(model["health"]) if h is not None]
     for layer in model["health"][known[0]]:
@@ -234,6 +246,8 @@ def evaluate(model, lay, blocks, within=0.1, tail=3):
     return {
         "blocks": per_block,
         "samples_to_adapt": float(np.mean([m["samples_to_adapt"] for m in switches])) if switches else None,
+        "samples_to_adapt_note": adapt_note, "measurable_switches": len(switches),
+        "learned": bool(learned),
         "area_after_switch": float(np.mean([m["area"] for m in switches])) if switches else None,
         "mean_mse_after_switch": float(np.mean([m["mean_mse"] for m in switches])) if switches else None,
         "task_matrix": R.tolist(), "initial": mse[0].tolist(),
@@ -256,18 +270,36 @@ def _ratio(a, b):
 
 
 def summary(metrics):
-    """The issue's goals: adaptation and forgetting against the backprop autoencoder, silent-fraction trend."""
+    """The goals: adaptation and forgetting against the backprop autoencoder, silent-fraction trend.
+
+    A goal that cannot be measured at the run's size is ``None`` (met: ``None``) with a note saying
+    why: adaptation when no switch raised the error enough, with enough evaluation points after it,
+    for both models; forgetting when the Koo Encoder learned nothing (its error fell by less than
+    10 % on every task it trained on), so that it had nothing to forget.
+    """
     koo, ae = metrics["koo"], metrics["autoencoder"]
     adapt = _ratio(koo["samples_to_adapt"], ae["samples_to_adapt"])
+    adapt_note = None
+    if adapt is None:
+        adapt_note = next((f"{who}: {m['samples_to_adapt_note']}" for who, m in (("Koo", koo), ("autoencoder", ae))
+                           if m.get("samples_to_adapt_note")), "not measurable")
     forget = _ratio(koo["forgetting"]["mean"], ae["forgetting"]["mean"])
     if koo["forgetting"]["mean"] is not None and koo["forgetting"]["mean"] <= 0:
         forget = 0.0  # no forgetting at all meets the goal whatever the baseline does
+    forget_note = None
+    if not koo.get("learned", True):
+        forget, forget_note = None, ("not measurable: the Koo Encoder's error fell by less than 10 % on every task "
+                                     "it trained on, so it had nothing to forget")
+    elif forget is None:
+        forget_note = "not measurable: no task was trained before another"
     silent = {k: v for k, v in koo["health_trend"].items() if k.endswith("silent_fraction")}
     return {
         "samples_to_adapt_ratio": adapt, "samples_to_adapt_goal": GOALS["samples_to_adapt"],
-        "samples_to_adapt_met": adapt is not None and adapt <= GOALS["samples_to_adapt"],
+        "samples_to_adapt_met": None if adapt is None else adapt <= GOALS["samples_to_adapt"],
+        "samples_to_adapt_note": adapt_note,
         "forgetting_ratio": forget, "forgetting_goal": GOALS["forgetting"],
-        "forgetting_met": forget is not None and forget <= GOALS["forgetting"],
+        "forgetting_met": None if forget is None else forget <= GOALS["forgetting"],
+        "forgetting_note": forget_note,
         "silent_fraction_change": {k: v["change"] for k, v in silent.items()},
         "silent_fraction_met": all(v["change"] <= 0 for v in silent.values()),
     }
@@ -289,7 +321,6 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
     (training and evaluation images) and its full state saved in ``out/checkpoint`` after each;
     :func:`resume_protocol` continues an interrupted run from there.
     """
-    from . import plasticity_figures as figures
     from .train import check_checkpoint, check_out, write_run_args
 
     for name, value in (("seed", seed), ("eval-every", eval_every), ("eval-images", eval_images)):
@@ -317,7 +348,7 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
         shutil.rmtree(ck_dir)
     if checkpoint_every:
         write_run_args(ck_dir, dict(
-            spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec), protocol=protocol,
+            spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec_path(spec)), protocol=protocol,
             data=data, other=other, seed=seed, train_samples=train_samples, test_samples=test_samples,
             passes=passes, switches=switches, eval_every=eval_every, eval_images=eval_images, rate=rate,
             backend=backend, checkpoint_every=checkpoint_every))
@@ -326,9 +357,20 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
         f"blocks, {lay['n_train']} training images, {len(lay['points'])} evaluation windows of "
         f"{sum(len(x) for x in lay['eval_sets'])} images; {len(lay['frames'])} slots in one run"
         + (f", in chunks of {checkpoint_every}" if checkpoint_every else ""))
+    rescue = os.path.join(os.path.abspath(os.fspath(out)), UNSCORED)
     koo = run_koo(spec_r, lay, tasks[blocks[0]]["X_train"], backend=backend, seed=seed, verbose=verbose,
-                  checkpoint_every=checkpoint_every, checkpoint_dir=ck_dir, say=say)
+                  checkpoint_every=checkpoint_every, checkpoint_dir=ck_dir, say=say, rescue_path=rescue)
     say(f"  Koo Encoder: {koo['wall_s']:.1f} s; baselines on the same stream ...")
+    with rescued({"state": koo["state"], "mse": koo["mse"]}, rescue):  # the Koo Encoder's run is not lost
+        return _finish(koo, lay, blocks, tasks, spec_r, seed, command, protocol, data, other, passes, rate,
+                       eval_every, eval_images, checkpoint_every, out, paths, ck_dir, say)
+
+
+def _finish(koo, lay, blocks, tasks, spec_r, seed, command, protocol, data, other, passes, rate, eval_every,
+            eval_images, checkpoint_every, out, paths, ck_dir, say):
+    """Baselines, metrics, JSON and figures of a protocol run once the Koo Encoder has run."""
+    from . import plasticity_figures as figures
+
     models = {"koo": koo, **run_baselines(lay, spec_r["network"]["n_h2"], seed)}
     metrics = {name: evaluate(m, lay, blocks) for name, m in models.items()}
     result = {
@@ -352,6 +394,8 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
     os.replace(tmp, paths["plasticity.json"])  # last: it marks a complete run
     if ck_dir:
         shutil.rmtree(ck_dir, ignore_errors=True)  # the run is complete
+    if os.path.isfile(os.path.join(out, UNSCORED)):  # of an earlier, failed attempt (--overwrite)
+        os.remove(os.path.join(out, UNSCORED))
     say(table(result))
     say(f"wrote {', '.join(paths.values())}")
     return result
@@ -377,10 +421,11 @@ def table(result):
     s = result["summary"]
 
     def num(x):
-        return "-" if x is None else f"{x:.2f}"
+        return "not measurable" if x is None else f"{x:.2f}"
 
     silent = ", ".join(f"{k.split('.')[0]} {v:+.3f}" for k, v in s["silent_fraction_change"].items())
     rows.append(f"goals (Koo / backprop autoencoder): samples to adapt {num(s['samples_to_adapt_ratio'])} "
                 f"(<= {s['samples_to_adapt_goal']}), forgetting {num(s['forgetting_ratio'])} (<= {s['forgetting_goal']}); "
                 f"silent fraction change {silent} (<= 0)")
+    rows += [f"  {note}" for note in (s.get("samples_to_adapt_note"), s.get("forgetting_note")) if note]
     return "\n".join(rows)

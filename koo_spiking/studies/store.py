@@ -75,6 +75,7 @@ def add_points(db, points):
 
 
 def mark_running(db, key, worker, pid):
+    """Mark the point ``key`` as running on ``worker`` (process ``pid``), one more attempt; a done point stays."""
     with db:
         db.execute("UPDATE points SET status = 'running', attempts = attempts + 1, worker = ?, pid = ?, started = ? "
                    "WHERE hash = ? AND status != 'done'", (worker, pid, time.time(), key))
@@ -95,6 +96,7 @@ def mark_done(db, key, result):
 
 
 def mark_failed(db, key, error):
+    """Mark the point ``key`` as failed with ``error`` (one line); a done point stays done."""
     with db:
         db.execute("UPDATE points SET status = 'failed', error = ?, finished = ? WHERE hash = ? AND status != 'done'",
                    (error, time.time(), key))

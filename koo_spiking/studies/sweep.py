@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -28,11 +29,13 @@ import numpy as np
 from ..encoder import runtime
 from ..encoder.spec import load_spec, read_toml, to_toml, validate_spec, with_values
 from . import store
+from .train import MIN_TRAIN
 
-__all__ = ["load_sweep", "expand", "make_points", "run_sweep", "run_point"]
+__all__ = ["load_sweep", "expand", "make_points", "run_sweep", "run_point", "SweepStopped", "same_error"]
 
 _TOP = {"name", "description", "spec", "data", "train_samples", "test_samples", "seeds", "grid", "random"}
 RASTER_SLOTS = 6  # test images whose spikes are stored per point
+STOP_AFTER = 3  # identical failures, and no success, that stop a sweep (unless keep_going)
 
 
 # ------------------------------------------------------------------ the sweep file
@@ -60,7 +63,7 @@ def load_sweep(path):
         raise ValueError(f"sweep: unknown key {unknown[0]!r} in {path} (known: {', '.join(sorted(_TOP))})")
     if "spec" in raw:
         spec_path = os.path.join(os.path.dirname(os.path.abspath(path)), raw["spec"])
-        spec = load_spec(spec_path)
+        spec = load_spec(spec_path if os.path.isfile(spec_path) else raw["spec"])  # a file beside it, or a name
     else:
         spec_path, spec = None, validate_spec({})
     seeds = raw.get("seeds", [0])
@@ -154,6 +157,9 @@ def make_points(name, base, combos, seeds, data, train_samples=None, test_sample
     ``group``: what needs a compilation (the config without run parameters); ``structure``: the
     same without the seed (a worker that built it recompiles only what the seed changes).
     """
+    if train_samples is not None and train_samples < MIN_TRAIN:  # checked here, not on every worker
+        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoder holds out 10 % "
+                         f"for early stopping), got {train_samples}")
     points = []
     for params in combos:
         spec = with_values(base, params)  # unknown names, wrong units, bad values: one line, before any run
@@ -205,13 +211,14 @@ def _release_at_exit():
         _HELD["atexit"] = True
 
 
-def run_point(point, backend="cpp_standalone", recompile=False):
+def run_point(point, backend="cpp_standalone", recompile=False, rescue_dir=None):
     """Run one point; the compiled network of its group stays held for the next point of that group.
 
     ``recompile``: build the network anew for this point, in a fresh directory (the benchmark's
-    baseline of a sweep without ``run_args``).
+    baseline of a sweep without ``run_args``). ``rescue_dir``: where the simulation's learned state
+    and counts are saved (``<hash>.npz``) when scoring or the record fails after it.
     """
-    from .train import baselines, prepare_study, provenance, score_study, test_record
+    from .train import baselines, prepare_study, provenance, rescued, score_study, test_record
 
     t0 = time.time()
     _release_at_exit()
@@ -236,8 +243,9 @@ def run_point(point, backend="cpp_standalone", recompile=False):
     study, compiled = _HELD["study"], _HELD["compiled"]
     spec = with_values(study["spec"], {k: v for k, v in cfg["params"].items() if runtime.is_run_parameter(k)})
     result = compiled.run(spec)
-    summary, _ = score_study({**study, "spec": spec}, result, _HELD["base"][_HELD["key"]])
-    record = test_record(study, result)
+    with rescued(result, rescue_dir and os.path.join(rescue_dir, f"{point['hash']}.npz")):
+        summary, _ = score_study({**study, "spec": spec}, result, _HELD["base"][_HELD["key"]])
+        record = test_record(study, result)
     out = {"hash": point["hash"], "summary": summary, "build_s": compiled.build_s if result["compiled"] else 0.0,
            "run_s": result["run_s"], "wall_s": time.time() - t0, "compiled": result["compiled"], "worker": worker,
            "pid": pid, "code_version": provenance()["git_commit"], "raster": store.raster_bytes(record)}
@@ -279,12 +287,26 @@ def _client(workers, scheduler):
     return Client(cluster), cluster
 
 
+class SweepStopped(RuntimeError):
+    """The first points of a sweep all failed with the same error; the rest were not run."""
+
+
+def same_error(message):
+    """A failure's message with its numbers, paths and hashes masked, to recognise a repeated error."""
+    message = re.sub(r"\[simulation saved in [^\]]*\]", "", message)
+    return re.sub(r"[0-9a-f]{8,}|\d+(\.\d+)?(e[-+]?\d+)?", "#", message).strip()
+
+
 def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalone", recompile=False,
-              verbose=True, points=None, name=None):
+              verbose=True, points=None, name=None, keep_going=False, stop_after=STOP_AFTER):
     """Run every unfinished point of a sweep file (or of ``points``) and store it in ``db_path``.
 
     Returns ``{"done", "failed", "skipped", "compiled", "wall_s"}``; raises ``ValueError`` (one
-    line) for a bad sweep file or database before anything runs.
+    line) for a bad sweep file or database before anything runs. When the first ``stop_after``
+    points to finish all failed with the same error (numbers aside) and none succeeded, the points
+    not yet finished are cancelled and :class:`SweepStopped` is raised with that error, once;
+    ``keep_going`` runs every point whatever fails. A point that fails after its simulation
+    leaves that simulation's learned state and counts in ``<db folder>/unscored/<hash>.npz``.
     """
     t0 = time.time()
     if points is None:
@@ -317,12 +339,15 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
         client.subscribe_topic("koo-sweep", on_event)
         addresses = sorted(client.scheduler_info()["workers"])
         futures = {}
+        rescue_dir = os.path.join(os.path.dirname(os.path.abspath(db_path)), "unscored")
         for p, address in _plan(todo, addresses):
-            fut = client.submit(run_point, p, backend, recompile, key=f"koo-point-{p['hash']}-{time.time_ns()}",
+            fut = client.submit(run_point, p, backend, recompile, rescue_dir,
+                                key=f"koo-point-{p['hash']}-{time.time_ns()}",
                                 workers=[address] if address else None, allow_other_workers=True, pure=False)
             futures[fut] = p
         pending, running, last = set(futures), set(), 0.0
-        walls = []
+        order = {f: k for k, f in enumerate(futures)}
+        walls, errors, recorded = [], [], set()
         while pending:
             try:
                 done, pending = wait(pending, timeout=2, return_when="FIRST_COMPLETED")
@@ -334,14 +359,23 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
                 if msg.get("state") == "running":
                     store.mark_running(db, msg["hash"], msg["worker"], msg["pid"])
                     running.add(msg["hash"])
-            for fut in done:
+            for fut in sorted(done, key=order.get):  # in submission order: the same stop for the same failures
                 p = futures[fut]
+                recorded.add(fut)
                 running.discard(p["hash"])
                 try:
                     result = fut.result()
                 except Exception as err:  # the point's error (or a worker that died too often): one line
-                    store.mark_failed(db, p["hash"], f"{type(err).__name__}: {' '.join(str(err).split())[:400]}")
+                    errors.append(f"{type(err).__name__}: {' '.join(str(err).split())}")
+                    store.mark_failed(db, p["hash"], errors[-1][:400])
                     stats["failed"] += 1
+                    if (not keep_going and not stats["done"] and len(errors) >= stop_after
+                            and len({same_error(e) for e in errors}) == 1):
+                        rest = [f for f in futures if f not in recorded]
+                        client.cancel([f for f in rest if not f.done()])
+                        raise SweepStopped(f"the first {len(errors)} points failed with the same error and none "
+                                           f"succeeded, so the sweep stopped; {len(rest)} other point(s) not recorded "
+                                           f"(rerun to retry them, --keep-going to run them all): {errors[-1]}") from None
                     continue
                 store.mark_done(db, p["hash"], result)
                 stats["done"] += 1
@@ -351,8 +385,9 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
                 last = time.time()
                 left = len(pending)
                 eta = np.mean(walls) * left / max(1, min(workers, left)) if walls else float("nan")
+                shown = f" (last: {errors[-1][:120]})" if errors else ""
                 say(f"  {stats['done'] + stats['skipped']}/{len(points)} done, {len(running & {futures[f]['hash'] for f in pending})} "
-                    f"running, {stats['failed']} failed, ETA {_duration(eta)}", flush=True)
+                    f"running, {stats['failed']} failed{shown}, ETA {_duration(eta)}", flush=True)
     finally:
         client.close()
         if cluster is not None:

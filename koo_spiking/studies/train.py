@@ -8,6 +8,7 @@ every mission feature and the provenance: git commit, command line, spec),
 ``state.npz`` (the learned state) and ``spikes.npz`` (the spikes and astrocyte Ca2+ of the last
 test images, a :class:`~koo_spiking.io.spikes.SpikeRecord` read by ``koo-spiking inspect``).
 """
+import contextlib
 import json
 import os
 import shutil
@@ -21,14 +22,15 @@ from brian2 import second
 
 from ..encoder import checkpoint as ck
 from ..encoder.estimator import KooEncoder, evaluation_schedule, training_schedule
-from ..encoder.spec import check_memory
+from ..encoder.spec import check_memory, spec_path
 from ..io.datasets import load_dataset
 from ..io.spikes import save_spikes
 from .diagnostics import diagnostics
 
-__all__ = ["run_study", "resume_study", "prepare_study", "score_study", "test_record", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
+__all__ = ["run_study", "resume_study", "prepare_study", "score_study", "test_record", "save_simulation", "rescued", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
 
 LAYERS = ("input", "h1", "h2", "recon")
+UNSCORED = "unscored.npz"  # a finished simulation whose scoring, record or figures failed
 MIN_TRAIN = 20  # training images at least
 
 
@@ -107,7 +109,7 @@ def provenance(spec=None, command=None):
 
 
 OUTPUTS = ("astrocytes.png", "raster.png", "receptive_fields.png", "reconstructions.png", "spikes.npz",
-           "state.npz", "metrics.json")  # metrics.json last: it marks a complete run
+           "state.npz", UNSCORED, "metrics.json")  # metrics.json last: it marks a complete run
 
 
 def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_standalone", verbose=False,
@@ -178,8 +180,44 @@ def test_record(study, result):
     from ..encoder.record import spike_record
 
     n_rec, n_test = result["window"]["slots"], len(study["ds"]["X_test"])
-    T = float(study["spec"]["network"]["present"] / second)
-    return spike_record(result, np.arange(n_test - n_rec, n_test), (len(study["frames"]) - n_rec) * T)
+    return spike_record(result, np.arange(n_test - n_rec, n_test), slot_offset=len(study["frames"]) - n_rec)
+
+
+def save_simulation(path, result):
+    """A run's learned state, counts and dopamine in one ``.npz`` (``state.<name>``, ``counts.<layer>``,
+    ``dopamine.<layer>``), written atomically; returns ``path``."""
+    arrays = {f"state.{k}": np.asarray(v) for k, v in (result.get("state") or {}).items()}
+    for key in ("counts", "dopamine"):
+        arrays.update({f"{key}.{k}": np.asarray(v) for k, v in result.get(key, {}).items()})
+    if "mse" in result:  # evaluation curves already computed (a plasticity protocol)
+        arrays["mse"] = np.asarray(result["mse"], float)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".part.npz"
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+@contextlib.contextmanager
+def rescued(result, path):
+    """Run the block that scores a finished simulation; if it fails, save the simulation first
+    (:func:`save_simulation` to ``path``) and raise the error with ``[simulation saved in PATH]``."""
+    try:
+        yield
+    except Exception as err:
+        if not path:
+            raise
+        try:
+            save_simulation(path, result)
+            note = f"[simulation saved in {path}]"
+        except Exception as save_err:  # say so, but keep the original error
+            note = f"[the simulation could not be saved in {path}: {save_err}]"
+        message = f"{' '.join(str(err).split())} {note}"
+        try:
+            new = type(err)(message)
+        except Exception:
+            new = RuntimeError(f"{type(err).__name__}: {message}")
+        raise new from err
 
 
 def check_out(out, overwrite=False):
@@ -238,8 +276,11 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         frames, schedule = study["frames"], study["schedule"]
         # spikes of the last test images: for spikes.npz and the raster figure (6 images)
         shown_n = min(max(record, 6 if figures else 0), len(Xte))
+        if record > len(Xte):
+            print(f"koo-spiking: warning: --record {record} but the test set has {len(Xte)} images: "
+                  f"recording all {len(Xte)}", file=sys.stderr)
         if checkpoint_every:
-            write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec),
+            write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec_path(spec)),
                                          data=data, train_samples=train_samples, test_samples=test_samples,
                                          seed=seed, backend=backend, figures=figures, epochs=epochs,
                                          checkpoint_every=checkpoint_every, record=record))
@@ -248,38 +289,40 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
         else:
             result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n)
         enc.state_ = result["state"]
-        summary, recon_te = score_study(study, result, base, command)
-        metrics, diag = summary["models"], summary["diagnostics"]
-        spikes_rec = None
-        if "window" in result:  # absent only when a resumed run had nothing left to simulate
-            n_rec = result["window"]["slots"]
-            T = float(spec_r["network"]["present"] / second)
-            spikes_rec = test_record(study, result)
-            if record:
-                from .statistics import spike_statistics
+        # scoring, the record and figures: if any fails, the simulation is saved first
+        with rescued(result, os.path.join(os.path.abspath(out), UNSCORED)):
+            summary, recon_te = score_study(study, result, base, command)
+            metrics, diag = summary["models"], summary["diagnostics"]
+            spikes_rec = None
+            if "window" in result:  # absent only when a resumed run had nothing left to simulate
+                n_rec = result["window"]["slots"]
+                T = float(spec_r["network"]["present"] / second)
+                spikes_rec = test_record(study, result)
+                if record:
+                    from .statistics import spike_statistics
 
-                keep = spikes_rec.window(spikes_rec.slots[-min(record, n_rec)][0]) if n_rec > record else spikes_rec
-                save_spikes(os.path.join(tmp, "spikes.npz"), keep)
-                # rates, CV of ISIs, Fano factor, pairwise correlation (Elephant) of the recorded test images
-                diag["spike_statistics"] = spike_statistics(keep, bin_size=min(0.01, T), count_window=T)
-        if figures:
-            from ..encoder import figures as figs
-            from .inspection import raster_figure
+                    keep = spikes_rec.window(spikes_rec.slots[-min(record, n_rec)][0]) if n_rec > record else spikes_rec
+                    save_spikes(os.path.join(tmp, "spikes.npz"), keep)
+                    # rates, CV of ISIs, Fano factor, pairwise correlation (Elephant) of the recorded test images
+                    diag["spike_statistics"] = spike_statistics(keep, bin_size=min(0.01, T), count_window=T)
+            if figures:
+                from ..encoder import figures as figs
+                from .inspection import raster_figure
 
-            figs.reconstructions(os.path.join(tmp, "reconstructions.png"), Xte[:10], ds["shape"],
-                                 {"koo": recon_te[:10], "pca": base_recon["pca"][:10],
-                                  "autoencoder": base_recon["autoencoder"][:10],
-                                  "mean image": base_recon["mean_image"][:10]})
-            figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc.state_, ds["shape"])
-            if spikes_rec is not None:
-                last = spikes_rec.window(spikes_rec.slots[-min(6, n_rec)][0])
-                raster_figure(os.path.join(tmp, "raster.png"), last,
-                              title=f"Koo Encoder on the last {min(6, n_rec)} test images: excitatory (red), "
-                                    "inhibitory (blue), inputs (grey); dotted: image boundaries")
-            figs.astrocytes(os.path.join(tmp, "astrocytes.png"), result.get("astrocytes", {}))
-        np.savez_compressed(os.path.join(tmp, "state.npz"), **enc.state_)
-        with open(os.path.join(tmp, "metrics.json"), "w") as fh:
-            json.dump(summary, fh, indent=2)
+                figs.reconstructions(os.path.join(tmp, "reconstructions.png"), Xte[:10], ds["shape"],
+                                     {"koo": recon_te[:10], "pca": base_recon["pca"][:10],
+                                      "autoencoder": base_recon["autoencoder"][:10],
+                                      "mean image": base_recon["mean_image"][:10]})
+                figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc.state_, ds["shape"])
+                if spikes_rec is not None:
+                    last = spikes_rec.window(spikes_rec.slots[-min(6, n_rec)][0])
+                    raster_figure(os.path.join(tmp, "raster.png"), last,
+                                  title=f"Koo Encoder on the last {min(6, n_rec)} test images: excitatory (red), "
+                                        "inhibitory (blue), inputs (grey); dotted: image boundaries")
+                figs.astrocytes(os.path.join(tmp, "astrocytes.png"), result.get("astrocytes", {}))
+            np.savez_compressed(os.path.join(tmp, "state.npz"), **enc.state_)
+            with open(os.path.join(tmp, "metrics.json"), "w") as fh:
+                json.dump(summary, fh, indent=2)
         os.makedirs(out, exist_ok=True)
         for name in OUTPUTS:  # --overwrite: no file of the previous run stays beside the new ones
             if os.path.isfile(os.path.join(out, name)):
