@@ -244,8 +244,8 @@ class RateTwin:
                  layers=2,                      # 2 hidden layers or 1
                  ei_ratio=4,                    # E cells per I cell
                  feedback="mirror",             # tied | kolen_pollack | mirror | random
-                 eta_mirror=0.1,                # rate of the weight mirror (per batch)
-                 mirror_samples=64,             # noise samples per mirror step
+                 eta_mirror=0.3,                # rate of the weight mirror (per batch)
+                 mirror_samples=256,            # noise samples per mirror step
                  feedback_init=0.1,             # initial scale of learned feedback (x 1/sqrt(n))
                  init_scale=1.0,                # initial scale of generative weights (x 1/sqrt(n))
                  dale=True,                     # E/I split with sign constraints
