@@ -106,16 +106,20 @@ def _child(version, config_path, result_path):
         out = original_binary(self, *args, **kwargs)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         rec.update(binary_wall_s=time.perf_counter() - t0,
-                   binary_cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                   binary_cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+                   binary_s=self.timers["run_binary"], sim_s=float(self._last_run_time),
+                   completed=float(self._last_run_completed_fraction))
         return out
 
     def build(self, *args, **kwargs):
         t0 = time.perf_counter()
         out = original_build(self, *args, **kwargs)
         rec.update(build_call_s=time.perf_counter() - t0, make_s=self.timers["compile"]["make"],
-                   clean_s=self.timers["compile"]["clean"], binary_s=self.timers["run_binary"],
-                   sim_s=float(self._last_run_time), completed=float(self._last_run_completed_fraction),
-                   code_objects=len(self.code_objects), project=self.project_dir)
+                   clean_s=self.timers["compile"]["clean"], code_objects=len(self.code_objects),
+                   project=self.project_dir)
+        if hasattr(self, "_last_run_time"):  # a build that ran the binary (v1); else device.run (below)
+            rec.update(binary_s=self.timers["run_binary"], sim_s=float(self._last_run_time),
+                       completed=float(self._last_run_completed_fraction))
         return out
 
     def run(self, *args, **kwargs):
