@@ -16,9 +16,7 @@ Usage: python benchmarks/bench_encoder.py [--seeds 0 1 2 3 4] [--jobs 2] [--fash
        [--markdown FILE]  (the README's tables)   --tables RESULTS.json  (only the tables of an earlier run)
 """
 import argparse
-import concurrent.futures as cf
 import json
-import multiprocessing
 import os
 import re
 import sys
@@ -32,6 +30,7 @@ from brian2 import ms
 from koo_spiking.encoder.checkpoint import CHECKPOINT
 from koo_spiking.encoder.spec import FEATURES, validate_spec
 from koo_spiking.studies.train import provenance, run_study
+from koo_spiking.workers import process_pool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.join(HERE, "..", "models")
@@ -122,8 +121,7 @@ def main(argv=None):
     jobs = [job + (args.work, args.checkpoint_every) for job in jobs]
     print(f"bench_encoder: {len(jobs)} runs, {args.jobs} at a time", flush=True)
     results = {}
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+    with process_pool(args.jobs) as pool:  # SIGTERM/SIGINT: the workers and their binaries stop too
         for name, summary in pool.map(_one, jobs):
             m = summary["models"]["koo"]
             print(f"  {name}: test MSE {m['test_mse']:.4f}, R2 {m['r2']:.3f}, probe {m['probe_accuracy']}, "
