@@ -132,6 +132,51 @@ def test_a_killed_worker_leaves_no_lost_or_duplicated_row(swept, sweep_file):
     assert {k: r["test_mse"] for k, r in rows.items()} == {k: r["test_mse"] for k, r in _rows(swept[0]).items()}
 
 
+def _group(pgid):
+    """Live processes of process group ``pgid`` (zombies excluded)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                out.append(int(entry))
+    return out
+
+
+def test_the_sweep_stops_its_workers_with_it(sweep_file, tmp_path, sig=signal.SIGTERM):
+    """SIGTERM to ``koo-spiking sweep`` while a worker compiles: the worker and its compiler stop too (SIGINT takes
+    the same way out: the CLI turns both into an exception that closes the cluster, then stops the workers' groups;
+    the pool of ``koo_spiking.workers`` is tested with both in test_workers.py)."""
+    db = tmp_path / "stopped.sqlite"
+    env = {**os.environ, "KOO_BUILD_CACHE": "off"}  # a fresh build: the worker is busy compiling when signalled
+    proc = subprocess.Popen([sys.executable, "-m", "koo_spiking.cli", "sweep", str(sweep_file), "--db", str(db),
+                             "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker, deadline = None, time.time() + 600
+    while worker is None and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        if db.exists():
+            try:
+                running = [r for r in store.rows(store.connect(str(db)), status="running") if r["pid"]]
+            except Exception:  # the database is being created
+                continue
+            worker = running[0]["pid"] if running else None
+    assert worker is not None, proc.communicate(timeout=60)[0]
+    while time.time() < deadline and len(_group(worker)) < 2:  # the worker has started its compiler
+        time.sleep(0.2)
+    assert len(_group(worker)) >= 2
+    proc.send_signal(sig)
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode != 0, out
+    deadline = time.time() + 20
+    while _group(worker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _group(worker), f"still running after the sweep ended: {_group(worker)}"
+
+
 # ------------------------------------------------------------------ the sweep file, checked before anything runs
 def _sweep(tmp_path, text):
     path = tmp_path / "s.toml"

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..encoder import runtime
 from ..encoder.spec import load_spec, read_toml, to_toml, validate_spec, with_values
+from ..workers import stop_groups
 from . import store
 from .train import MIN_TRAIN
 
@@ -222,6 +223,8 @@ def run_point(point, backend="cpp_standalone", recompile=False, rescue_dir=None)
 
     t0 = time.time()
     _release_at_exit()
+    if os.getpgrp() != os.getpid() and _worker_name() != "local":
+        os.setpgrp()  # a Dask worker leads a process group: the client stops it with its compiler and binary
     worker, pid = _worker_name(), os.getpid()
     _event(hash=point["hash"], state="running", worker=worker, pid=pid)
     cfg = point["config"]
@@ -327,7 +330,7 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
         return stats
     workers = workers or min(os.cpu_count() or 1, len({p["group"] for p in todo}), len(todo))
     client, cluster = _client(workers, scheduler)
-    events, lock = [], threading.Lock()
+    events, lock, pids = [], threading.Lock(), set()
 
     def on_event(event):
         with lock:
@@ -356,6 +359,7 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
             with lock:
                 seen, events[:] = list(events), []
             for msg in seen:
+                pids.add(msg.get("pid"))
                 if msg.get("state") == "running":
                     store.mark_running(db, msg["hash"], msg["worker"], msg["pid"])
                     running.add(msg["hash"])
@@ -392,6 +396,8 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
         client.close()
         if cluster is not None:
             cluster.close()
+            # a worker interrupted in a compilation or a simulation: stop what it started as well
+            stop_groups(sorted({m["pid"] for m in events if m.get("pid")} | pids))
     stats["wall_s"] = time.time() - t0
     say(f"sweep {name}: {stats['done']} run, {stats['skipped']} skipped, {stats['failed']} failed, "
         f"{stats['compiled']} build(s) (one per group and worker), {_duration(stats['wall_s'])}")
