@@ -65,6 +65,9 @@ def _parser():
                             "(Ctrl-C: finish the chunk, save, exit 130)")
     train.add_argument("--resume", metavar="DIR", default=None,
                        help="continue the interrupted run in DIR (its --out) with its own arguments")
+    train.add_argument("--profile", action="store_true",
+                       help="run the simulation under the sampling profiler perf (perf record): profile.txt and the "
+                            "top symbols in metrics.json show where the binary spends its time")
     train.add_argument("--record", type=int, default=50, metavar="N",
                        help="save the spikes and astrocyte Ca2+ of the last N test images in OUT/spikes.npz, "
                             "for `koo-spiking inspect` (default 50; 0: no file)")
@@ -207,7 +210,7 @@ def _command(args, argv):
             run_study(args.spec, epochs=args.epochs, data=args.data, train_samples=args.train_samples,
                       test_samples=args.test_samples, seed=args.seed, out=args.out, backend=args.backend,
                       command=" ".join(["koo-spiking"] + argv), overwrite=args.overwrite,
-                      checkpoint_every=args.checkpoint_every, record=args.record)
+                      checkpoint_every=args.checkpoint_every, record=args.record, profile=args.profile)
         elif args.command == "sweep":
             from .studies.sweep import run_sweep
 

@@ -32,14 +32,16 @@ double koo_progress_line(double show, double done, double n_slots, double elapse
     if (show <= 0)
         return 0.0;
     const bool final_line = done >= n_slots - 0.5;
-    const int bar = (int)(30*done/n_slots);
+    // whole images in integers: -ffast-math turns 100*done/n_slots into done*(100/n_slots) (99% at the end)
+    const long d = (long)(done + 0.5), n = (long)(n_slots + 0.5);
+    const int bar = (int)(30*d/n);
     char tail[96];
     if (elapsed > 0)
         snprintf(tail, sizeof tail, "%.0f images/s, %.1f s", done/elapsed, elapsed);
     else
         snprintf(tail, sizeof tail, "- images/s, %.1f s", elapsed);
     std::cout << (tty > 0 ? "\r" : "") << "  [" << std::string(bar, '#') << std::string(30 - bar, ' ') << "] "
-              << (long)(100*done/n_slots) << "% " << (long)done << "/" << (long)n_slots << " images, "
+              << 100*d/n << "% " << d << "/" << n << " images, "
               << tail << ((final_line || tty <= 0) ? "\n" : "") << std::flush;
     return 1.0;
 }
@@ -56,9 +58,10 @@ def koo_wall_s():
 def progress_text(done, n_slots, elapsed):
     """The progress line's text (without the carriage return): ``done`` of ``n_slots`` images after
     ``elapsed`` s, as the C++ body prints it (rate from the first image on, seconds to 0.1 s)."""
-    bar = int(30 * done / n_slots)
+    d, n = int(done + 0.5), int(n_slots + 0.5)
+    bar = 30 * d // n
     rate = f"{done / elapsed:.0f}" if elapsed > 0 else "-"
-    return (f"  [{'#' * bar}{' ' * (30 - bar)}] {int(100 * done / n_slots)}% {int(done)}/{int(n_slots)} images, "
+    return (f"  [{'#' * bar}{' ' * (30 - bar)}] {100 * d // n}% {d}/{n} images, "
             f"{rate} images/s, {elapsed:.1f} s")
 
 

@@ -115,3 +115,29 @@ def test_train_whose_window_start_is_inexact_completes(tmp_path):
     assert rec.slots.tolist() == [[rec.t_start, 21400 * 0.0005]]
     for _, t in rec.spikes.values():
         assert t.size == 0 or (t.min() >= rec.t_start and t.max() < rec.t_stop)
+
+
+@pytest.mark.cpp_standalone
+def test_train_profile_and_build_report(tmp_path):
+    """``train --profile`` samples the binary with perf: profile.txt and the top symbols in metrics.json; every
+    run records its build (files compiled of the project, seconds per phase). Same run as above: a cached build."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from koo_spiking.cli import main
+
+    if shutil.which("perf") is None:
+        pytest.skip("perf is not installed (Debian: linux-perf)")
+    spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
+    out = tmp_path / "profiled"
+    code = main(["train", str(spec), "--train-samples", "21", "--test-samples", "1", "--seed", "9", "--record", "1",
+                 "--profile", "--out", str(out)])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["build"]["files_total"] > 100 and 0 <= metrics["build"]["files_compiled"] <= metrics["build"]["files_total"]
+    assert {"compile", "total"} <= set(metrics["build"]["seconds"])
+    top = metrics["profile"]["top_self_percent"]
+    assert top and all(0 < p <= 100 for p, _ in top), top
+    assert "Overhead" in (out / "profile.txt").read_text()
+    assert main(["train", str(spec), "--backend", "cython", "--profile", "--out", str(tmp_path / "no")]) == 2

@@ -21,7 +21,58 @@ from .hold import HOLD_KEYS
 from .record import relative_steps, steps_per_slot
 from .network import EncoderNetwork
 
-__all__ = ["CompiledNetwork", "structure_key"]
+__all__ = ["CompiledNetwork", "structure_key", "build_line", "profile_report", "PERF"]
+
+PERF = "perf"  # the sampling profiler of `koo-spiking train --profile` (Debian: linux-perf)
+
+
+def build_line(report):
+    """One line of a build report (``backend.last_build_report``): files compiled, seconds per phase."""
+    sec = report["seconds"]
+    parts = [f"compile {sec.get('compile', 0):.0f} s", f"link {sec.get('link', 0):.1f} s"]
+    if report.get("objects_s") is not None:
+        parts.append(f"objects.cpp {report['objects_s']:.0f} s")
+    merged = f", {report['files_merged']} identical copies not compiled" if report.get("files_merged") else ""
+    return (f"  built: {report['files_compiled']} of {report['files_total']} C++ files compiled{merged} in "
+            f"{sec.get('total', sec.get('make', 0)):.0f} s ({', '.join(parts)}; compiler CPU "
+            f"{report.get('cpu_seconds', 0):.0f} s)")
+
+
+@contextlib.contextmanager
+def _sampled(path):
+    """Run the standalone binary under ``perf record`` writing to ``path`` (None: as it is)."""
+    if not path:
+        yield
+        return
+    prefs = brian2.prefs.devices.cpp_standalone
+    previous = prefs.run_cmd_unix
+    prefs.run_cmd_unix = [PERF, "record", "--quiet", "-F", "499", "-o", os.path.abspath(path), "--", "./main"]
+    try:
+        yield
+    finally:
+        prefs.run_cmd_unix = previous
+
+
+def profile_report(path, out_text, limit=0.5):
+    """``perf report`` of the samples in ``path``, written to ``out_text``; returns the top symbols
+    as ``[[percent, symbol], ...]`` (self time, at least ``limit`` %)."""
+    import subprocess
+
+    run = subprocess.run([PERF, "report", "--stdio", "--no-children", "--sort", "dso,symbol", "-i", path,
+                          "--percent-limit", str(limit)], capture_output=True, text=True, timeout=600)
+    if run.returncode != 0:
+        raise RuntimeError(f"perf report failed: {' '.join(run.stderr.split())[:300]}")
+    with open(out_text, "w") as fh:
+        fh.write(run.stdout)
+    top = []
+    for line in run.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[0].endswith("%") and fields[2] in ("[.]", "[k]"):
+            try:  # percent, shared object, [.] user or [k] kernel, symbol
+                top.append([float(fields[0][:-1]), f"{fields[3]} ({fields[1]})"])
+            except ValueError:
+                continue
+    return top[:30]
 
 
 def structure_key(spec, n_pixels, raster, astro):
@@ -38,11 +89,14 @@ class CompiledNetwork:
     verbosity, ``build_key`` (optional) is added to the build cache's key, e.g. a worker's name,
     so parallel processes keep their own projects; ``cache=False`` builds in a fresh temporary
     directory (a full compilation); ``weights_every`` (slots) records every pathway's weight
-    statistics at that period. Use as a context manager or call :meth:`close`.
+    statistics at that period; ``profile`` (a path, standalone only): the binary runs under
+    ``perf record`` (a sampling profiler), which writes its samples there (see :func:`profile_report`).
+    Use as a context manager or call :meth:`close`.
     """
 
     def __init__(self, encoder, frames, schedule, spec, stats, state, raster=False, astro=False, full_state=None,
-                 t_start=None, seed=None, keep_full=False, build_key="", cache=True, weights_every=None):
+                 t_start=None, seed=None, keep_full=False, build_key="", cache=True, weights_every=None,
+                 profile=None):
         self.enc, self.frames, self.schedule, self.spec = encoder, frames, schedule, spec
         self.stats, self.state, self.raster, self.astro = stats, state, raster, astro
         self.full_state, self.t_start, self.keep_full = full_state, t_start, keep_full
@@ -51,6 +105,8 @@ class CompiledNetwork:
         self.shown = 0 if raster is True or not raster or int(raster) >= len(frames) else int(raster)
         self.build_key, self.cache = build_key, cache
         self.weights_every = weights_every
+        self.profile = profile
+        self.build_report = None
         self.runs = 0
         self.build_s = 0.0
         self._stack = contextlib.ExitStack()
@@ -115,6 +171,9 @@ class CompiledNetwork:
             net.run(model.duration - self.start, **report)
             if self.standalone:
                 brian2.device.build(directory=directory, run=False)
+        self.build_report = backend.last_build_report() if self.standalone else None
+        if verbose and self.build_report:
+            print(build_line(self.build_report), flush=True)
         self.model, self.net = model, net
         self._built = True
         self.build_s = time.time() - t0
@@ -134,9 +193,11 @@ class CompiledNetwork:
         t_run = time.time()
         if self.standalone:
             results = f"results_{os.getpid()}_{self.runs}"  # (an orphaned binary may still write its own)
-            brian2.device.run(self.directory, results_directory=results,
-                              run_args=runtime.run_args(self.model.run_parameters, spec))
+            with _sampled(self.profile):
+                brian2.device.run(self.directory, results_directory=results,
+                                  run_args=runtime.run_args(self.model.run_parameters, spec))
         out = self._collect(spec)
+        out["build"] = self.build_report if self.runs == 0 else None
         if self.standalone:
             shutil.rmtree(brian2.device.results_dir, ignore_errors=True)
         out["run_s"] = time.time() - t_run

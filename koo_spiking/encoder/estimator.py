@@ -116,7 +116,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         return float(np.sum(np.var(X * n0, axis=0))), X.mean(0)
 
     def simulate(self, frames, schedule, state=None, spec=None, stats=None, raster=False, astro=False,
-                 full_state=None, t_start=None, seed=None, keep_full=False, weights_every=None):
+                 full_state=None, t_start=None, seed=None, keep_full=False, weights_every=None, profile=None):
         """Run the network over a schedule of image slots in one Brian2 run.
 
         Parameters
@@ -138,6 +138,8 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         weights_every : int, optional
             Record each pathway's weight mean, standard deviation and mean magnitude every so many
             slots (``weights``: pathway -> dict of arrays, with ``t`` in s).
+        profile : str, optional
+            ``cpp_standalone``: run the binary under ``perf record``, its samples written to this path.
 
         Returns
         -------
@@ -155,7 +157,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         t0 = time.time()
         with CompiledNetwork(self, frames, schedule, spec, stats, state, raster=raster, astro=astro,
                              full_state=full_state, t_start=t_start, seed=seed, keep_full=keep_full,
-                             weights_every=weights_every) as compiled:
+                             weights_every=weights_every, profile=profile) as compiled:
             out = compiled.run()
         out["wall_s"] = time.time() - t0
         return out

@@ -109,7 +109,7 @@ def provenance(spec=None, command=None):
 
 
 OUTPUTS = ("astrocytes.png", "raster.png", "receptive_fields.png", "reconstructions.png", "spikes.npz",
-           "state.npz", UNSCORED, "metrics.json")  # metrics.json last: it marks a complete run
+           "state.npz", "profile.txt", UNSCORED, "metrics.json")  # metrics.json last: it marks a complete run
 
 
 def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_standalone", verbose=False,
@@ -171,7 +171,8 @@ def score_study(study, result, base, command=None):
     metrics.update(base)
     diag = diagnostics(result, parts, spec_r, ds)
     summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": study["seed"], "backend": study["backend"],
-               "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag}
+               "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag,
+               "build": result.get("build")}
     return summary, recon_te
 
 
@@ -181,6 +182,19 @@ def test_record(study, result):
 
     n_rec, n_test = result["window"]["slots"], len(study["ds"]["X_test"])
     return spike_record(result, np.arange(n_test - n_rec, n_test), slot_offset=len(study["frames"]) - n_rec)
+
+
+def check_profile(backend, checkpoint_every):
+    """Refuse ``--profile`` where it cannot work, before anything runs."""
+    from ..encoder.compiled import PERF
+
+    if backend != "cpp_standalone":
+        raise ValueError(f"--profile samples the compiled binary: it needs --backend cpp_standalone, not {backend}")
+    if checkpoint_every:
+        raise ValueError("--profile profiles one run: leave out --checkpoint-every")
+    if shutil.which(PERF) is None:
+        raise ValueError(f"--profile needs the sampling profiler {PERF!r} on the PATH (Debian: apt-get install "
+                         "linux-perf)")
 
 
 def save_simulation(path, result):
@@ -243,7 +257,7 @@ def check_out(out, overwrite=False):
 
 def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
               backend="cpp_standalone", verbose=True, figures=True, command=None, overwrite=False,
-              checkpoint_every=None, resume=False, epochs=None, record=50):
+              checkpoint_every=None, resume=False, epochs=None, record=50, profile=False):
     """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``.
 
     ``out`` is checked first: a file, or a directory holding a previous run (unless ``overwrite``),
@@ -251,9 +265,13 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
     split into chunks of that many images and its full state saved in ``out/checkpoint`` after each
     (see ``encoder.checkpoint``); ``resume`` continues from there (use :func:`resume_study`).
     ``record`` last test images have their spikes saved in ``spikes.npz`` (0: no file); recording
-    only adds monitors, the learned state is the same.
+    only adds monitors, the learned state is the same. ``profile``: the simulation runs under the
+    sampling profiler ``perf`` (``perf record``); ``profile.txt`` (``perf report``) and the top symbols
+    in ``metrics.json`` (``profile``) show where the binary spends its time.
     """
     check_out(out, overwrite)
+    if profile:
+        check_profile(backend, checkpoint_every)
     ck_dir, stale = check_checkpoint(out, checkpoint_every, resume, overwrite)
     if isinstance(record, bool) or not isinstance(record, (int, np.integer)) or record < 0:
         raise ValueError(f"--record must be a non-negative number of images, got {record!r}")
@@ -287,12 +305,20 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
             result = ck.run_chunks(enc, frames, schedule, checkpoint_every, ck_dir, state={}, astro=True,
                                    raster=shown_n, say=say)
         else:
-            result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n)
+            result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n,
+                                  profile=os.path.join(tmp, "perf.data") if profile else None)
         enc.state_ = result["state"]
         # scoring, the record and figures: if any fails, the simulation is saved first
         with rescued(result, os.path.join(os.path.abspath(out), UNSCORED)):
             summary, recon_te = score_study(study, result, base, command)
             metrics, diag = summary["models"], summary["diagnostics"]
+            if profile:
+                from ..encoder.compiled import profile_report
+
+                summary["profile"] = {"tool": "perf record -F 499 -g", "file": "profile.txt",
+                                      "top_self_percent": profile_report(os.path.join(tmp, "perf.data"),
+                                                                         os.path.join(tmp, "profile.txt"))}
+                os.remove(os.path.join(tmp, "perf.data"))
             spikes_rec = None
             if "window" in result:  # absent only when a resumed run had nothing left to simulate
                 n_rec = result["window"]["slots"]
