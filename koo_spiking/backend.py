@@ -29,6 +29,7 @@ import contextlib
 import copy
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -42,7 +43,7 @@ import brian2
 import numpy as np
 
 __all__ = ["TARGETS", "use", "current", "reset", "backend", "seed", "is_standalone",
-           "build_directory", "temporary_directory", "precompiled_header", "last_build_report"]
+           "build_directory", "temporary_directory", "precompiled_header", "merge_copies", "last_build_report"]
 
 TARGETS = ("cython", "cpp_standalone", "numpy")
 _state = {"target": "cython", "directory": None, "flags": None, "link": None, "objects": None}
@@ -343,7 +344,7 @@ def last_build_report():
     dict or None
         ``make``: ``'koo'`` (our make file) or ``'brian2'`` (``KOO_BUILD=brian2``);
         ``files_total`` and ``files_compiled`` (C++ files of the project, and those compiled by
-        this build); ``seconds``: wall seconds per phase, ``write`` (Brian2 writing the project's
+        this build); ``files_merged``: copies of code objects left out (:func:`merge_copies`); ``seconds``: wall seconds per phase, ``write`` (Brian2 writing the project's
         files; it generates the code objects before, in ``run()``), ``compile`` (make until the
         last object file),
         ``link``, ``total`` (the whole ``device.build``, without running the binary);
@@ -539,9 +540,69 @@ def _makefile_text(v, network=None):
         ""])
 
 
+_COPY = re.compile(r"^(?:after_run_|before_run_)?(?P<obj>\w+_codeobject)_(?P<n>[1-9]\d*)\.cpp$")
+
+
+def _renamer(names):
+    """A function renaming every code object of ``names`` (``X_codeobject_N`` -> ``X_codeobject``) in a text;
+    a name matches whole (no letter or digit before it, no digit after it: ``_run_X``, ``_INCLUDED_X_after``)."""
+    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + alternatives + r")(?![0-9])")
+    return lambda text: pattern.sub(lambda m: names[m.group(1)], text)
+
+
+def merge_copies(directory, sources):
+    """Leave out of the build the copies that each later ``run()`` makes of a code object.
+
+    Brian2 generates a code object again for every ``run()`` call (``X_codeobject_1.cpp`` with its
+    ``after_run_``/``before_run_`` files): the encoder's split run (the raster of the last images
+    recorded in a second ``run()``) doubled about a third of its files. Where a copy's files are the
+    text of the first's but for the name, ``main.cpp`` is made to call the first and the copy is not
+    compiled; a copy that differs in anything (or counts its own profiling time) is kept.
+
+    Returns the sources to compile and the merged copies (copy -> first). ``KOO_MERGE_COPIES=off``
+    keeps every file.
+    """
+    if os.environ.get("KOO_MERGE_COPIES") == "off":
+        return list(sources), {}
+    folder = os.path.join(directory, "code_objects")
+    groups = {}
+    for src in sources:
+        m = _COPY.match(os.path.basename(src))
+        if m and src.startswith("code_objects/"):
+            copy = f"{m.group('obj')}_{m.group('n')}"
+            groups.setdefault(copy, (m.group("obj"), []))[1].append(os.path.basename(src)[:-4])
+    merged = {}
+    for copy, (first, files) in groups.items():
+        rename = _renamer({copy: first})
+        same = True
+        for name, ext in itertools.product(files, (".cpp", ".h")):
+            try:
+                with open(os.path.join(folder, name + ext)) as fh:
+                    text = fh.read()
+                with open(os.path.join(folder, rename(name) + ext)) as fh:
+                    original = fh.read()
+            except OSError:
+                same = False
+            else:
+                same = "profiling_info" not in text and rename(text) == original
+            if not same:
+                break
+        if same:
+            merged[copy] = first
+    if merged:
+        _write_if_changed(os.path.join(directory, "main.cpp"),
+                          _renamer(merged)(open(os.path.join(directory, "main.cpp")).read()))
+    dropped = {f for copy in merged for f in groups[copy][1]}
+    return [s for s in sources if os.path.basename(s)[:-4] not in dropped], merged
+
+
 def _make(directory, clean):
     """Compile the project with ``koo.mk``; the report of :func:`last_build_report` (without generate)."""
     v = _read_makefile(directory)
+    all_sources = v["SRCS"].split()
+    kept, merged = merge_copies(directory, all_sources)
+    v["SRCS"] = " ".join(kept)
     network = _patched_network(directory) if os.environ.get("KOO_NETWORK_PATCH") != "off" else None
     text = _makefile_text(v, network)
     mk = os.path.join(directory, _MAKEFILE)
@@ -584,6 +645,7 @@ def _make(directory, clean):
     slowest = sorted(((f, round(b - a, 3)) for f, a, b in files), key=lambda x: -x[1])
     objects = [round(b - a, 3) for f, a, b in files if f == "objects.cpp"]
     return {"make": "koo", "directory": os.path.abspath(directory), "files_total": len(v["SRCS"].split()),
+            "files_merged": len(all_sources) - len(kept),
             "files_compiled": len(files),
             "seconds": {"compile": round(max(compile_end - t0, 0.0), 3),
                         "link": round(link[1] - link[0], 3) if link else 0.0, "make": round(t1 - t0, 3)},
