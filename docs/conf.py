@@ -111,13 +111,7 @@ autodoc_inherit_docstrings = False
 # Docstrings that docutils cannot parse as reStructuredText (indented formulas or lists without a blank line).
 # They are shown verbatim (first line as the summary) until they are fixed in the code; remove a name from this
 # list when its docstring is fixed. `python docs/check_docstrings.py` lists them as well.
-VERBATIM_DOCSTRINGS = {
-    "koo_spiking.eligibility.impulse",
-    "koo_spiking.encoder.network",
-    "koo_spiking.encoder.spec",
-    "koo_spiking.encoder.twin",  # `|x|` in prose reads as a substitution reference
-    "koo_spiking.neuromodulator",
-}
+VERBATIM_DOCSTRINGS: set = set()  # none left; add a name here only while its docstring is being fixed
 
 
 def _verbatim(app, what, name, obj, options, lines):

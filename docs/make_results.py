@@ -183,6 +183,7 @@ def encoder_page(digits, fashion):
                 f"| {_f(x.get('spikes_per_image'), '.0f')} |"
             )
         out.append("")
+    out += [""] + twin_section(_load("twin_digits.json"))
     return "\n".join(out)
 
 
@@ -331,6 +332,64 @@ def plasticity_page():
 # ---------------------------------------------------------------------------------------------------- performance
 
 
+def build_section(b):
+    """The main job's build, cold and warm, against the build before the build changes (bench_build.py)."""
+    if not b:
+        return []
+    s = b["summary"]
+    out = ["## Building the main job: cold and warm", "", _source("build.json", b["provenance"]), "",
+           f"`{b['job']['command'] if isinstance(b.get('job'), dict) and 'command' in b['job'] else b.get('job')}`"
+           f", today's build (`{str(b.get('today'))[:10]}`) against this one (`{str(b.get('new'))[:10]}`), "
+           "alternating in one run, each with its own empty cache first (cold), then again (warm).", "",
+           "| build | wall s | CPU s (compilers included) | C++ files compiled |", "|---|---|---|---|"]
+    for key, label in (("today_cold", "today, cold"), ("new_cold", "new, cold"), ("today_warm", "today, warm"),
+                       ("new_warm", "new, warm")):
+        x = s[key]
+        out.append(f"| {label} | {x['wall_s']:.0f} | {x['cpu_s']:.0f} | {x['files_compiled']} |")
+    out += ["", f"New/today: cold wall **{s['ratio_new_today_cold_wall']:.2f}** (CPU {s['ratio_new_today_cold_cpu']:.2f}), "
+            f"warm wall **{s['ratio_new_today_warm_wall']:.2f}** (CPU {s['ratio_new_today_warm_cpu']:.2f}).", ""]
+    return out
+
+
+def throughput_section(rel, th, label):
+    """Simulation throughput of this build against today's (bench_throughput.py), same sizes, one run."""
+    if not th:
+        return []
+    s, z = th["summary"], th["sizes"]
+    out = [f"## Simulation throughput at {label}", "", _source(rel, th["provenance"]), "",
+           f"Both builds simulate the same {z['images']} images (hidden 1 of {z['n_h1']}, hidden 2 of {z['n_h2']}, "
+           f"dt {z['dt']}, {_present(z['present'])} per image, {z['backend']}), alternating, in one run.", "",
+           "| build | images per CPU-second (median) | images per wall-second (median) | neurons | synapses "
+           "| spikes per image |", "|---|---|---|---|---|---|"]
+    for key in ("today", "new"):
+        x = s[key]
+        out.append(f"| {key} | {x['images_per_s_median']:.0f} | {x.get('images_per_wall_s_median', float('nan')):.0f} "
+                   f"| {x['neurons']} | {x['synapses']} | {x['spikes_per_image']:.0f} |")
+    rounds = ", ".join(f"{r:.2f}" for r in s["ratio_new_today_images_per_s_per_round"])
+    out += ["", f"New/today images per CPU-second: **{s['ratio_new_today_images_per_s']:.2f}** (rounds {rounds}); "
+            f"per wall-second {s['ratio_new_today_images_per_wall_s']:.2f}.", ""]
+    return out
+
+
+def twin_section(t):
+    """The rate twin of the next encoder on digits (bench_twin.py): test MSE per variant and seed."""
+    if not t:
+        return []
+    prov = {"git_commit": t.get("git_commit"), "command": t.get("command"), "date": t.get("date_utc", "")}
+    mse = t["test_mse"]
+    seeds = sorted(next(iter(mse.values())), key=int)
+    out = ["## The rate twin of the next encoder (digits, code 16)", "", _source("twin_digits.json", prov), "",
+           "A numpy model at the level of rates (`koo_spiking.encoder.twin.RateTwin`): predictive coding with "
+           "inference, local rules, Dale E/I, learned feedback (weight mirror), astrocyte-gated learning rates. "
+           "Test MSE per seed; the variants change one setting of the twin.", "",
+           "| variant | " + " | ".join(f"seed {k}" for k in seeds) + " | mean |",
+           "|---|" + "---|" * (len(seeds) + 1)]
+    for name, per in mse.items():
+        vals = [per[k] for k in seeds]
+        out.append(f"| {name} | " + " | ".join(f"{v:.4f}" for v in vals) + f" | {np.mean(vals):.4f} |")
+    return out + [""]
+
+
 def performance_page():
     out = ["# Performance and stability", ""]
     bm = _load("bench_models.json")
@@ -356,36 +415,9 @@ def performance_page():
                 f"{r['simulated_s']:g} | {r['spikes']} | {r['speedup_vs_baseline']:.1f}× |"
             )
         out.append("")
-    th = _load("throughput.json")
-    if th:
-        s, z = th["summary"], th["sizes"]
-        out += [
-            "## Training throughput against v1",
-            "",
-            _source("throughput.json", th["provenance"]),
-            "",
-            f"Both versions train on the same {z['images']} digits (hidden 1 of {z['n_h1']}, hidden 2 of "
-            f"{z['n_h2']}, dt {z['dt']}, {_present(z['present'])} per image, {_present(z['input_rate'])} input, "
-            f"{z['backend']}), alternating, in one run.",
-            "",
-            "| version | images per second (median) | cold build s | warm build s | neurons | synapses "
-            "| code objects | spikes per image |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for v in ("v1", "v2"):
-            x = s[v]
-            out.append(
-                f"| {v} | {x['images_per_s_median']:.0f} | {np.mean(x['build_s_cold']):.0f} | "
-                f"{np.mean(x['build_s_warm']):.0f} | {x['neurons']} | {x['synapses']} | {x['code_objects']} | "
-                f"{x['spikes_per_image']:.0f} |"
-            )
-        per_round = ", ".join(f"{x:.2f}" for x in s["ratio_v2_v1_images_per_s_per_round"])
-        out += [
-            "",
-            f"v2/v1 images per second: **{s['ratio_v2_v1_images_per_s']:.2f}** (rounds {per_round}); "
-            f"cold build v2/v1 {s['ratio_v2_v1_build_s_cold']:.2f}, warm {s['ratio_v2_v1_build_s_warm']:.2f}.",
-            "",
-        ]
+    out += build_section(_load("build.json"))
+    for rel, label in (("throughput.json", "digits size"), ("throughput_fashion.json", "Fashion-MNIST size")):
+        out += throughput_section(rel, _load(rel), label)
     sw = _load("sweep.json")
     if sw:
         a, b = sw["run_args"], sw["recompile"]
@@ -546,7 +578,19 @@ def known_limits_block():
         f"On digits seed 0 the Koo Encoder's test MSE is {m['koo']['test_mse']:.4f} against clipped PCA-16's "
         f"{m['pca']['test_mse']:.4f} and the one-hidden-layer backprop autoencoder's (scikit-learn `MLPRegressor`) "
         f"{m['autoencoder']['test_mse']:.4f} (`benchmarks/results/encoder_digits.json`)."
-    )
+    ) + twin_line()
+
+
+def twin_line():
+    """The rate twin's headline (the design model of the next encoder), when its result is committed."""
+    t = _load("twin_digits.json")
+    if not t:
+        return ""
+    twin, pca = t["test_mse"]["twin"], t["test_mse"].get("pca16_clipped", {})
+    below = sum(twin[k] < pca[k] for k in twin if k in pca)
+    return (f" The rate twin of the next encoder (numpy, the same local rules at the level of rates) reaches "
+            f"{np.mean(list(twin.values())):.4f} mean over {len(twin)} seeds, below clipped PCA-16 on {below} of "
+            f"{len(twin)} (`benchmarks/results/twin_digits.json`); the spiking network does not follow it yet.")
 
 
 BLOCKS = {"headline": headline_block, "features": features_block, "limits": known_limits_block}
@@ -592,6 +636,9 @@ def write_pages(out):
         "encoder_fashion.json",
         "bench_models.json",
         "throughput.json",
+        "throughput_fashion.json",
+        "build.json",
+        "twin_digits.json",
         "sweep.json",
         "stability.json",
     } | {r for r, _ in ablations}

@@ -28,7 +28,7 @@ def eligibility_parts(name="c", tau_c=None, active="1", increment=1.0):
 
 
 def impulse(rule, rate, weight, c, side, bounds, suffix, beta, act, pairings, shared=False):
-    """Turn ``reward_rule``'s Rule into the pulse taken whole at the reward event (``rate`` ends in *).
+    """Turn ``reward_rule``'s Rule into the pulse taken whole at the reward event (``rate`` ends in ``*``).
 
     Exact when no eligible event falls within the pulse (tau_dop much shorter than the intervals
     between them); the weight changes at reward events only, so it is never stale. The amount is

@@ -14,10 +14,12 @@ follows dw/dt = c*D/tau_s, with D the dopamine of the neuron on the chosen side.
 Nothing is integrated per synapse per step. At each synaptic event (pre spike,
 post spike, or the dopamine neuron's reward event) the weight change since the
 synapse's last update is added in closed form: with D decaying exponentially and
-c relaxing exponentially towards -beta*tau_c (beta = 0: towards 0),
+c relaxing exponentially towards -beta*tau_c (beta = 0: towards 0)::
+
     dw = D_last/tau_s*[(c_last + beta*tau_c)*tau_star*(1 - exp(-s/tau_star))
                        - beta*tau_c*tau_dop*(1 - exp(-s/tau_dop))],
     1/tau_star = 1/tau_c + 1/tau_dop, s = time since the last update.
+
 The reward event updates every synapse of the neuron just before D jumps, so D
 is smooth between a synapse's updates and the closed form is exact; a spike in the
 same time step reads the level after the jump (``D + reward_in``), so no pulse is lost. ``beta``

@@ -65,6 +65,7 @@ class EIPair:
 
     @property
     def objects(self):
+        """The four Brian2 objects of the pair (E group, I group, E->I and I->E synapses), to add to a Network."""
         return [self.E, self.I, self.E_to_I, self.I_to_E]
 
 

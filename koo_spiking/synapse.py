@@ -238,6 +238,7 @@ class RuleSynapses(Synapses):
     (cpp_standalone: on those still at 0)."""
 
     def connect(self, *args, level=0, **kwargs):
+        """Brian2's ``Synapses.connect``; the new synapses then get the rule's initial values."""
         before = len(self) if isinstance(get_device(), RuntimeDevice) else None
         result = super().connect(*args, level=level + 1, **kwargs)
         for var, value in _INIT.get(self, {}).items():

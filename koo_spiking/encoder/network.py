@@ -8,6 +8,7 @@ inhibitory (I) integrate-and-fire neurons with subtractive reset (``neuron.if_gr
 so spike counts are the integrated input, rounded: a code whose error falls as 1/spikes.
 
 A pathway joins a lower layer L to an upper layer U (input->h1, h1->h2, h2->recon):
+
 - tied reciprocal E synapses (one weight each, Burbank 2015): an L spike drives U
   (feed-forward, with Tsodyks-Markram release), a U spike adds the same weight to L's
   dendritic prediction (feedback);
@@ -21,6 +22,7 @@ A pathway joins a lower layer L to an upper layer U (input->h1, h1->h2, h2->reco
   ``neuromodulator.reward_rule`` acts on eligibility traces fed by the predicting neuron's
   spikes) or applies it directly (reward off). With tied weights this is Oja's subspace rule
   (Oja 1989), so each layer learns the principal subspace of the layer below.
+
 The read-out (h2->recon) learns by LMS against the pixel (the sensory teacher drives it
 during training); with ``eta_code`` > 0 also from h2's error against its prediction.
 

@@ -16,6 +16,7 @@ V_TH = 1 * mV
 
 
 def all_pairs(n_pre, n_post):
+    """Indices ``(i, j)`` (int32) of every pre/post pair of an all-to-all pathway, pre-major."""
     i = np.repeat(np.arange(n_pre), n_post)
     j = np.tile(np.arange(n_post), n_pre)
     return i.astype(np.int32), j.astype(np.int32)

@@ -2,7 +2,7 @@
 
 A spec is plain data (Nengo style: description apart from building). Quantities are
 written with units as strings (``"100 ms"``, ``"200 Hz"``); unknown keys, missing or
-wrong units and out-of-range values raise one-line ``ValueError``s.
+wrong units and out-of-range values raise a one-line ``ValueError``.
 """
 import copy
 import os

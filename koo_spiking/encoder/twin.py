@@ -27,7 +27,7 @@ Generative (top-down) path, the reconstruction::
     e0  = x0 - mu0                 (pixel error units)
     e1  = pi1 (x1 - mu1)           (hidden-1 error units, precision pi1)
 
-Inference (per image, ``n_settle`` steps, before any weight changes). Energy F = 1/2 |e0|^2 + 1/(2 pi1) |e1|^2.
+Inference (per image, ``n_settle`` steps, before any weight changes). Energy ``F = 1/2 |e0|^2 + 1/(2 pi1) |e1|^2``.
 The value units of hidden 1 relax fast and with high precision (pi1 -> infinity, the small-error limit of
 Whittington & Bogacz): x1 stays at its top-down prediction mu1 and its error unit settles at the apical
 (feedback) input it receives::
