@@ -540,15 +540,23 @@ def _makefile_text(v, network=None):
         ""])
 
 
-_COPY = re.compile(r"^(?:after_run_|before_run_)?(?P<obj>\w+_codeobject)_(?P<n>[1-9]\d*)\.cpp$")
+_VARIANT = re.compile(r"^(?P<prefix>after_run_|before_run_)?(?P<obj>\w+_codeobject)(?:_(?P<n>[1-9]\d*))?\.cpp$")
 
 
 def _renamer(names):
-    """A function renaming every code object of ``names`` (``X_codeobject_N`` -> ``X_codeobject``) in a text;
-    a name matches whole (no letter or digit before it, no digit after it: ``_run_X``, ``_INCLUDED_X_after``)."""
+    """A function renaming every code object of ``names`` (e.g. ``X_codeobject_2`` -> ``X_codeobject_1``) in a
+    text; a name matches whole (no letter or digit before it, no digit after it: ``_run_X``, ``_INCLUDED_X_after``)."""
     alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
     pattern = re.compile(r"(?<![A-Za-z0-9])(" + alternatives + r")(?![0-9])")
     return lambda text: pattern.sub(lambda m: names[m.group(1)], text)
+
+
+def _read(path):
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return None
 
 
 def merge_copies(directory, sources):
@@ -556,44 +564,45 @@ def merge_copies(directory, sources):
 
     Brian2 generates a code object again for every ``run()`` call (``X_codeobject_1.cpp`` with its
     ``after_run_``/``before_run_`` files): the encoder's split run (the raster of the last images
-    recorded in a second ``run()``) doubled about a third of its files. Where a copy's files are the
-    text of the first's but for the name, ``main.cpp`` is made to call the first and the copy is not
-    compiled; a copy that differs in anything (or counts its own profiling time) is kept.
+    recorded in a second ``run()``) doubled about a third of its files. Of the variants of a code
+    object among ``sources`` (``X_codeobject``, ``X_codeobject_1``, ...), the lowest-numbered is
+    compiled; another whose files are its text but for the name is left out and ``main.cpp`` calls
+    the first instead. A variant that differs in anything (or counts its own profiling time) is kept.
 
-    Returns the sources to compile and the merged copies (copy -> first). ``KOO_MERGE_COPIES=off``
-    keeps every file.
+    Returns the sources to compile and the merged variants (name -> the name compiled instead).
+    ``KOO_MERGE_COPIES=off`` keeps every file.
     """
     if os.environ.get("KOO_MERGE_COPIES") == "off":
         return list(sources), {}
     folder = os.path.join(directory, "code_objects")
-    groups = {}
+    families = {}  # obj -> n -> {prefix: file stem}, only files of this build's sources
     for src in sources:
-        m = _COPY.match(os.path.basename(src))
+        m = _VARIANT.match(os.path.basename(src))
         if m and src.startswith("code_objects/"):
-            copy = f"{m.group('obj')}_{m.group('n')}"
-            groups.setdefault(copy, (m.group("obj"), []))[1].append(os.path.basename(src)[:-4])
-    merged = {}
-    for copy, (first, files) in groups.items():
-        rename = _renamer({copy: first})
-        same = True
-        for name, ext in itertools.product(files, (".cpp", ".h")):
-            try:
-                with open(os.path.join(folder, name + ext)) as fh:
-                    text = fh.read()
-                with open(os.path.join(folder, rename(name) + ext)) as fh:
-                    original = fh.read()
-            except OSError:
-                same = False
-            else:
-                same = "profiling_info" not in text and rename(text) == original
-            if not same:
-                break
-        if same:
-            merged[copy] = first
+            n = int(m.group("n") or 0)
+            families.setdefault(m.group("obj"), {}).setdefault(n, {})[m.group("prefix") or ""] = \
+                os.path.basename(src)[:-4]
+    merged, dropped = {}, set()
+    for obj, variants in families.items():
+        first = min(variants)
+        name = {n: obj if n == 0 else f"{obj}_{n}" for n in variants}
+        for n, files in variants.items():
+            if n == first or set(files) != set(variants[first]):
+                continue
+            rename = _renamer({name[n]: name[first]})
+            same = True
+            for prefix, ext in itertools.product(files, (".cpp", ".h")):
+                text = _read(os.path.join(folder, files[prefix] + ext))
+                original = _read(os.path.join(folder, variants[first][prefix] + ext))
+                if text is None or original is None or "profiling_info" in text or rename(text) != original:
+                    same = False
+                    break
+            if same:
+                merged[name[n]] = name[first]
+                dropped |= set(files.values())
     if merged:
-        _write_if_changed(os.path.join(directory, "main.cpp"),
-                          _renamer(merged)(open(os.path.join(directory, "main.cpp")).read()))
-    dropped = {f for copy in merged for f in groups[copy][1]}
+        main = os.path.join(directory, "main.cpp")
+        _write_if_changed(main, _renamer(merged)(_read(main)))
     return [s for s in sources if os.path.basename(s)[:-4] not in dropped], merged
 
 

@@ -64,3 +64,21 @@ def test_switched_off(tmp_path, monkeypatch):
     sources = _project(tmp_path)
     assert merge_copies(str(tmp_path), sources) == (sources, {})
     assert (tmp_path / "main.cpp").read_text() == MAIN
+
+
+def test_variants_of_this_build_only(tmp_path):
+    """A network built a second time in one process numbers its objects from _1 (the first run) and _2 (the
+    second); a file of an earlier build left in the project (``X_codeobject.cpp``) is not among the sources and
+    must not be called (this linked against a missing object in a reused build directory)."""
+    co = tmp_path / "code_objects"
+    co.mkdir()
+    for name in ("k_stateupdater_codeobject", "k_stateupdater_codeobject_1", "k_stateupdater_codeobject_2"):
+        _object(co, name, name)
+    (tmp_path / "main.cpp").write_text("network.add(&clock, _run_k_stateupdater_codeobject_1);\n"
+                                       "network.add(&clock, _run_k_stateupdater_codeobject_2);\n")
+    sources = ["code_objects/k_stateupdater_codeobject_1.cpp", "code_objects/k_stateupdater_codeobject_2.cpp",
+               "main.cpp"]  # the stale unnumbered file is not a source of this build
+    kept, merged = merge_copies(str(tmp_path), sources)
+    assert merged == {"k_stateupdater_codeobject_2": "k_stateupdater_codeobject_1"}
+    assert kept == ["code_objects/k_stateupdater_codeobject_1.cpp", "main.cpp"]
+    assert (tmp_path / "main.cpp").read_text().count("_run_k_stateupdater_codeobject_1);") == 2
