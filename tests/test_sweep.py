@@ -106,13 +106,9 @@ def test_a_sweep_point_equals_a_fresh_build_with_its_values(swept):
     assert np.mean((recon - study["ds"]["X_test"]) ** 2) == pytest.approx(row["test_mse"], rel=0, abs=0)
 
 
-def test_a_killed_worker_leaves_no_lost_or_duplicated_row(swept, sweep_file):
-    db = sweep_file.parent / "killed.sqlite"
-    code = (f"from koo_spiking.studies.sweep import run_sweep; "
-            f"s = run_sweep({str(sweep_file)!r}, {str(db)!r}, workers=2, verbose=False); print(s)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    victim, deadline = None, time.time() + 600
-    while victim is None and time.time() < deadline and proc.poll() is None:
+def _first_running(db, proc, deadline):
+    """The first point seen running in the sweep database ``db`` while ``proc`` runs (None at the deadline)."""
+    while time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
         if db.exists():
             try:
@@ -120,8 +116,18 @@ def test_a_killed_worker_leaves_no_lost_or_duplicated_row(swept, sweep_file):
             except Exception:  # the database is being created
                 continue
             if running:
-                victim = running[0]
-                os.kill(victim["pid"], signal.SIGKILL)
+                return running[0]
+    return None
+
+
+def test_a_killed_worker_leaves_no_lost_or_duplicated_row(swept, sweep_file):
+    db = sweep_file.parent / "killed.sqlite"
+    code = (f"from koo_spiking.studies.sweep import run_sweep; "
+            f"s = run_sweep({str(sweep_file)!r}, {str(db)!r}, workers=2, verbose=False); print(s)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    victim = _first_running(db, proc, time.time() + 600)
+    if victim is not None:
+        os.kill(victim["pid"], signal.SIGKILL)
     out, err = proc.communicate(timeout=900)
     assert victim is not None, f"no point was seen running: {out} {err}"
     assert proc.returncode == 0, err
@@ -155,16 +161,10 @@ def test_the_sweep_stops_its_workers_with_it(sweep_file, tmp_path, sig=signal.SI
     env = {**os.environ, "KOO_BUILD_CACHE": "off"}  # a fresh build: the worker is busy compiling when signalled
     proc = subprocess.Popen([sys.executable, "-m", "koo_spiking.cli", "sweep", str(sweep_file), "--db", str(db),
                              "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    worker, deadline = None, time.time() + 600
-    while worker is None and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-        if db.exists():
-            try:
-                running = [r for r in store.rows(store.connect(str(db)), status="running") if r["pid"]]
-            except Exception:  # the database is being created
-                continue
-            worker = running[0]["pid"] if running else None
-    assert worker is not None, proc.communicate(timeout=60)[0]
+    deadline = time.time() + 600
+    running = _first_running(db, proc, deadline)
+    assert running is not None, proc.communicate(timeout=60)[0]
+    worker = running["pid"]
     while time.time() < deadline and len(_group(worker)) < 2:  # the worker has started its compiler
         time.sleep(0.2)
     assert len(_group(worker)) >= 2
