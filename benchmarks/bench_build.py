@@ -35,14 +35,13 @@ import sys
 import tempfile
 import time
 
+from worktrees import git, remove
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_TODAY = "23d3e4c"
 
 
-def _git(*args, check=True):
-    return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True, check=check,
-                          timeout=120).stdout.strip()
 
 
 def _objects(cache):
@@ -183,8 +182,8 @@ def main(argv=None):
     sys.path.insert(0, ROOT)
     from koo_spiking.studies.train import provenance
 
-    today = _git("rev-parse", "--verify", args.today + "^{commit}")
-    new = _git("rev-parse", "--verify", args.new + "^{commit}") if args.new else None
+    today = git("rev-parse", "--verify", args.today + "^{commit}")
+    new = git("rev-parse", "--verify", args.new + "^{commit}") if args.new else None
     report = {"provenance": provenance(), "today": {"given": args.today, "sha": today},
               "new": {"given": args.new, "sha": new} if args.new else {"working_tree": True},
               "job": {"train_samples": args.train_samples, "test_samples": args.test_samples,
@@ -195,9 +194,9 @@ def main(argv=None):
     previous = signal.signal(signal.SIGTERM, _sigterm)
     runs = []
     try:
-        _git("worktree", "add", "--detach", trees["today"], today)
+        git("worktree", "add", "--detach", trees["today"], today)
         if new:
-            _git("worktree", "add", "--detach", trees["new"], new)
+            git("worktree", "add", "--detach", trees["new"], new)
         else:
             shutil.copytree(os.path.join(ROOT, "koo_spiking"), os.path.join(trees["new"], "koo_spiking"),
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -213,13 +212,7 @@ def main(argv=None):
                           f"{rec['files_compiled']} files compiled", flush=True)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        for tree in worktrees:
-            _git("worktree", "remove", "--force", tree, check=False)
-        _git("worktree", "prune", check=False)
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        remove(worktrees, work, args.keep)
     report["runs"] = runs
     report["summary"] = summarize(runs)
     print(table(runs, report["summary"]))

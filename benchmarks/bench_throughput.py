@@ -74,6 +74,8 @@ import tempfile
 import time
 import tomllib
 
+from worktrees import git, remove
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_V1 = "92e1d36^"
@@ -181,9 +183,6 @@ def _child(version, config_path, result_path):
 
 
 # ---------------------------------------------------------------------------------- the parent
-def _git(*args, check=True):
-    return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True, check=check,
-                          timeout=120).stdout.strip()
 
 
 def _working_tree():
@@ -289,8 +288,8 @@ def main(argv=None):
     names = ("today", "new") if args.today else ("v1", "v2")
     if args.today:
         args.v1 = args.today
-    v1_sha = _git("rev-parse", "--verify", args.v1 + "^{commit}")
-    v2_sha = _git("rev-parse", "--verify", args.v2 + "^{commit}") if args.v2 else None
+    v1_sha = git("rev-parse", "--verify", args.v1 + "^{commit}")
+    v2_sha = git("rev-parse", "--verify", args.v2 + "^{commit}") if args.v2 else None
     report = {"provenance": provenance(), "v1_commit": {"given": args.v1, "sha": v1_sha},
               "v2": {"given": args.v2, "sha": v2_sha} if args.v2 else {"working_tree": _working_tree()}}
     work = tempfile.mkdtemp(prefix="bench_throughput_")
@@ -299,9 +298,9 @@ def main(argv=None):
     previous = signal.signal(signal.SIGTERM, _sigterm)
     runs = []
     try:
-        _git("worktree", "add", "--detach", tree_v1, v1_sha)
+        git("worktree", "add", "--detach", tree_v1, v1_sha)
         if args.v2:
-            _git("worktree", "add", "--detach", tree_v2, v2_sha)
+            git("worktree", "add", "--detach", tree_v2, v2_sha)
         else:  # a snapshot of the working tree: edits during the run stay out of it
             shutil.copytree(os.path.join(ROOT, "koo_spiking"), os.path.join(tree_v2, "koo_spiking"),
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -340,13 +339,7 @@ def main(argv=None):
                       f"build {rec['build_s']:.1f} s (make {rec['make_s']:.1f} s)", flush=True)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        for tree in trees:
-            _git("worktree", "remove", "--force", tree, check=False)
-        _git("worktree", "prune", check=False)
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        remove(trees, work, args.keep)
     for rec in runs:  # temporary paths, gone with the folder
         for key in ("project", "koo_spiking", "pch"):
             rec.pop(key, None)
