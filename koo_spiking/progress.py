@@ -102,6 +102,21 @@ def progress_group(n_slots, period, name="progress"):
     return group
 
 
+def _sources(directory, since):
+    """The C++ files this build compiles: the make file's list once it is written for this build (``koo.mk``
+    leaves out merged copies of code objects), every file of the project before."""
+    mk = os.path.join(directory, "koo.mk")
+    try:
+        if os.path.getmtime(mk) >= since:
+            with open(mk) as fh:
+                for line in fh:
+                    if line.startswith("SRCS = "):
+                        return [os.path.join(directory, f) for f in line.split()[2:] if f.endswith(".cpp")]
+    except OSError:
+        pass
+    return glob.glob(os.path.join(directory, "code_objects", "*.cpp")) + glob.glob(os.path.join(directory, "*.cpp"))
+
+
 @contextlib.contextmanager
 def compile_progress(directory, every=5.0):
     """While the block runs, print how many of the project's C++ files are compiled, every ``every`` s.
@@ -132,8 +147,7 @@ def compile_progress(directory, every=5.0):
             binary = os.path.join(directory, "main")
             if os.path.exists(binary) and os.path.getmtime(binary) >= t0:
                 return
-            sources = glob.glob(os.path.join(directory, "code_objects", "*.cpp")) + \
-                glob.glob(os.path.join(directory, "*.cpp"))
+            sources = _sources(directory, t0)
             done = sum(1 for src in sources if os.path.exists(src[:-4] + ".o")
                        and os.path.getmtime(src[:-4] + ".o") >= os.path.getmtime(src))
             if sources and done < len(sources) and done != shown:
