@@ -28,6 +28,9 @@ The state other modules use to control a neuron's plasticity is ``gate``: a
 Hill function of the astrocyte's Ca2+, low-pass filtered with ``tau_gate``,
 in [0, 1]. Link it into the neuron with ``link_gate``.
 """
+
+from __future__ import annotations
+
 import logging
 
 import numpy as np
@@ -35,6 +38,15 @@ from brian2 import NeuronGroup, Synapses, linked_var, ms, mmolar, second, umolar
 
 from .parameters import Param, check_size, resolve
 from .topology import topology_pairs
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from brian2 import Clock
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["ASTROCYTE_PARAMS", "PRESETS", "PRESET_START", "COUPLING_PARAMS", "ASTROCYTE_EQUATIONS",
            "ASTROCYTE_EQUATIONS_STOCHASTIC", "astrocyte_params", "astrocyte_group", "couple", "topology_pairs",
@@ -187,15 +199,17 @@ PRESET_START = {  # the published example 2: all at 0 but h, exogenous flow on t
 }
 
 
-def astrocyte_params(preset="network", **overrides):
+def astrocyte_params(preset: str = "network", **overrides: Any) -> dict[str, Any]:
     """Validated astrocyte namespace: a preset of ``PRESETS`` with overrides."""
     if preset not in PRESETS:
         raise ValueError(f"astrocyte: parameter 'preset' must be one of {', '.join(PRESETS)}, got {preset!r}")
     return resolve(f"astrocyte ({preset})", ASTROCYTE_PARAMS, {**PRESETS[preset], **overrides})
 
 
-def astrocyte_group(n, dt=10 * ms, name=None, method=None, preset="network", noise=None, exogenous=None,
-                    start=None, glutamate=None, clock=None, **overrides):
+def astrocyte_group(n: int, dt: Quantity = 10 * ms, name: str | None = None, method: str | None = None,
+                    preset: str = "network", noise: float | ArrayLike | None = None, exogenous: bool | None = None,
+                    start: Mapping[str, Any] | None = None, glutamate: str | None = None, clock: Clock | None = None,
+                    **overrides: Any) -> NeuronGroup:
     """``n`` G-ChI astrocytes on their own clock.
 
     Parameters
@@ -258,7 +272,8 @@ def astrocyte_group(n, dt=10 * ms, name=None, method=None, preset="network", noi
     return group
 
 
-def couple(astrocytes, topology="grid", shape=None, k=4, positions=None, name=None, **overrides):
+def couple(astrocytes: NeuronGroup, topology: str = "grid", shape: tuple[int, int] | None = None, k: int = 4,
+           positions: np.ndarray | None = None, name: str | None = None, **overrides: Any) -> Synapses:
     """Gap-junction IP3 diffusion between astrocytes (Goldberg et al. 2010 flux).
 
     Each directed pair adds to the target's ``J_coupling`` a thresholded,
@@ -309,7 +324,9 @@ def _drive(neurons, astrocytes, variables, on_pre, on_event, namespace, i, j, co
     return syn
 
 
-def drive_from_neurons(neurons, astrocytes, name=None, i=None, j=None, condition=None):
+def drive_from_neurons(neurons: NeuronGroup, astrocytes: NeuronGroup, name: str | None = None,
+                       i: ArrayLike | None = None, j: ArrayLike | None = None,
+                       condition: str | None = None) -> Synapses:
     """Neurons' spikes release glutamate onto astrocytes: one synapse per (neuron, astrocyte) pair.
 
     The synapses run on the neurons' clock, so no spike is missed by the coarse astrocyte clock.
@@ -334,8 +351,10 @@ def drive_from_neurons(neurons, astrocytes, name=None, i=None, j=None, condition
                   "spike", {"bound_fraction": bound}, i, j, condition, name)
 
 
-def drive_from_events(neurons, astrocytes, event="reward", amount="abs(reward_in_pre)", gain=1.0, name=None,
-                      i=None, j=None, condition=None):
+def drive_from_events(neurons: NeuronGroup, astrocytes: NeuronGroup, event: str = "reward",
+                      amount: str = "abs(reward_in_pre)", gain: float = 1.0, name: str | None = None,
+                      i: ArrayLike | None = None, j: ArrayLike | None = None,
+                      condition: str | None = None) -> Synapses:
     """A neuron event activates astrocyte receptors: one synapse per (neuron, astrocyte) pair.
 
     Each ``event`` of a neuron (e.g. its dopamine ``reward`` event) activates its
@@ -352,7 +371,7 @@ def drive_from_events(neurons, astrocytes, event="reward", amount="abs(reward_in
                   event, {"gain": float(gain)}, i, j, condition, name or "astro_events*")
 
 
-def link_gate(neurons, astrocytes, variable="gate"):
+def link_gate(neurons: NeuronGroup, astrocytes: NeuronGroup, variable: str = "gate") -> None:
     """Point the neurons' ``variable : 1 (linked)`` at their astrocytes' gate.
 
     Call this before creating synapses whose code refers to ``gate_post``.

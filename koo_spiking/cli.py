@@ -1,5 +1,8 @@
 """Command line: ``koo-spiking demo``, ``train``, ``inspect``, ``export``, ``sweep``, ``sweep-report``, ``ablate``
 and ``plasticity``."""
+
+from __future__ import annotations
+
 import argparse
 import signal
 import sys
@@ -8,6 +11,11 @@ from .backend import TARGETS
 from .encoder.checkpoint import Interrupted
 from .studies.sweep import STOP_AFTER
 from .studies.train import MIN_TRAIN
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["main"]
 
@@ -175,7 +183,7 @@ def _terminated(signum, frame):
     raise SystemExit(128 + signum)  # unwinds: temporary folders are removed on the way out
 
 
-def main(argv=None):
+def main(argv: Iterable[str] | None = None) -> int:
     """Run ``koo-spiking`` with ``argv`` (default: the process's arguments); returns the exit status.
 
     0: done; 1: a failure inside a run (or failed sweep points); 2: bad input, refused before anything

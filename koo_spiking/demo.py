@@ -12,6 +12,9 @@ spikes, on an 8x8 sheet with IP3 gap junctions. A neuron that fires raises its a
 which opens the gate and lets STDP imprint the digits the neuron fires to into its weights. One
 compiled run, no Python-side weight update; the stimulus is one ``TimedArray``.
 """
+
+from __future__ import annotations
+
 import contextlib
 import gc
 import json
@@ -30,6 +33,11 @@ from .io.datasets import load_digits01
 from .parameters import check_size
 from .population import EXCITATORY_EFFECT, ei_pair
 from .synapse import stdp_rule, synapses, tm_rule
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["DemoNetwork", "DEMO_PARAMS", "QUICK_BUILD_MAX_S", "simulate", "measure", "figures", "run_demo"]
 
@@ -60,8 +68,9 @@ DEMO_PARAMS = {
 class DemoNetwork:
     """Description and build of the demo network (build inside a backend)."""
 
-    def __init__(self, n_images=30, present=150 * ms, rest=50 * ms, max_rate=63.75 * Hz,
-                 n_e=64, n_i=16, seed=0, **overrides):
+    def __init__(self, n_images: int = 30, present: Quantity = 150 * ms, rest: Quantity = 50 * ms,
+                 max_rate: Quantity = 63.75 * Hz, n_e: int = 64, n_i: int = 16, seed: int = 0,
+                 **overrides: Any) -> None:
         self.n_images = check_size("demo", "n_images", n_images)
         self.n_e = check_size("demo", "n_e", n_e)
         self.n_i = check_size("demo", "n_i", n_i)
@@ -76,7 +85,7 @@ class DemoNetwork:
         self.period = present + rest
         self.duration = self.n_images * self.period
 
-    def build(self):
+    def build(self) -> Network:
         """Create all Brian2 objects; returns the ``Network``."""
         p = self.p
         backend.seed(self.seed)
@@ -131,7 +140,7 @@ class DemoNetwork:
         return Network(self.inputs, *self.pair.objects, self.ff, self.astro, self.gap, self.drive,
                        self.mon_in, self.mon_e, self.mon_i, self.mon_astro)
 
-    def results(self):
+    def results(self) -> dict[str, Any]:
         """The run's recordings as numpy arrays (read them inside the backend block)."""
         # synapse (i, j) order: read the indices, so the weights map onto (input, E) whatever the order
         i, j = np.asarray(self.ff.i[:]), np.asarray(self.ff.j[:])
@@ -171,7 +180,8 @@ def _progress(elapsed, complete, t_start, duration):
         print(line, flush=True)
 
 
-def simulate(model, target="cpp_standalone", verbose=True):
+def simulate(model: DemoNetwork, target: str = "cpp_standalone",
+             verbose: bool = True) -> tuple[dict[str, Any], dict[str, float]]:
     """Build and run ``model`` under ``target``; returns its results (``DemoNetwork.results``) and timings.
 
     ``cpp_standalone``: one C++ project per network size, kept in the build cache
@@ -234,7 +244,8 @@ def _run(model, target, place, timings, say, verbose):
             return model.results()
 
 
-def run_demo(out, n_images=30, seed=0, target="cpp_standalone"):
+def run_demo(out: str | os.PathLike, n_images: int = 30, seed: int = 0,
+             target: str = "cpp_standalone") -> dict[str, Any]:
     """Build, run and plot the demo; write its figures, spikes.npz and summary.json into ``out``.
 
     Returns the summary (also in ``summary.json``).

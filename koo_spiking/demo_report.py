@@ -4,9 +4,17 @@
 demo's ``summary.json``; ``figures`` draws ``raster.png``, ``astrocytes.png`` and
 ``receptive_fields.png``.
 """
+
+from __future__ import annotations
+
 import os
 
 import numpy as np
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["measure", "figures", "finite"]
 
@@ -26,7 +34,7 @@ def _pearson(a, b):
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def measure(res, tau_rate=1.0):
+def measure(res: Mapping[str, Any], tau_rate: float = 1.0) -> dict[str, Any]:
     """The numbers that show the demo's science, from :meth:`DemoNetwork.results`.
 
     Plasticity: how far the input -> E weights moved, and how well the change matches what each
@@ -120,7 +128,7 @@ def _smoothed_rates(spikes, n, duration, tau, dt=0.01):
     return edges[:-1], np.array([np.convolve(r, kernel)[:len(edges) - 1] for r in rates])
 
 
-def figures(res, summary, out):
+def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.PathLike) -> list[str]:
     """raster.png, astrocytes.png and receptive_fields.png of a run (``DemoNetwork.results``)."""
     import matplotlib.pyplot as plt
 
@@ -244,7 +252,7 @@ def figures(res, summary, out):
     return written
 
 
-def finite(value):
+def finite(value: Any) -> Any:
     """``value`` with every NaN replaced by None (JSON has no NaN)."""
     if isinstance(value, dict):
         return {k: finite(v) for k, v in value.items()}

@@ -9,14 +9,26 @@ dw = rate*amount*c*tau_star/tau_s (no drift). ``integration='impulse'`` adds it 
 Without pairing terms, the trace c depends on one neuron's spikes only, so every synapse of that
 neuron can read one trace the neuron keeps (``eligibility_parts``): no per-synapse work at spikes.
 """
+
+from __future__ import annotations
+
 import re
 
 from brian2 import second
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from brian2.groups.group import Group
+    from brian2.units.fundamentalunits import Quantity
+
+    from .synapse import Rule
+
 __all__ = ["eligibility_parts", "impulse", "check_impulse_slot"]
 
 
-def eligibility_parts(name="c", tau_c=None, active="1", increment=1.0):
+def eligibility_parts(name: str = "c", tau_c: Quantity | None = None, active: str = "1",
+                      increment: float = 1.0) -> dict[str, Any]:
     """A neuron's own eligibility trace, read by all its synapses (``reward_rule(trace=name + '_pre')``).
 
     It decays with ``tau_c`` (give the rule the same), gated by ``active``, and each spike adds
@@ -27,7 +39,8 @@ def eligibility_parts(name="c", tau_c=None, active="1", increment=1.0):
             "on_spike": f"{name} += ({active})*{float(increment)!r}", "namespace": {f"tau_{name}": tau}}
 
 
-def impulse(rule, rate, weight, c, side, bounds, suffix, beta, act, pairings, shared=False):
+def impulse(rule: Rule, rate: str, weight: str, c: str, side: str, bounds: tuple[str, str], suffix: str, beta: str,
+            act: str, pairings: bool, shared: bool = False) -> Rule:
     """Turn ``reward_rule``'s Rule into the pulse taken whole at the reward event (``rate`` ends in ``*``).
 
     Exact when no eligible event falls within the pulse (tau_dop much shorter than the intervals
@@ -58,7 +71,7 @@ def impulse(rule, rate, weight, c, side, bounds, suffix, beta, act, pairings, sh
     return rule
 
 
-def check_impulse_slot(group):
+def check_impulse_slot(group: Group) -> None:
     """The impulse reads ``reward_in`` at the reward event: the event must be detected before the synapses run."""
     thresholder = getattr(getattr(group, "source", group), "thresholder", {}).get("reward")
     early = {p + slot for slot in ("start", "groups", "thresholds") for p in ("before_", "", "after_")}

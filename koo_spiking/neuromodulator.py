@@ -37,6 +37,9 @@ Classical or reward-gated: ``reward_rule(switchable=True)`` adds a shared variab
 (reward-gated), at 1 they change the weight at once (classical STDP) and dopamine
 has no effect. Switch it with :func:`set_mode`, which settles the synapses first.
 """
+
+from __future__ import annotations
+
 import re
 import weakref
 
@@ -47,6 +50,16 @@ from brian2.utils.stringtools import word_substitute
 from .parameters import Param, resolve
 from .eligibility import eligibility_parts, impulse
 from .synapse import STDP_PARAMS, Rule, synapses
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from brian2 import NeuronGroup, SpikeGeneratorGroup
+    from brian2.groups.group import Group
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["DOPAMINE_PARAMS", "REWARD_STDP_PARAMS", "dopamine_parts", "eligibility_parts", "reward_rule",
            "reward_stdp_synapses", "reward_schedule", "settle", "set_mode"]
@@ -71,7 +84,7 @@ _ZERO = re.compile(r"^\s*0(\.0*)?\s*(\*\s*Hz|/\s*second|/\s*s)?\s*$")  # a basel
 _RULES = weakref.WeakKeyDictionary()  # Synapses -> the rules it was built from (for settle)
 
 
-def dopamine_parts(active="1", when="thresholds", **overrides):
+def dopamine_parts(active: str = "1", when: str = "thresholds", **overrides: Any) -> dict[str, Any]:
     """What a neuron group needs to carry its own dopamine level.
 
     Give the result to ``lif_group``/``if_group`` as ``dopamine=``; for a plain
@@ -110,9 +123,10 @@ def dopamine_parts(active="1", when="thresholds", **overrides):
     }
 
 
-def reward_rule(rate="1", weight="w", dopamine="post", tau_dop=None, baseline="0/second", active="1",
-                lower="0", upper="w_max", suffix="", reward_order=2, mirror=False, switchable=False,
-                integration="closed_form", trace=None, **overrides):
+def reward_rule(rate: str = "1", weight: str = "w", dopamine: str = "post", tau_dop: Quantity | None = None,
+                baseline: str = "0/second", active: str = "1", lower: str = "0", upper: str = "w_max",
+                suffix: str = "", reward_order: int = 2, mirror: bool = False, switchable: bool = False,
+                integration: str = "closed_form", trace: str | None = None, **overrides: Any) -> Rule:
     """Reward-modulated STDP as a stackable :class:`~koo_spiking.synapse.Rule`.
 
     Parameters
@@ -281,7 +295,8 @@ def _check_dopamine(group, who):
         raise ValueError(f"reward stdp: {who} {group.name!r} has no dopamine; build it with dopamine_parts()")
 
 
-def reward_stdp_synapses(source, target, effect="ge_post += w", rate="1", name=None, **overrides):
+def reward_stdp_synapses(source: Group, target: NeuronGroup, effect: str | None = "ge_post += w", rate: str = "1",
+                         name: str | None = None, **overrides: Any) -> Synapses:
     """Reward-modulated STDP synapses onto a target that has ``dopamine_parts``.
 
     Parameters
@@ -316,7 +331,7 @@ def reward_stdp_synapses(source, target, effect="ge_post += w", rate="1", name=N
     return syn
 
 
-def settle(syn, rules=None, namespace=None):
+def settle(syn: Synapses, rules: Sequence[Rule] | None = None, namespace: Mapping[str, Any] | None = None) -> None:
     """Write the up-to-date weights and traces into every synapse of ``syn`` now.
 
     Runs the rules' closed-form update (and the decay of the event-driven STDP
@@ -350,7 +365,8 @@ def settle(syn, rules=None, namespace=None):
                                              run_namespace=namespace, check_units=False)
 
 
-def set_mode(syn, mode, rules=None, namespace=None):
+def set_mode(syn: Synapses, mode: str, rules: Sequence[Rule] | None = None,
+             namespace: Mapping[str, Any] | None = None) -> None:
     """Switch switchable reward STDP synapses to ``'classical'`` or ``'reward'`` mode.
 
     The synapses are settled first (:func:`settle`), so the change gated by the old
@@ -365,7 +381,8 @@ def set_mode(syn, mode, rules=None, namespace=None):
     syn.classical = value
 
 
-def reward_schedule(target, indices, times, amounts=1.0, name=None):
+def reward_schedule(target: NeuronGroup, indices: ArrayLike, times: Quantity, amounts: float | ArrayLike = 1.0,
+                    name: str | None = None) -> tuple[SpikeGeneratorGroup, Synapses]:
     """Deliver rewards to chosen neurons at chosen times.
 
     A ``SpikeGeneratorGroup`` of one source per reward event writes the amount

@@ -22,9 +22,20 @@ Izhikevich neuron
 Each model is offered three ways: its ``Equations``, its validated namespace
 (``*_params``) and a ready ``NeuronGroup`` (``*_group``) for plain Brian2 scripts.
 """
+
+from __future__ import annotations
+
 from brian2 import Equations, NeuronGroup, mV, ms, nS, second, volt
 
 from .parameters import Param, check_size, resolve
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy as np
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = [
     "IF_PARAMS", "IF_EQUATIONS", "if_params", "if_group", "if_rate", "LIF_EXCITATORY", "LIF_INHIBITORY", "LIF_EQUATIONS", "lif_params", "lif_group",
@@ -69,7 +80,7 @@ LIF_INHIBITORY = {
 _LIF_KINDS = {"excitatory": LIF_EXCITATORY, "inhibitory": LIF_INHIBITORY}
 
 
-def lif_params(kind="excitatory", **overrides):
+def lif_params(kind: str = "excitatory", **overrides: Any) -> dict[str, Any]:
     """Validated namespace of the conductance LIF (``'excitatory'`` or ``'inhibitory'``)."""
     if kind not in _LIF_KINDS:
         raise ValueError(f"lif: parameter 'kind' must be 'excitatory' or 'inhibitory', got {kind!r}")
@@ -103,9 +114,11 @@ def _add_events(group, on_event, when):
         group.set_event_schedule("reward", when=when)
 
 
-def lif_group(n, kind="excitatory", extra_eqs="", events=None, on_event=None,
-              extra_namespace=None, name=None, dt=None, method="exponential_euler",
-              dopamine=None, **overrides):
+def lif_group(n: int, kind: str = "excitatory", extra_eqs: str | Equations = "",
+              events: Mapping[str, str] | None = None, on_event: Mapping[str, str] | None = None,
+              extra_namespace: Mapping[str, Any] | None = None, name: str | None = None, dt: Quantity | None = None,
+              method: str = "exponential_euler", dopamine: bool | Quantity | dict[str, Any] | None = None,
+              **overrides: Any) -> NeuronGroup:
     """A ``NeuronGroup`` of conductance LIF neurons.
 
     Parameters
@@ -141,7 +154,7 @@ def lif_group(n, kind="excitatory", extra_eqs="", events=None, on_event=None,
     return group
 
 
-def lif_rate(I_ext, **params):
+def lif_rate(I_ext: Quantity, **params: Any) -> np.ndarray:
     """Analytic firing rate (Hz) of the LIF under constant current, no synaptic input.
 
     r = 1 / (t_ref + tau_m * ln((v_inf - v_reset) / (v_inf - v_thresh))),
@@ -172,13 +185,16 @@ IF_PARAMS = {
 }
 
 
-def if_params(**overrides):
+def if_params(**overrides: Any) -> dict[str, Any]:
     """Validated namespace of the integrate-and-fire neuron with subtractive reset."""
     return resolve("if", IF_PARAMS, overrides)
 
 
-def if_group(n, extra_eqs="", drive="0*volt/second", on_spike="", threshold="v > v_th", events=None,
-             on_event=None, extra_namespace=None, name=None, dt=None, dopamine=None, **overrides):
+def if_group(n: int, extra_eqs: str | Equations = "", drive: str = "0*volt/second", on_spike: str = "",
+             threshold: str = "v > v_th", events: Mapping[str, str] | None = None,
+             on_event: Mapping[str, str] | None = None, extra_namespace: Mapping[str, Any] | None = None,
+             name: str | None = None, dt: Quantity | None = None,
+             dopamine: bool | Quantity | dict[str, Any] | None = None, **overrides: Any) -> NeuronGroup:
     """A ``NeuronGroup`` of integrate-and-fire neurons with subtractive reset.
 
     Parameters
@@ -215,7 +231,7 @@ def if_group(n, extra_eqs="", drive="0*volt/second", on_spike="", threshold="v >
     return group
 
 
-def if_rate(I_b, **params):
+def if_rate(I_b: Quantity, **params: Any) -> np.ndarray:
     """Analytic firing rate (Hz) of the integrate-and-fire neuron under a constant drive ``I_b``.
 
     r = 1 / (t_ref + v_th/I_b) without leak, and
@@ -263,7 +279,7 @@ IZHIKEVICH_PRESETS = {
 }
 
 
-def izhikevich_params(preset="RS", **overrides):
+def izhikevich_params(preset: str = "RS", **overrides: Any) -> dict[str, Any]:
     """Validated namespace of an Izhikevich preset, with overrides."""
     if preset not in IZHIKEVICH_PRESETS:
         raise ValueError(
@@ -275,7 +291,8 @@ def izhikevich_params(preset="RS", **overrides):
     return resolve(f"izhikevich ({preset})", defaults, overrides)
 
 
-def izhikevich_group(n, preset="RS", name=None, dt=None, method="euler", **overrides):
+def izhikevich_group(n: int, preset: str = "RS", name: str | None = None, dt: Quantity | None = None,
+                     method: str = "euler", **overrides: Any) -> NeuronGroup:
     """A ``NeuronGroup`` of Izhikevich neurons; drive them through ``I`` (mV/ms)."""
     n = check_size("izhikevich", "n", n)
     namespace = izhikevich_params(preset, **overrides)

@@ -4,11 +4,19 @@ Every model in koo_spiking declares its defaults as a dict of :class:`Param`.
 :func:`resolve` merges a user's overrides into them and checks names, units,
 finiteness and sign, raising a one-line ``ValueError`` that names the parameter.
 """
+
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Quantity, get_dimensions, have_same_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["Param", "resolve", "check_size", "describe"]
 
@@ -51,7 +59,7 @@ def _check_one(model, name, value, spec):
         raise ValueError(f"{model}: parameter {name!r} must lie in [0, 1], got {value!r}")
 
 
-def resolve(model, defaults, overrides):
+def resolve(model: str, defaults: Mapping[str, Param], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Return a validated namespace: ``defaults`` updated with ``overrides``.
 
     Parameters
@@ -76,14 +84,14 @@ def resolve(model, defaults, overrides):
     return namespace
 
 
-def check_size(model, name, n):
+def check_size(model: str, name: str, n: int) -> int:
     """Check that a population size is a positive integer."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise ValueError(f"{model}: parameter {name!r} must be a positive integer, got {n!r}")
     return int(n)
 
 
-def describe(defaults):
+def describe(defaults: Mapping[str, Param]) -> str:
     """Table of a parameter set as text: name, default, description."""
     width = max(len(k) for k in defaults)
     return "\n".join(f"{k:<{width}}  {v.value!s:<16}  {v.doc}" for k, v in defaults.items())

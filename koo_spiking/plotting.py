@@ -1,13 +1,27 @@
 """Figures: spike rasters with E and I in two colours, astrocyte Ca2+ over time, weights as image tiles."""
+
+from __future__ import annotations
+
 import matplotlib.pyplot as plt
 import numpy as np
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+    from matplotlib.image import AxesImage
+    from numpy.typing import ArrayLike
 
 __all__ = ["raster", "astrocyte_calcium", "save", "spike_raster", "weight_mosaic"]
 
 COLORS = {"E": "#c0392b", "I": "#2471a3", "input": "#7f8c8d"}
 
 
-def raster(ax, layers, t_unit=1.0):
+def raster(ax: Axes, layers: Iterable[tuple[str, ArrayLike, ArrayLike, int, Any]], t_unit: float = 1.0) -> Axes:
     """Stack spike trains of several populations on one axis.
 
     layers : list of (label, spike_indices, spike_times_s, size, colour)
@@ -26,7 +40,8 @@ def raster(ax, layers, t_unit=1.0):
     return ax
 
 
-def astrocyte_calcium(fig, t, calcium_um, gate=None, n_traces=6):
+def astrocyte_calcium(fig: Figure | SubFigure, t: np.ndarray, calcium_um: np.ndarray, gate: np.ndarray | None = None,
+                      n_traces: int = 6) -> np.ndarray:
     """Heat map of Ca2+ (uM) for every astrocyte plus a few traces (and their gate)."""
     rows = 3 if gate is not None else 2
     axes = fig.subplots(rows, 1, sharex=True)
@@ -48,13 +63,15 @@ def astrocyte_calcium(fig, t, calcium_um, gate=None, n_traces=6):
     return axes
 
 
-def save(fig, path):
+def save(fig: Figure, path: str | os.PathLike) -> None:
     """Save and close a figure."""
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
-def spike_raster(ax, populations, boundaries=None, tick_every=None, size=14, lw=1.0):
+def spike_raster(ax: Axes, populations: Iterable[tuple[str, ArrayLike, ArrayLike, int, Any]],
+                 boundaries: ArrayLike | None = None, tick_every: int | None = None, size: float = 14,
+                 lw: float = 1.0) -> Axes:
     """Spike trains of several populations stacked on one axis, every neuron labelled by its index.
 
     populations : list of (label, spike_indices, spike_times_s, size, colour), bottom to top.
@@ -82,7 +99,8 @@ def spike_raster(ax, populations, boundaries=None, tick_every=None, size=14, lw=
     return ax
 
 
-def weight_mosaic(ax, weights, image_shape, cmap="viridis", vmin=None, vmax=None, cols=None):
+def weight_mosaic(ax: Axes, weights: ArrayLike, image_shape: tuple[int, int], cmap: str = "viridis",
+                  vmin: float | None = None, vmax: float | None = None, cols: int | None = None) -> AxesImage:
     """Each column of ``weights`` (n_inputs x n_neurons) as a small image, tiled row by row.
 
     Neuron k sits at row k // cols, column k % cols; returns the ``imshow`` artist (for a colour bar).

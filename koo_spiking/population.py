@@ -12,6 +12,9 @@ Optional inhibitory plasticity on I -> E:
     plasticity balances excitation and inhibition in sensory pathways and
     memory networks. Science 334(6062):1569-1573. doi:10.1126/science.1211095.
 """
+
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +23,13 @@ from brian2 import Hz, ms
 from .neuron import lif_group
 from .parameters import Param, check_size, resolve
 from .synapse import Rule, static_rule, synapses
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from brian2 import NeuronGroup, Synapses
 
 __all__ = ["EIPair", "ei_pair", "istdp_rule", "ISTDP_PARAMS", "signed_weights",
            "dale_violations", "EXCITATORY_EFFECT", "INHIBITORY_EFFECT"]
@@ -35,7 +45,7 @@ ISTDP_PARAMS = {
 }
 
 
-def istdp_rule(rate="1", **overrides):
+def istdp_rule(rate: str = "1", **overrides: Any) -> Rule:
     """Symmetric inhibitory STDP (Vogels et al. 2011) on weight magnitudes."""
     ns = resolve("istdp", ISTDP_PARAMS, overrides)
     model = """
@@ -58,13 +68,13 @@ def istdp_rule(rate="1", **overrides):
 class EIPair:
     """The groups and synapses of one E/I population pair."""
 
-    E: object
-    I: object
-    E_to_I: object
-    I_to_E: object
+    E: NeuronGroup
+    I: NeuronGroup
+    E_to_I: Synapses
+    I_to_E: Synapses
 
     @property
-    def objects(self):
+    def objects(self) -> list[NeuronGroup | Synapses]:
         """The four Brian2 objects of the pair (E group, I group, E->I and I->E synapses), to add to a Network."""
         return [self.E, self.I, self.E_to_I, self.I_to_E]
 
@@ -77,8 +87,10 @@ def _random_pairs(rng, n_pre, n_post, p, exclude_self=False):
     return i.astype(np.int32), j.astype(np.int32)
 
 
-def ei_pair(n_e, n_i, p_ei=0.2, p_ie=0.5, w_ei=2.0, w_ie=1.0, plastic_inhibition=False,
-            rng=None, name="layer", e_kw=None, i_kw=None, e_eqs="", istdp=None):
+def ei_pair(n_e: int, n_i: int, p_ei: float = 0.2, p_ie: float = 0.5, w_ei: float = 2.0, w_ie: float = 1.0,
+            plastic_inhibition: bool = False, rng: np.random.Generator | None = None, name: str = "layer",
+            e_kw: Mapping[str, Any] | None = None, i_kw: Mapping[str, Any] | None = None, e_eqs: str = "",
+            istdp: Mapping[str, Any] | None = None) -> EIPair:
     """Build an E/I pair with E -> I excitation and I -> E lateral inhibition.
 
     Connectivity is drawn here with numpy (``rng``), so it is the same under every
@@ -126,12 +138,12 @@ def _effect_sign(syn):
     return 1.0 if writes_ge else -1.0
 
 
-def signed_weights(syn):
+def signed_weights(syn: Synapses) -> np.ndarray:
     """Signed weights of a synapse group after a run: +w from E, -w from I."""
     return _effect_sign(syn) * np.asarray(syn.w[:], dtype=float)
 
 
-def dale_violations(syn_groups):
+def dale_violations(syn_groups: Iterable[Synapses]) -> int:
     """Count synapses that break Dale's principle.
 
     A violation is a weight of the wrong sign, or a presynaptic neuron whose

@@ -6,6 +6,9 @@ made a verbose run about four times slower than a silent one (42 against ~170 im
 :func:`progress_group` reports from one code object on a coarse clock instead, with the
 monotonic wall clock, and :func:`compile_progress` counts the compiled files while ``make`` runs.
 """
+
+from __future__ import annotations
+
 import contextlib
 import glob
 import io
@@ -16,6 +19,13 @@ import time
 
 import numpy as np
 from brian2 import NeuronGroup, check_units, implementation
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["progress_group", "compile_progress", "progress_text"]
 
@@ -55,7 +65,7 @@ def koo_wall_s():
     return time.monotonic()
 
 
-def progress_text(done, n_slots, elapsed):
+def progress_text(done: float, n_slots: float, elapsed: float) -> str:
     """The progress line's text (without the carriage return): ``done`` of ``n_slots`` images after
     ``elapsed`` s, as the C++ body prints it (rate from the first image on, seconds to 0.1 s)."""
     d, n = int(done + 0.5), int(n_slots + 0.5)
@@ -77,7 +87,7 @@ def koo_progress_line(show, done, n_slots, elapsed, tty):
     return 1.0
 
 
-def progress_group(n_slots, period, name="progress"):
+def progress_group(n_slots: int, period: Quantity, name: str = "progress") -> NeuronGroup:
     """A one-cell group that prints a progress line every 2 s of wall time (cpp_standalone or numpy).
 
     Parameters
@@ -118,7 +128,7 @@ def _sources(directory, since):
 
 
 @contextlib.contextmanager
-def compile_progress(directory, every=5.0):
+def compile_progress(directory: str | os.PathLike | None, every: float = 5.0) -> Iterator[None]:
     """While the block runs, print how many of the project's C++ files are compiled, every ``every`` s.
 
     Silent when nothing needs compiling (a cached build); stops once the binary is linked. Brian2

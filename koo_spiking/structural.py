@@ -8,8 +8,16 @@ rewiring: training very sparse deep networks. ICLR. All potential synapses exist
 flag (0/1; Brian2 objects reserve ``active``) multiplies the transmitted weight, and the rule runs
 once per period.
 """
+
+from __future__ import annotations
+
 from .parameters import Param, resolve
 from .synapse import Rule
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["STRUCTURAL_PARAMS", "structural_rule"]
 
@@ -24,7 +32,8 @@ STRUCTURAL_PARAMS = {
 }
 
 
-def structural_rule(weights=("w",), active="1", turn="1", growth="1", **overrides):
+def structural_rule(weights: Sequence[str] = ("w",), active: str = "1", turn: str = "1", growth: str = "1",
+                    **overrides: Any) -> Rule:
     """Pruning and regrowth once per period, each target neuron's count of alive synapses in bounds.
 
     Give ``synapses`` a transmitted weight that includes the flag, e.g. ``weight='alive*w'``, and

@@ -24,6 +24,9 @@ Local error rule (two-factor)
 Nothing is integrated every time step: per-synapse variables are event-driven (closed form at spikes)
 or updated once per period. :func:`synapses` stacks rules (:class:`Rule`) on one ``Synapses`` object;
 its ``connect`` gives new synapses their rules' initial values (full TM resources)."""
+
+from __future__ import annotations
+
 import re
 import string
 import weakref
@@ -34,6 +37,14 @@ from brian2 import Clock, Equations, Synapses, get_device, ms, second
 from brian2.devices.device import RuntimeDevice
 
 from .parameters import Param, resolve
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from brian2.groups.group import Group
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["Rule", "STDP_PARAMS", "TM_DEPRESSING", "TM_FACILITATING", "FORGETTING_PARAMS", "static_rule",
            "stdp_rule", "tm_rule", "forgetting_rule", "local_error_rule", "synapses", "settle_code",
@@ -90,12 +101,12 @@ FORGETTING_PARAMS = {
 }
 
 
-def static_rule(**_):
+def static_rule(**_: Any) -> Rule:
     """A fixed weight ``w`` (bounded below by 0 through its initial value)."""
     return Rule(model="w : 1")
 
 
-def stdp_rule(rate="1", **overrides):
+def stdp_rule(rate: str = "1", **overrides: Any) -> Rule:
     """Pair-based additive STDP with bounds [0, w_max].
 
     Parameters
@@ -144,7 +155,7 @@ _TM_K = {"general": "K_S = (tau_inact*exp(-elapsed/tau_inact) - tau_d*exp(-elaps
          "equal": "K_S = (1 + elapsed/tau_d)*exp(-elapsed/tau_d)"}
 
 
-def tm_rule(regime="depressing", side="pre", **overrides):
+def tm_rule(regime: str = "depressing", side: str = "pre", **overrides: Any) -> Rule:
     """Tsodyks-Markram release: each spike releases r_S = u_S*x_S of the resources.
 
     Parameters
@@ -190,7 +201,7 @@ def tm_rule(regime="depressing", side="pre", **overrides):
                 release="r_S", settle=settle, init={"x_S": 1.0}, catch_up="\n".join(catch_up))
 
 
-def forgetting_rule(consolidation="0.1", active="1", **overrides):
+def forgetting_rule(consolidation: str = "0.1", active: str = "1", **overrides: Any) -> Rule:
     """Fast and slow weights: the transmitted weight is ``w_slow + w_fast``.
 
     Plastic rules write into ``w_fast`` (give them ``weight='w_fast'``). Once per ``period`` the
@@ -208,7 +219,8 @@ def forgetting_rule(consolidation="0.1", active="1", **overrides):
     return Rule("w_slow : 1\nw_fast : 1", namespace=ns, regularly=regularly)
 
 
-def local_error_rule(pre_factor, post_factor, eta="eta", weight="w", lower="0", upper="w_max"):
+def local_error_rule(pre_factor: str, post_factor: str, eta: str = "eta", weight: str = "w", lower: str = "0",
+                     upper: str = "w_max") -> Rule:
     """Two-factor local rule applied once per period: dw = eta*pre_factor*post_factor.
 
     ``pre_factor`` and ``post_factor`` are expressions of the pre- and postsynaptic neurons' variables
@@ -237,7 +249,7 @@ class RuleSynapses(Synapses):
     Brian2 starts variables at 0 (a TM synapse depleted); this sets x_S = 1 on the new synapses
     (cpp_standalone: on those still at 0)."""
 
-    def connect(self, *args, level=0, **kwargs):
+    def connect(self, *args: Any, level: int = 0, **kwargs: Any) -> None:
         """Brian2's ``Synapses.connect``; the new synapses then get the rule's initial values."""
         before = len(self) if isinstance(get_device(), RuntimeDevice) else None
         result = super().connect(*args, level=level + 1, **kwargs)
@@ -274,8 +286,11 @@ def _check_neighbours(texts, source, target, own):
                              f"{group.name!r}, which has no such variable{hint}")
 
 
-def synapses(source, target, rules, effect="ge_post += {w}", transmit="pre", weight="w", name=None,
-             delay=None, namespace=None, period=None, when="start", order=0, effect_order="after", **kwargs):
+def synapses(source: Group, target: Group, rules: Iterable[Rule], effect: str | None = "ge_post += {w}",
+             transmit: str = "pre", weight: str = "w", name: str | None = None,
+             delay: Quantity | dict[str, Quantity] | None = None, namespace: Mapping[str, Any] | None = None,
+             period: Quantity | Clock | None = None, when: str = "start", order: int = 0,
+             effect_order: str = "after", **kwargs: Any) -> RuleSynapses:
     """One ``Synapses`` object carrying several stacked rules.
 
     Parameters
@@ -348,7 +363,7 @@ def synapses(source, target, rules, effect="ge_post += {w}", transmit="pre", wei
     return syn
 
 
-def settle_code(rules):
+def settle_code(rules: Sequence[Rule]) -> str:
     """Code that brings closed-form integrals and event-driven traces up to date (periodic code)."""
     settle = _join(*(r.settle for r in rules))
     if not settle:
@@ -356,13 +371,13 @@ def settle_code(rules):
     return _join("elapsed = t - lastupdate", settle, *(r.catch_up for r in rules), "lastupdate = t")
 
 
-def apply_init(syn):
+def apply_init(syn: Synapses) -> None:
     """Set the rules' initial values again on all synapses (``connect`` sets them on new ones)."""
     for var, value in _INIT.get(syn, {}).items():
         setattr(syn, var, value)
 
 
-def stdp_window(delta_t, **overrides):
+def stdp_window(delta_t: Quantity, **overrides: Any) -> np.ndarray:
     """Analytic STDP window: weight change per pairing (units of w, as ``A_plus``) at ``delta_t = t_post - t_pre``."""
     p = resolve("stdp", STDP_PARAMS, overrides)
     dt = np.asarray(delta_t / ms, dtype=float)
@@ -370,7 +385,8 @@ def stdp_window(delta_t, **overrides):
                     np.where(dt < 0, -p["A_minus"] * np.exp(dt / float(p["tau_minus"] / ms)), 0.0))
 
 
-def tm_release(n_spikes, interval, U_0, tau_d, tau_f, tau_inact=0 * ms):
+def tm_release(n_spikes: int, interval: Quantity, U_0: float, tau_d: Quantity, tau_f: Quantity,
+               tau_inact: Quantity = 0 * ms) -> tuple[np.ndarray, float]:
     """Analytic Tsodyks-Markram releases for a regular train, plus the steady state.
 
     ``tau_f = 0``: fixed utilisation ``U_0``; ``tau_inact > 0``: three states (:func:`tm_rule`).

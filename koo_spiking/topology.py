@@ -1,11 +1,15 @@
 """Which cells of a layer are neighbours: the sheets and graphs that couple astrocytes (and any
 other population laid out as a layer)."""
+
+from __future__ import annotations
+
 import numpy as np
 
 __all__ = ["topology_pairs", "square_shape"]
 
 
-def topology_pairs(n, topology="ring", shape=None, k=4, positions=None):
+def topology_pairs(n: int, topology: str = "ring", shape: tuple[int, int] | None = None, k: int = 4,
+                   positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Directed (i, j) pairs of a symmetric astrocyte network.
 
     Parameters
@@ -51,7 +55,7 @@ def topology_pairs(n, topology="ring", shape=None, k=4, positions=None):
     return i, j
 
 
-def square_shape(n):
+def square_shape(n: int) -> tuple[int, int]:
     """The most nearly square (rows, cols) sheet of n cells."""
     rows = int(np.floor(np.sqrt(n)))
     while n % rows:

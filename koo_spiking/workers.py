@@ -6,12 +6,20 @@ killed with SIGTERM (Python's default action ends the parent at once, with no cl
 worker's compiler or binary would run on after the worker. Here each worker leads a process group
 of its own, and the parent's handlers signal those groups, wait briefly, then kill what is left.
 """
+
+from __future__ import annotations
+
 import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
 import signal
 import time
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 __all__ = ["process_pool", "stop_groups"]
 
@@ -20,7 +28,7 @@ def _own_group():
     os.setpgrp()  # the worker and its children form a group the parent can signal as one
 
 
-def stop_groups(pids, grace=3.0):
+def stop_groups(pids: Iterable[int | None], grace: float = 3.0) -> None:
     """SIGTERM the process group of each of ``pids``, then SIGKILL what is still there after ``grace`` s."""
     pids = [p for p in pids if p]
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -44,7 +52,7 @@ def stop_groups(pids, grace=3.0):
 
 
 @contextlib.contextmanager
-def process_pool(max_workers):
+def process_pool(max_workers: int | None) -> Iterator[cf.ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` (spawned workers) whose workers stop with the parent.
 
     While the block runs, SIGTERM and SIGINT to the parent stop every worker's process group and

@@ -5,6 +5,9 @@ neuron turns its spike count and dendritic prediction into a local error, runnin
 surprise statistics; its dopamine is set from the error and drives its astrocyte; hidden biases move towards their
 target counts; I cells scale their inputs. ``LEARNED_STATE`` lists what is kept between runs.
 """
+
+from __future__ import annotations
+
 import numpy as np
 from brian2 import StateMonitor, linked_var, mV, second
 
@@ -113,7 +116,7 @@ class ImageBoundary:
                                          f"expected ({len(group)},)")
                     group.variables[var].set_value(value)
 
-    def learned_state(self):
+    def learned_state(self) -> dict[str, np.ndarray]:
         """Learned state after a run: ``'object.variable'`` -> array (SI values)."""
         state = {}
         for kind, objs in (("groups", self.groups), ("synapses", self.synapses)):

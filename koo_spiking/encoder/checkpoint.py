@@ -12,6 +12,9 @@ chunking. Ctrl-C (SIGINT) is held while a chunk runs (noted, not raised; the com
 standalone binary run in process groups of their own, so a terminal's Ctrl-C does not reach them):
 the chunk finishes and is saved, then :class:`Interrupted` is raised.
 """
+
+from __future__ import annotations
+
 import contextlib
 import hashlib
 import json
@@ -23,6 +26,17 @@ import threading
 import numpy as np
 from brian2 import NeuronGroup, Synapses, second
 from brian2.core.variables import ArrayVariable
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from brian2.core.base import BrianObject
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from .estimator import KooEncoder
 
 __all__ = ["Interrupted", "capture_state", "restore_state", "run_chunks", "CHECKPOINT"]
 
@@ -44,7 +58,7 @@ def _state_variables(obj):
             yield name, var
 
 
-def capture_state(objects, t_end):
+def capture_state(objects: Iterable[BrianObject], t_end: Quantity) -> dict[str, np.ndarray]:
     """Every state variable of the neuron groups and synapses in ``objects``, SI values.
 
     Times in ``_TIMES`` are stored relative to ``t_end`` (the end of the run), so they can be
@@ -61,7 +75,7 @@ def capture_state(objects, t_end):
     return state
 
 
-def restore_state(objects, state):
+def restore_state(objects: Iterable[BrianObject], state: Mapping[str, ArrayLike]) -> None:
     """Set every variable captured by :func:`capture_state`; a missing or misshapen one is an error."""
     seen = set()
     for obj in objects:
@@ -257,8 +271,10 @@ def load_checkpoint(directory, key, spec):
     return done, merged
 
 
-def run_chunks(encoder, frames, schedule, every, directory, state=None, raster=False, astro=False, say=print,
-               weights_every=None):
+def run_chunks(encoder: KooEncoder, frames: np.ndarray, schedule: Mapping[str, np.ndarray], every: int,
+               directory: str | os.PathLike, state: Mapping[str, np.ndarray] | None = None, raster: bool | int = False,
+               astro: bool = False, say: Callable[[str], object] = print,
+               weights_every: int | None = None) -> dict[str, Any]:
     """``encoder.simulate`` over ``frames`` in chunks of ``every`` images, resumable from ``directory``.
 
     ``state`` is the learned state the first chunk starts from (``{}``: untrained; None: the

@@ -5,6 +5,9 @@ each :meth:`CompiledNetwork.run` starts the binary with its run parameters as ``
 (``encoder.runtime``) in a results directory of its own, so a sweep over them never
 recompiles. Runtime targets (``cython``, ``numpy``) build and run the network anew per run.
 """
+
+from __future__ import annotations
+
 import contextlib
 import gc
 import os
@@ -21,12 +24,22 @@ from .hold import HOLD_KEYS
 from .record import relative_steps, steps_per_slot
 from .network import EncoderNetwork
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
+    from .estimator import KooEncoder
+
 __all__ = ["CompiledNetwork", "structure_key", "build_line", "profile_report", "PERF"]
 
 PERF = "perf"  # the sampling profiler of `koo-spiking train --profile` (Debian: linux-perf)
 
 
-def build_line(report):
+def build_line(report: Mapping[str, Any]) -> str:
     """One line of a build report (``backend.last_build_report``): files compiled, seconds per phase."""
     sec = report["seconds"]
     parts = [f"compile {sec.get('compile', 0):.0f} s", f"link {sec.get('link', 0):.1f} s"]
@@ -53,7 +66,7 @@ def _sampled(path):
         prefs.run_cmd_unix = previous
 
 
-def profile_report(path, out_text, limit=0.5):
+def profile_report(path: str | os.PathLike, out_text: str | os.PathLike, limit: float = 0.5) -> list[list[Any]]:
     """``perf report`` of the samples in ``path``, written to ``out_text``; returns the top symbols
     as ``[[percent, symbol], ...]`` (self time, at least ``limit`` %)."""
     import subprocess
@@ -75,7 +88,7 @@ def profile_report(path, out_text, limit=0.5):
     return top[:30]
 
 
-def structure_key(spec, n_pixels, raster, astro):
+def structure_key(spec: Mapping[str, Any], n_pixels: int, raster: bool | int, astro: bool) -> str:
     """What a compiled project depends on beyond run parameters and initial values."""
     net = spec["network"]
     return repr((sorted(spec["features"].items()), net["n_h1"], net["n_h2"], net["ei_ratio"], n_pixels,
@@ -94,9 +107,12 @@ class CompiledNetwork:
     Use as a context manager or call :meth:`close`.
     """
 
-    def __init__(self, encoder, frames, schedule, spec, stats, state, raster=False, astro=False, full_state=None,
-                 t_start=None, seed=None, keep_full=False, build_key="", cache=True, weights_every=None,
-                 profile=None):
+    def __init__(self, encoder: KooEncoder, frames: ArrayLike, schedule: Mapping[str, ArrayLike],
+                 spec: Mapping[str, Any], stats: tuple[float, np.ndarray], state: Mapping[str, np.ndarray] | None,
+                 raster: bool | int = False, astro: bool = False, full_state: Mapping[str, np.ndarray] | None = None,
+                 t_start: Quantity | None = None, seed: int | None = None, keep_full: bool = False,
+                 build_key: str = "", cache: bool = True, weights_every: int | None = None,
+                 profile: str | os.PathLike | None = None) -> None:
         self.enc, self.frames, self.schedule, self.spec = encoder, frames, schedule, spec
         self.stats, self.state, self.raster, self.astro = stats, state, raster, astro
         self.full_state, self.t_start, self.keep_full = full_state, t_start, keep_full
@@ -179,7 +195,7 @@ class CompiledNetwork:
         self.build_s = time.time() - t0
 
     # ------------------------------------------------------------------ running
-    def run(self, spec=None):
+    def run(self, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run with ``spec`` (default: the network's own), which may differ from it in run parameters only."""
         spec = spec or self.spec
         runtime.check_same_structure(self.spec, spec)
@@ -244,13 +260,13 @@ class CompiledNetwork:
                                           np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}
         return out
 
-    def close(self):
+    def close(self) -> None:
         """Release the built network and its standalone project (the build cache keeps the project)."""
         self._stack.close()
         self._built = False
 
-    def __enter__(self):
+    def __enter__(self) -> CompiledNetwork:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

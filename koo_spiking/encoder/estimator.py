@@ -6,6 +6,9 @@ counts (the code); ``reconstruct`` runs the whole network with the teacher off a
 reconstruction layer's spikes; ``inverse_transform`` maps a code through the learned read-out;
 ``score`` is the negative per-pixel MSE.
 """
+
+from __future__ import annotations
+
 import copy
 import os
 import time
@@ -19,10 +22,19 @@ from ..io.datasets import check_images
 from .compiled import CompiledNetwork
 from .spec import FEATURES, check_memory, load_spec, validate_spec
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
+
 __all__ = ["KooEncoder", "training_schedule", "decoder_matrix"]
 
 
-def training_schedule(n_images, spec, rng):
+def training_schedule(n_images: int, spec: Mapping[str, Any],
+                      rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Image order and plasticity flags of a training run.
 
     ``epochs`` passes with every pathway plastic, then ``decoder_epochs`` passes with only the
@@ -40,7 +52,7 @@ def training_schedule(n_images, spec, rng):
     return order, {"enc": enc, "dec": dec, "teach": np.ones(n1 + n2)}
 
 
-def evaluation_schedule(n_images):
+def evaluation_schedule(n_images: int) -> dict[str, np.ndarray]:
     """Plasticity and teacher off."""
     z = np.zeros(n_images)
     return {"enc": z, "dec": z, "teach": z}
@@ -69,8 +81,9 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         Show progress (images/s) while simulating.
     """
 
-    def __init__(self, spec=None, code_size=None, epochs=None, features=None, backend="cpp_standalone",
-                 seed=0, verbose=False):
+    def __init__(self, spec: str | os.PathLike | dict[str, Any] | None = None, code_size: int | None = None,
+                 epochs: int | None = None, features: Mapping[str, bool] | None = None,
+                 backend: str = "cpp_standalone", seed: int = 0, verbose: bool = False) -> None:
         self.spec = spec
         self.code_size = code_size
         self.epochs = epochs
@@ -115,8 +128,12 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         n0 = float(spec["network"]["input_rate"] * spec["network"]["present"])
         return float(np.sum(np.var(X * n0, axis=0))), X.mean(0)
 
-    def simulate(self, frames, schedule, state=None, spec=None, stats=None, raster=False, astro=False,
-                 full_state=None, t_start=None, seed=None, keep_full=False, weights_every=None, profile=None):
+    def simulate(self, frames: ArrayLike, schedule: Mapping[str, ArrayLike],
+                 state: Mapping[str, np.ndarray] | None = None, spec: Mapping[str, Any] | None = None,
+                 stats: tuple[float, np.ndarray] | None = None, raster: bool | int = False, astro: bool = False,
+                 full_state: Mapping[str, np.ndarray] | None = None,
+                 t_start: Quantity | None = None, seed: int | None = None, keep_full: bool = False,
+                 weights_every: int | None = None, profile: str | os.PathLike | None = None) -> dict[str, Any]:
         """Run the network over a schedule of image slots in one Brian2 run.
 
         Parameters
@@ -162,8 +179,10 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         out["wall_s"] = time.time() - t0
         return out
 
-    def compile(self, frames, schedule, spec=None, stats=None, state=None, raster=False, astro=False, build_key="",
-                cache=True):
+    def compile(self, frames: ArrayLike, schedule: Mapping[str, ArrayLike], spec: Mapping[str, Any] | None = None,
+                stats: tuple[float, np.ndarray] | None = None, state: Mapping[str, np.ndarray] | None = None,
+                raster: bool | int = False, astro: bool = False, build_key: str = "",
+                cache: bool = True) -> CompiledNetwork:
         """The network over a schedule, built once and run with :meth:`CompiledNetwork.run`, e.g. once per
         point of a sweep over run parameters (``encoder.runtime``): in ``cpp_standalone`` it compiles
         once. Close it (or use it in a ``with`` block) when done."""
@@ -193,7 +212,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             raise ValueError("KooEncoder: call fit before using the encoder")
 
     # ------------------------------------------------------------------ estimator API
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: Any = None) -> KooEncoder:
         """Learn from images X (n_samples, n_pixels) in [0, 1]; y is ignored."""
         X = check_images(X)
         self.spec_ = self._resolved_spec()
@@ -209,7 +228,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         self.fit_wall_s_ = result["wall_s"]
         return self
 
-    def encode(self, X, raster=False):
+    def encode(self, X: ArrayLike, raster: bool | int = False) -> dict[str, Any]:
         """Run the trained network on X (teacher and plasticity off).
 
         Returns the ``simulate`` result plus ``code`` (hidden-2 counts) and ``reconstruction``.
@@ -221,20 +240,20 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         result["reconstruction"] = self.counts_to_images(result["counts"]["recon"])
         return result
 
-    def counts_to_images(self, counts):
+    def counts_to_images(self, counts: ArrayLike) -> np.ndarray:
         """Reconstruction-layer spike counts to pixel values (a white pixel fires output_rate x present)."""
         n0 = float(self.spec_["network"]["output_rate"] * self.spec_["network"]["present"])
         return np.clip(np.asarray(counts, float) / n0, 0, 1)
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Hidden-2 spike counts per image, shape (n_samples, code_size)."""
         return self.encode(X)["code"]
 
-    def reconstruct(self, X):
+    def reconstruct(self, X: ArrayLike) -> np.ndarray:
         """Images decoded from the reconstruction layer's spikes, shape like X."""
         return self.encode(X)["reconstruction"]
 
-    def decoder_matrix(self):
+    def decoder_matrix(self) -> np.ndarray:
         """Effective read-out (code_size, n_pixels): excitatory weights minus the inhibitory pool's.
 
         An h2 spike adds its tied weight to each reconstruction cell and ``a_in`` to each I cell of
@@ -243,7 +262,7 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         self._check_fitted()
         return decoder_matrix(self.state_, self.n_features_in_)
 
-    def inverse_transform(self, code):
+    def inverse_transform(self, code: ArrayLike) -> np.ndarray:
         """Reconstruction from a code through the read-out's learned weights and bias.
 
         This is the rate read-out of the reconstruction layer: its integrate-and-fire cells fire
@@ -261,13 +280,13 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         drive = code @ self.decoder_matrix() + bias
         return self.counts_to_images(np.floor(np.maximum(drive, 0)))
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: Any = None) -> float:
         """Negative mean squared error per pixel of ``reconstruct(X)``."""
         X = check_images(X)
         return -float(np.mean((self.reconstruct(X) - X) ** 2))
 
 
-def decoder_matrix(state, n_px):
+def decoder_matrix(state: Mapping[str, np.ndarray], n_px: int) -> np.ndarray:
     """Effective read-out (code_size, n_pixels) of a learned state; see ``KooEncoder.decoder_matrix``."""
     weight = _weight(state, "dec")
     # tied synapses are stored source-major: (reconstruction cell, h2 cell)

@@ -1,13 +1,23 @@
 """Figures of the encoder study: reconstructions, receptive fields, astrocytes (rasters: ``studies.inspection``)."""
+
+from __future__ import annotations
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ..plotting import astrocyte_calcium, save
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+
 __all__ = ["reconstructions", "receptive_fields", "astrocytes"]
 
 
-def reconstructions(path, originals, shape, models):
+def reconstructions(path: str | os.PathLike, originals: np.ndarray, shape: tuple[int, int],
+                    models: Mapping[str, np.ndarray]) -> None:
     """Originals on the top row, each model's reconstructions below."""
     rows = [("original", originals)] + list(models.items())
     n = len(originals)
@@ -37,7 +47,7 @@ def _tiles(ax, fields, shape, title):
     ax.axis("off")
 
 
-def receptive_fields(path, state, shape):
+def receptive_fields(path: str | os.PathLike, state: Mapping[str, np.ndarray], shape: tuple[int, int]) -> None:
     """Input fields of the first hidden layer (tied weights) and hidden-2 projective fields (read-out).
 
     ``state`` is a learned state (``KooEncoder.state_`` or a run's ``state.npz``).
@@ -61,7 +71,7 @@ def _weight(state, name):
     return state[f"{name}.w_slow"] + state[f"{name}.w_fast"]
 
 
-def astrocytes(path, traces):
+def astrocytes(path: str | os.PathLike, traces: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
     """Ca2+ of every astrocyte of each layer over the run, with their plasticity gates."""
     if not traces:
         fig, ax = plt.subplots(figsize=(6, 2))

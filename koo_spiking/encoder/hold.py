@@ -13,9 +13,20 @@ means), and at the boundary that ends the window's last image it is put back (af
 hub has averaged that image in, so it is taken out again). What remains of the window is one
 image's worth of astrocyte dynamics, 1/(window length) of it.
 """
+
+from __future__ import annotations
+
 import numpy as np
 from brian2 import Clock, NeuronGroup, linked_var
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["HOLD_KEYS", "hold_flags", "holder"]
 
@@ -23,7 +34,7 @@ __all__ = ["HOLD_KEYS", "hold_flags", "holder"]
 HOLD_KEYS = ("hold_save", "hold_restore")
 
 
-def hold_flags(window):
+def hold_flags(window: ArrayLike) -> dict[str, np.ndarray]:
     """``hold_save`` and ``hold_restore`` per slot from the window flags (1: an evaluation slot).
 
     Index k is the boundary at slot k's start, where the code handles the image of slot k - 1:
@@ -35,7 +46,8 @@ def hold_flags(window):
     return {"hold_save": (before & ~two_before).astype(float), "hold_restore": (before & ~w).astype(float)}
 
 
-def holder(group, variables, period, namespace, name, save=("start", 0), restore=("start", 1)):
+def holder(group: NeuronGroup, variables: Sequence[str], period: Clock | Quantity, namespace: dict[str, Any],
+           name: str, save: tuple[str, int] = ("start", 0), restore: tuple[str, int] = ("start", 1)) -> NeuronGroup:
     """A group that saves ``group``'s ``variables`` at ``hold_save`` and restores them at ``hold_restore``.
 
     ``save`` and ``restore`` are the (``when``, ``order``) of the two steps at a slot boundary, so

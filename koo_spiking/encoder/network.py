@@ -28,6 +28,9 @@ during training); with ``eta_code`` > 0 also from h2's error against its predict
 
 Per-image code (errors, dopamine, homeostasis, astrocytes, monitors) is in ``boundary.py``.
 """
+
+from __future__ import annotations
+
 import numpy as np
 from brian2 import Clock, Network, NeuronGroup, Synapses, TimedArray, linked_var, second
 
@@ -37,6 +40,14 @@ from .boundary import LEARNED_STATE, ImageBoundary
 from .hold import HOLD_KEYS, holder
 from .hubs import hub, power_hub, sum_to_hub
 from .pathways import V_TH, Pathways
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from brian2.units.fundamentalunits import Quantity
+    from numpy.typing import ArrayLike
 
 __all__ = ["EncoderNetwork", "LEARNED_STATE"]
 
@@ -66,7 +77,9 @@ class EncoderNetwork(Pathways, ImageBoundary):
         Where this run starts in a schedule split into chunks (``encoder.checkpoint``).
     """
 
-    def __init__(self, spec, frames, schedule, power, mean_image, state=None, t_start=None):
+    def __init__(self, spec: Mapping[str, Any], frames: ArrayLike, schedule: Mapping[str, ArrayLike], power: float,
+                 mean_image: ArrayLike, state: Mapping[str, np.ndarray] | None = None,
+                 t_start: Quantity | None = None) -> None:
         self.spec, self.f = spec, spec["features"]
         self.frames = np.asarray(frames, float)
         self.n_slots, self.n_px = self.frames.shape
@@ -196,7 +209,7 @@ class EncoderNetwork(Pathways, ImageBoundary):
         return default
 
     # ------------------------------------------------------------------ build
-    def build(self):
+    def build(self) -> Network:
         """All Brian2 objects of the run, as a ``Network``; the state lives on ``self``."""
         net, learn = self.spec["network"], self.spec["learning"]
         # three shared clocks (issue 26): the neurons' step (Brian2's default clock), one image (all the

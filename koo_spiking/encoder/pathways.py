@@ -3,6 +3,9 @@ forgetting and structural plasticity, the inhibitory pools and their plastic I->
 
 A mixin of ``encoder.network.EncoderNetwork`` (see its docstring for the scheme).
 """
+
+from __future__ import annotations
+
 import numpy as np
 from brian2 import mV
 
@@ -15,7 +18,7 @@ __all__ = ["Pathways", "V_TH", "all_pairs"]
 V_TH = 1 * mV
 
 
-def all_pairs(n_pre, n_post):
+def all_pairs(n_pre: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(i, j)`` (int32) of every pre/post pair of an all-to-all pathway, pre-major."""
     i = np.repeat(np.arange(n_pre), n_post)
     j = np.tile(np.arange(n_post), n_pre)

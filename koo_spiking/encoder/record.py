@@ -6,17 +6,27 @@ positive float is monotone, so a spike on a window's first step gets exactly the
 time, never 1e-13 s before it (a float window start such as ``(n - k) * 0.1 s`` against the
 simulator's ``step * 0.5 ms`` differed by such amounts for some slot counts).
 """
+
+from __future__ import annotations
+
 import brian2
 import numpy as np
 
 from ..io.spikes import SpikeRecord
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["spike_record", "window_steps", "relative_steps", "slot_index", "steps_per_slot", "LAYER_ORDER"]
 
 LAYER_ORDER = ("input", "h1", "h2", "recon")
 
 
-def steps_per_slot(spec):
+def steps_per_slot(spec: Mapping[str, Any]) -> int:
     """Time steps of one image slot (``present / dt``), refused unless a whole number."""
     net = spec["network"]
     ratio = float(net["present"] / net["dt"])
@@ -26,7 +36,7 @@ def steps_per_slot(spec):
     return steps
 
 
-def relative_steps(t, dt, start_step):
+def relative_steps(t: ArrayLike, dt: float, start_step: int) -> np.ndarray:
     """Integer steps of the simulator's times ``t`` (s, each ``step * dt``) from ``start_step`` on."""
     steps = np.rint(np.asarray(t, np.float64) / float(dt)).astype(np.int64) - int(start_step)
     if steps.size and steps.min() < 0:
@@ -34,7 +44,7 @@ def relative_steps(t, dt, start_step):
     return steps
 
 
-def slot_index(t, spec):
+def slot_index(t: ArrayLike, spec: Mapping[str, Any]) -> np.ndarray:
     """Image slot of each of the simulator's times ``t`` (s): whole steps of ``dt``, then whole slots,
     so a time on a slot's first step belongs to that slot (``t / present`` truncated put some of
     them in the slot before)."""
@@ -42,7 +52,7 @@ def slot_index(t, spec):
     return np.rint(np.asarray(t, np.float64) / dt).astype(np.int64) // steps_per_slot(spec)
 
 
-def window_steps(slot_offset, n_slots, spp):
+def window_steps(slot_offset: int, n_slots: int, spp: int) -> tuple[int, np.ndarray, int]:
     """First step of the window, of each of its slots (n, 2: start, stop) and of its end.
 
     The window holds ``n_slots`` image slots and one blank slot after them, starting at slot
@@ -54,7 +64,8 @@ def window_steps(slot_offset, n_slots, spp):
     return first, slots, first + (int(n_slots) + 1) * int(spp)
 
 
-def spike_record(result, slot_image=None, t_offset=0.0, slot_offset=0):
+def spike_record(result: Mapping[str, Any], slot_image: ArrayLike | None = None, t_offset: float = 0.0,
+                 slot_offset: int = 0) -> SpikeRecord:
     """Spikes, image slots and astrocyte Ca2+ of the slots a ``simulate`` or ``encode`` call recorded.
 
     Parameters

@@ -11,10 +11,20 @@ targets that set initial values, the schedule) is structural.
 Each entry maps a spec key to the namespace names it sets, as a function of the resolved
 spec (a time constant can set a derived one: ``tau_star = 1/(1/tau_c + 1/tau_dop)``).
 """
+
+from __future__ import annotations
+
 import numpy as np
 from brian2 import NeuronGroup, Synapses, get_dimensions
 
 from ..astrocyte import COUPLING_PARAMS
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from brian2.core.base import BrianObject
 
 __all__ = ["RUN_PARAMETERS", "active", "values", "check_same_structure", "declare", "run_args", "is_run_parameter"]
 
@@ -80,17 +90,17 @@ RUN_PARAMETERS = {
 }
 
 
-def active(spec):
+def active(spec: Mapping[str, Any]) -> list[str]:
     """The run parameters that act in the model of ``spec`` (their features are on)."""
     return [key for key, fn in RUN_PARAMETERS.items() if fn(spec)]
 
 
-def is_run_parameter(key):
+def is_run_parameter(key: str) -> bool:
     """True when the spec key ``'section.name'`` changes through ``run_args``."""
     return key in RUN_PARAMETERS
 
 
-def values(spec):
+def values(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Every run parameter's namespace names and values for a resolved spec."""
     out = {}
     for fn in RUN_PARAMETERS.values():
@@ -105,7 +115,8 @@ def _same(a, b):
         return False
 
 
-def declare(objects, spec):
+def declare(objects: Iterable[BrianObject],
+            spec: Mapping[str, Any]) -> dict[str, list[tuple[NeuronGroup | Synapses, str]]]:
     """Turn the run parameters in the objects' namespaces into shared constant variables.
 
     A name counts only where the namespace holds the spec's value (so an unrelated constant
@@ -137,7 +148,8 @@ def declare(objects, spec):
     return registry
 
 
-def run_args(registry, spec):
+def run_args(registry: Mapping[str, Sequence[tuple[NeuronGroup | Synapses, str]]],
+             spec: Mapping[str, Any]) -> list[str]:
     """``run_args`` for ``device.run``: every declared variable set from the spec's values.
 
     As Brian2's command-line form ``'object.variable=value'`` (SI units): a dict keyed by the
@@ -151,7 +163,7 @@ def _plain(value):
     return str(value) if hasattr(value, "dim") else value
 
 
-def check_same_structure(spec, other):
+def check_same_structure(spec: Mapping[str, Any], other: Mapping[str, Any]) -> None:
     """Refuse ``other`` when it differs from ``spec`` in anything but run parameters (one line)."""
     if other is spec:
         return

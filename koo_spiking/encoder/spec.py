@@ -4,6 +4,9 @@ A spec is plain data (Nengo style: description apart from building). Quantities 
 written with units as strings (``"100 ms"``, ``"200 Hz"``); unknown keys, missing or
 wrong units and out-of-range values raise a one-line ``ValueError``.
 """
+
+from __future__ import annotations
+
 import copy
 import os
 import sys
@@ -11,6 +14,13 @@ import tomllib
 
 import brian2
 import numpy as np
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from brian2.units.fundamentalunits import Quantity
 
 __all__ = ["DEFAULT_SPEC", "FEATURES", "load_spec", "spec_path", "shipped_specs", "validate_spec", "with_values", "read_toml", "parse_quantity", "to_toml", "memory_estimate",
            "check_memory"]
@@ -99,7 +109,7 @@ _UNITS = {k: v for k, v in vars(brian2).items() if isinstance(v, brian2.Unit)}
 _UNITS["s"] = brian2.second
 
 
-def parse_quantity(text, unit_name, where, default=None):
+def parse_quantity(text: str, unit_name: str, where: str, default: object = None) -> Quantity:
     """Parse ``"100 ms"`` into a Brian2 quantity with the dimensions of ``unit_name``.
 
     ``default`` (a string such as ``"2 s"``) is shown as the example when the unit is missing.
@@ -159,7 +169,7 @@ def _check(section, key, value, unit, rule, default=None):
     return value
 
 
-def validate_spec(raw=None):
+def validate_spec(raw: dict[str, Any] | None = None) -> dict[str, Any]:
     """Merge a (partial) spec dict into the defaults and validate it; returns the resolved spec."""
     raw = raw or {}
     if not isinstance(raw, dict):
@@ -196,7 +206,7 @@ def _check_together(spec):
                          f"{present / 40} (the dopamine pulse must end before the eligibility traces restart)")
 
 
-def with_values(spec, values):
+def with_values(spec: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a resolved spec with values changed, checked as in a TOML file.
 
     ``values`` maps ``'section.key'`` to a TOML value (a quantity as a string with its unit).
@@ -212,7 +222,7 @@ def with_values(spec, values):
     return out
 
 
-def memory_estimate(spec, n_pixels, n_slots):
+def memory_estimate(spec: Mapping[str, Any], n_pixels: int, n_slots: int) -> tuple[int, int, int]:
     """Bytes a run of this network needs, roughly: its synapses and its per-image recordings.
 
     About 100 bytes per synapse (weights, traces, indices, standalone copies) and 24 bytes per
@@ -227,7 +237,7 @@ def memory_estimate(spec, n_pixels, n_slots):
     return 100 * synapses + 24 * neurons * n_slots, synapses, neurons
 
 
-def check_memory(spec, n_pixels, n_slots, available=None):
+def check_memory(spec: Mapping[str, Any], n_pixels: int, n_slots: int, available: float | None = None) -> None:
     """Refuse a network that would not fit in memory, before anything is allocated."""
     need, synapses, neurons = memory_estimate(spec, n_pixels, n_slots)
     if available is None:
@@ -239,7 +249,7 @@ def check_memory(spec, n_pixels, n_slots, available=None):
                          f"{n_slots} image slots); this machine has {available / 2**30:.1f} GiB")
 
 
-def read_toml(path, what="spec"):
+def read_toml(path: str | os.PathLike, what: str = "spec") -> dict[str, Any]:
     """A TOML file as a dict; a missing file or a syntax error is a one-line error naming ``what``."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{what}: no such file: {path}")
@@ -250,7 +260,7 @@ def read_toml(path, what="spec"):
         raise ValueError(f"{what}: {path} is not valid TOML: {err}") from None
 
 
-def spec_folders():
+def spec_folders() -> list[str]:
     """Where the shipped specs live: ``models/`` of a source checkout (also an editable install), then
     ``<prefix>/share/koo_spiking/models`` of a wheel install."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -258,7 +268,7 @@ def spec_folders():
             os.path.join(sys.prefix, "share", "koo_spiking", "models")]
 
 
-def shipped_specs():
+def shipped_specs() -> dict[str, str]:
     """Name -> path of every shipped model spec (``koo_encoder``, ``koo_small``, ...)."""
     found = {}
     for folder in spec_folders():
@@ -269,7 +279,7 @@ def shipped_specs():
     return found
 
 
-def spec_path(spec):
+def spec_path(spec: str | os.PathLike) -> str:
     """The file of a spec given as a path, or as the name of a shipped spec (``"koo_small"`` or
     ``"koo_small.toml"``, from any folder); a missing one is a one-line error listing the names."""
     spec = os.fspath(spec)
@@ -283,12 +293,12 @@ def spec_path(spec):
                             f"{', '.join(shipped) or 'none found'})")
 
 
-def load_spec(path):
+def load_spec(path: str | os.PathLike) -> dict[str, Any]:
     """Read and validate a TOML model spec: a path, or a shipped spec's name (:func:`spec_path`)."""
     return validate_spec(copy.deepcopy(read_toml(spec_path(path))))
 
 
-def to_toml(spec=None, header=""):
+def to_toml(spec: Mapping[str, Any] | None = None, header: str = "") -> str:
     """TOML text of a spec (defaults when None), one key per line, quantities with units."""
     spec = spec or {sec: {k: v[0] for k, v in entries.items()} for sec, entries in DEFAULT_SPEC.items()}
     lines = [f"# {line}" if line else "#" for line in header.strip().splitlines()] if header else []

@@ -8,10 +8,18 @@
 
 Bad data raises ``ValueError`` (or ``FileNotFoundError``) with a one-line message.
 """
+
+from __future__ import annotations
+
 import gzip
 import os
 
 import numpy as np
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["load_digits01", "check_images", "load_dataset", "read_idx", "resample", "FASHION_DIR", "Dataset"]
 
@@ -26,7 +34,7 @@ class Dataset(dict):
     """``X_train``, ``y_train``, ``X_test``, ``y_test`` (labels may be None), ``name``, ``shape``."""
 
 
-def load_digits01():
+def load_digits01() -> tuple[np.ndarray, np.ndarray]:
     """The 1797 scikit-learn digits as (X in [0, 1] of shape (n, 64), labels)."""
     from sklearn.datasets import load_digits
 
@@ -34,7 +42,7 @@ def load_digits01():
     return digits.data.astype(np.float64) / 16.0, digits.target.astype(np.int64)
 
 
-def check_images(X, name="X", n_pixels=None):
+def check_images(X: ArrayLike, name: str = "X", n_pixels: int | None = None) -> np.ndarray:
     """Validate an image array: 2-D, finite, values in [0, 1]; returns float64."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
@@ -51,7 +59,7 @@ def check_images(X, name="X", n_pixels=None):
     return X
 
 
-def read_idx(path, ndim=None):
+def read_idx(path: str, ndim: int | None = None) -> np.ndarray:
     """Read an IDX file (optionally gzipped) into a numpy array; checks magic, dims and length.
 
     ``ndim``: the number of dimensions the magic number must announce (3 for images, 1 for labels).
@@ -142,7 +150,8 @@ def _load_array_file(path, seed):
     return Dataset(name=os.path.basename(path), shape=shape, X_train=Xtr, y_train=ytr, X_test=Xte, y_test=yte)
 
 
-def load_dataset(data="digits", train_samples=None, test_samples=None, seed=0):
+def load_dataset(data: str = "digits", train_samples: int | None = None, test_samples: int | None = None,
+                 seed: int = 0) -> Dataset:
     """Load a data set by name or path and cut it to the requested sample budget.
 
     Returns a :class:`Dataset`; pixels are float64 in [0, 1].
@@ -190,7 +199,7 @@ def _overlap(n_in, n_out):
     return w / w.sum(1, keepdims=True)
 
 
-def resample(X, shape, new_shape):
+def resample(X: ArrayLike, shape: tuple[int, int], new_shape: tuple[int, int]) -> np.ndarray:
     """Images (n, h*w) resampled to ``new_shape`` by area averaging (down) or area overlap (up)."""
     X = np.asarray(X, float)
     h, w = shape

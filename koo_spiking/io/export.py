@@ -20,6 +20,9 @@ All times are seconds from the start of the simulation; spike times are written 
 float64 values, unchanged. :func:`export_run` exports ``RUN_DIR/spikes.npz``, the record that
 ``koo-spiking train`` writes.
 """
+
+from __future__ import annotations
+
 import datetime
 import hashlib
 import json
@@ -28,6 +31,13 @@ import os
 import numpy as np
 
 from .spikes import load_spikes
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import neo
+
+    from .spikes import SpikeRecord
 
 __all__ = ["to_neo", "write_neo", "write_nwb", "export_run", "FORMATS", "SESSION_START"]
 
@@ -52,7 +62,7 @@ def _units(unit):
         return pq.dimensionless
 
 
-def to_neo(record):
+def to_neo(record: SpikeRecord) -> neo.Block:
     """The record as a Neo ``Block``.
 
     Parameters
@@ -127,7 +137,7 @@ def _atomic(path, suffix, write):
     return path
 
 
-def write_neo(record, path):
+def write_neo(record: SpikeRecord, path: str | os.PathLike) -> str:
     """Write :func:`to_neo`'s Block to a Neo MATLAB file (``.mat``), atomically.
 
     Read it back with ``neo.io.NeoMatlabIO(path).read_block()``. The file holds each train's
@@ -164,8 +174,9 @@ def _digest(record):
     return h.hexdigest()[:16]
 
 
-def write_nwb(record, path, session_description="koo_spiking spiking autoencoder run", identifier=None,
-              session_start_time=SESSION_START):
+def write_nwb(record: SpikeRecord, path: str | os.PathLike,
+              session_description: str = "koo_spiking spiking autoencoder run", identifier: str | None = None,
+              session_start_time: datetime.datetime = SESSION_START) -> str:
     """Write the record as an NWB file with pynwb, atomically.
 
     Parameters
@@ -233,7 +244,8 @@ def write_nwb(record, path, session_description="koo_spiking spiking autoencoder
     return _atomic(path, ".part.nwb", write)
 
 
-def export_run(run_dir, fmt, out=None, overwrite=False):
+def export_run(run_dir: str | os.PathLike, fmt: str, out: str | os.PathLike | None = None,
+               overwrite: bool = False) -> str:
     """Export ``RUN_DIR/spikes.npz`` as NWB (``fmt="nwb"``) or Neo (``fmt="neo"``).
 
     Parameters

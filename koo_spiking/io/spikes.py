@@ -10,10 +10,20 @@ Layout of the file (plain numpy arrays, no pickles):
 - ``_trace.<name>.t`` (seconds) and ``_trace.<name>.v`` (array (n_times, n_cells)), optional
   sampled traces such as astrocyte Ca2+ (``unit`` in ``_meta["traces"][name]``).
 """
+
+from __future__ import annotations
+
 import json
 import os
 
 import numpy as np
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["SpikeRecord", "save_spikes", "load_spikes"]
 
@@ -41,8 +51,9 @@ class SpikeRecord:
         from our own runs pass a small fraction of the time step.
     """
 
-    def __init__(self, spikes, populations, t_start, t_stop, slots=None, slot_image=None, traces=None,
-                 tolerance=0.0):
+    def __init__(self, spikes: Mapping[str, tuple[ArrayLike, ArrayLike]], populations: Mapping[str, Mapping[str, Any]],
+                 t_start: float, t_stop: float, slots: ArrayLike | None = None, slot_image: ArrayLike | None = None,
+                 traces: Mapping[str, tuple[ArrayLike, ArrayLike, str]] | None = None, tolerance: float = 0.0) -> None:
         self.t_start, self.t_stop = float(t_start), float(t_stop)
         tolerance = float(tolerance)
         if not tolerance >= 0:
@@ -81,11 +92,11 @@ class SpikeRecord:
         self.traces = {k: (np.asarray(t, np.float64), np.asarray(v, np.float64), str(u))
                        for k, (t, v, u) in (traces or {}).items()}
 
-    def counts(self):
+    def counts(self) -> dict[str, int]:
         """Spikes per population."""
         return {k: int(len(i)) for k, (i, _) in self.spikes.items()}
 
-    def window(self, t0=None, t1=None):
+    def window(self, t0: float | None = None, t1: float | None = None) -> SpikeRecord:
         """A new record restricted to [t0, t1] (seconds; None: the record's own bound)."""
         t0 = self.t_start if t0 is None else max(float(t0), self.t_start)
         t1 = self.t_stop if t1 is None else min(float(t1), self.t_stop)
@@ -97,7 +108,7 @@ class SpikeRecord:
         return SpikeRecord(spikes, self.populations, t0, t1, self.slots[keep], self.slot_image[keep], traces)
 
 
-def save_spikes(path, record):
+def save_spikes(path: str | os.PathLike, record: SpikeRecord) -> None:
     """Write ``record`` to ``path`` atomically (a temporary file, then rename)."""
     path = os.fspath(path)
     meta = {"populations": record.populations, "t_start": record.t_start, "t_stop": record.t_stop,
@@ -112,7 +123,7 @@ def save_spikes(path, record):
     os.replace(tmp, path)
 
 
-def load_spikes(path):
+def load_spikes(path: str | os.PathLike) -> SpikeRecord:
     """Read a file written by :func:`save_spikes`; a missing or foreign file gives a one-line error."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no spike record at {path}")
