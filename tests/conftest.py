@@ -1,5 +1,12 @@
-"""Shared fixtures: every model test runs under cython and cpp_standalone."""
+"""Shared fixtures: every model test runs under cython and cpp_standalone.
+
+The suite runs on two pytest-xdist workers (``addopts`` in setup.cfg), a module per worker at a time
+(``--dist loadscope``, so a module's fixtures are made once). The session fixtures that run a study are
+made once for the whole run (:func:`_once`): the first worker to need one runs it, the others wait for
+it and read the same folder.
+"""
 import contextlib
+import fcntl
 import os
 
 import brian2
@@ -63,6 +70,25 @@ def numpy_target():
     yield from _runtime("numpy")
 
 
+def _once(tmp_path_factory, name, make):
+    """``(exit code, folder)`` of ``make(folder)``, run once per test session across xdist workers.
+
+    The folder lies under the session's shared temporary root; a lock file serialises the workers and a
+    ``code`` file holds the exit code of the run that made it (a failed run is not repeated).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this run
+    home = root / f"shared_{name}"
+    with open(root / f"shared_{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = home / "code"
+        if not done.exists():
+            home.mkdir(exist_ok=True)
+            done.write_text(str(make(home / "run")))
+    return int(done.read_text()), home / "run"
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory):
     """The README's quick command (models/koo_small.toml) at 400 training images, seed 2, run once
@@ -72,11 +98,10 @@ def small_run(tmp_path_factory):
 
     from koo_spiking.cli import main
 
-    out = tmp_path_factory.mktemp("small_run") / "run"
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
-    code = main(["train", str(spec), "--train-samples", "400", "--test-samples", "100", "--seed", "2",
-                 "--record", "100", "--out", str(out)])
-    return code, out
+    return _once(tmp_path_factory, "small_run", lambda out: main(
+        ["train", str(spec), "--train-samples", "400", "--test-samples", "100", "--seed", "2",
+         "--record", "100", "--out", str(out)]))
 
 
 @pytest.fixture(scope="session")
@@ -87,12 +112,13 @@ def small_ablation(tmp_path_factory):
 
     from koo_spiking.cli import main
 
-    out = tmp_path_factory.mktemp("ablation") / "run"
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
-    with optimize("0"):  # short runs: compile fast (the workers inherit it)
-        code = main(["ablate", str(spec), "--seeds", "2", "--train-samples", "60", "--test-samples", "20",
-                     "--variants", "no_astrocytes,minimal", "--workers", "2", "--out", str(out)])
-    return code, out
+
+    def make(out):
+        with optimize("0"):  # short runs: compile fast (the workers inherit it)
+            return main(["ablate", str(spec), "--seeds", "2", "--train-samples", "60", "--test-samples", "20",
+                         "--variants", "no_astrocytes,minimal", "--workers", "2", "--out", str(out)])
+    return _once(tmp_path_factory, "small_ablation", make)
 
 
 @pytest.fixture(scope="session")
@@ -103,9 +129,11 @@ def small_protocol(tmp_path_factory):
 
     from koo_spiking.cli import main
 
-    out = tmp_path_factory.mktemp("plasticity") / "run"
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
-    with optimize("0"):  # a short run: compile fast
-        code = main(["plasticity", str(spec), "--protocol", "repeated", "--rate", "0.3", "--train-samples", "120",
-                     "--test-samples", "40", "--eval-every", "20", "--eval-images", "10", "--out", str(out)])
-    return code, out
+
+    def make(out):
+        with optimize("0"):  # a short run: compile fast
+            return main(["plasticity", str(spec), "--protocol", "repeated", "--rate", "0.3", "--train-samples",
+                         "120", "--test-samples", "40", "--eval-every", "20", "--eval-images", "10",
+                         "--out", str(out)])
+    return _once(tmp_path_factory, "small_protocol", make)

@@ -29,7 +29,7 @@ def test_dale_principle_survives_plasticity(target):
     assert np.asarray(pair.I_to_E.w[:]).std() > 0.01
 
 
-def test_checker_flags_violations(cython_only):
+def test_checker_flags_violations(numpy_target):  # the checker, not the compiled model, is under test
     inputs = PoissonGroup(5, 50 * Hz)
     pair = ei_pair(5, 2, name="bad")
     unclipped = Rule("w : 1", "w -= 0.1", "", {})  # no lower bound: breaks Dale
