@@ -63,29 +63,53 @@ def _present(text):
 
 # ---------------------------------------------------------------------------------------------------- encoder
 
-MODEL_LABELS = {
-    "koo": "Koo Encoder (local rules, spiking read-out)",
-    "mean_image": "mean image",
-    "pca": "PCA",
-    "autoencoder": "backprop autoencoder (MLPRegressor)",
-}
+KOO_LABEL = "Koo Encoder (local rules, spiking read-out)"
+
+
+def _models(run):
+    """A run's models under today's keys: results before 0.4 call the shallow autoencoder ``autoencoder``."""
+    from koo_spiking.studies.baselines import read_models
+
+    return read_models(run["models"])
+
+
+def _label(model, k):
+    from koo_spiking.studies.baselines import LABELS
+
+    return KOO_LABEL if model == "koo" else LABELS[model].format(k=k)
+
+
+def _order():
+    from koo_spiking.studies.baselines import KEYS
+
+    return ("koo",) + KEYS
+
+
+def _sorted_runs(report):
+    return [report["runs"][k] for k in _seeds(report["runs"])]
 
 
 def _seeds(runs):
     return sorted((k for k in runs if k.startswith("digits_seed")), key=lambda k: int(k[len("digits_seed") :]))
 
 
-def digits_table(report):
-    runs = report["runs"]
+def digits_table(report, code=None):
+    """One row per model (the Koo Encoder, then the baselines) of a report's digits seeds; a model missing
+    from a seed (pca_unclipped and the deep autoencoder in results before 0.4; the Koo Encoder in a
+    baselines-only report) is left out."""
+    runs = {name: _models(r) for name, r in report["runs"].items()}
     seeds = _seeds(runs)
-    code = runs[seeds[0]]["models"]["koo"]["code_size"]
+    code = code or runs[seeds[0]]["koo"]["code_size"]
     out = [
         f"| digits, code {code}, {len(seeds)} seeds | test MSE mean (min–max) | R² mean (min–max) "
         "| probe accuracy mean | spikes per test image |",
         "|---|---|---|---|---|",
     ]
-    for model, label in MODEL_LABELS.items():
-        ms_ = [runs[k]["models"][model] for k in seeds]
+    for model in _order():
+        if any(model not in runs[k] for k in seeds):
+            continue
+        label = _label(model, code)
+        ms_ = [runs[k][model] for k in seeds]
         probe = [m["probe_accuracy"] for m in ms_ if m.get("probe_accuracy") is not None]
         spikes = [m["spikes_per_image"] for m in ms_ if "spikes_per_image" in m]
         out.append(
@@ -100,9 +124,13 @@ def encoder_page(digits, fashion):
     out = [
         "# Encoder benchmark",
         "",
-        "The Koo Encoder against PCA, a backprop autoencoder (scikit-learn `MLPRegressor`) and the mean image, "
-        "each seed on its own train/test split, every model of a seed on the same split. Produced by "
-        "`benchmarks/bench_encoder.py` (`--tables RESULTS.json` prints these tables from a result file).",
+        "The Koo Encoder against the mean image, PCA-k (reconstruction clipped to [0, 1], and unclipped), the "
+        "shallow autoencoder (scikit-learn `MLPRegressor`, one ReLU hidden layer of k, default training) and the "
+        "deep backprop autoencoder (256-128-k-128-256, ReLU, Adam, early stopping on a held-out 10 %; "
+        "`koo_spiking.studies.baselines`), each seed on its own train/test split, every model of a seed on the "
+        "same split. Produced by `benchmarks/bench_encoder.py` (`--tables RESULTS.json` prints these tables from "
+        "a result file). Results written before 0.4 have no unclipped PCA and no deep autoencoder, and call the "
+        "shallow one `autoencoder`.",
         "",
     ]
     if digits:
@@ -110,14 +138,13 @@ def encoder_page(digits, fashion):
         seeds = _seeds(runs)
         out += ["## Digits, five seeds", "", _source("encoder_digits.json", digits["provenance"]), ""]
         out += digits_table(digits)
-        per = ", ".join(
-            f"{runs[k]['models']['koo']['test_mse']:.4f} / {runs[k]['models']['autoencoder']['test_mse']:.4f}"
-            for k in seeds
-        )
+        models = {k: _models(runs[k]) for k in seeds}
+        ref = "backprop_autoencoder" if "backprop_autoencoder" in models[seeds[0]] else "shallow_autoencoder"
+        per = ", ".join(f"{models[k]['koo']['test_mse']:.4f} / {models[k][ref]['test_mse']:.4f}" for k in seeds)
         first = runs[seeds[0]]["models"]["koo"]["spikes_per_image_by_layer"]
         out += [
             "",
-            f"Per seed (Koo / backprop autoencoder test MSE): {per}.",
+            f"Per seed (Koo / {ref.replace('_', ' ')} test MSE): {per}.",
             "",
             f"Spikes per test image on {seeds[0]}: " + ", ".join(f"{k} {v:.0f}" for k, v in first.items()) + ".",
             "",
@@ -160,8 +187,27 @@ def encoder_page(digits, fashion):
                     f"{r['health_warnings']} |"
                 )
             out.append("")
+    base = _load("baselines_digits.json")
+    if base:
+        out += [
+            "## Baselines alone, digits (`--baselines-only`)",
+            "",
+            _source("baselines_digits.json", base["provenance"]),
+            "",
+            "Every baseline on the same seeds' splits as above, by the committed code of that commit.",
+            "",
+        ]
+        out += digits_table(base, code=16)
+        epochs = [r["models"]["backprop_autoencoder"] for r in _sorted_runs(base)]
+        out += [
+            "",
+            "Deep backprop autoencoder per seed (test MSE, epochs trained / best epoch, seconds on one core): "
+            + ", ".join(f"{m['test_mse']:.4f} ({m['epochs']}/{m['best_epoch']}, {m['wall_s']:.0f} s)" for m in epochs)
+            + ".",
+            "",
+        ]
     if fashion:
-        m = fashion["runs"]["fashion"]["models"]
+        m = _models(fashion["runs"]["fashion"])
         out += [
             "## Fashion-MNIST",
             "",
@@ -171,13 +217,10 @@ def encoder_page(digits, fashion):
             "| R² | probe accuracy | spikes per test image |",
             "|---|---|---|---|---|",
         ]
-        for model, label in (
-            ("koo", "Koo Encoder"),
-            ("mean_image", "mean image"),
-            ("pca", "PCA"),
-            ("autoencoder", "backprop autoencoder"),
-        ):
-            x = m[model]
+        for model in _order():
+            if model not in m:
+                continue
+            label, x = _label(model, m["koo"]["code_size"]), m[model]
             out.append(
                 f"| {label} | {x['test_mse']:.4f} | {x['r2']:.3f} | {_f(x.get('probe_accuracy'), '.3f')} "
                 f"| {_f(x.get('spikes_per_image'), '.0f')} |"
@@ -223,11 +266,21 @@ def _proto_label(d):
     )
 
 
+PROTOCOL_LABELS = {
+    "koo": "Koo Encoder",
+    "shallow_autoencoder": "shallow autoencoder (one hidden layer)",
+    "backprop_autoencoder": "backprop autoencoder (256-128-k-128-256)",
+    "incremental_pca": "IncrementalPCA",
+}
+
+
 def protocol_rows(d):
-    labels = {"koo": "Koo Encoder", "autoencoder": "backprop autoencoder", "incremental_pca": "IncrementalPCA"}
     rows = []
-    for key, label in labels.items():
-        m = d["models"][key]["metrics"]
+    models = _models(d)
+    for key, label in PROTOCOL_LABELS.items():
+        if key not in models:
+            continue  # the deep autoencoder: not in results before 0.4
+        m = models[key]["metrics"]
         rows.append(
             f"| {label} | {_f(m['samples_to_adapt'], '.0f')} | {_f(m['area_after_switch'], '.1f')} | "
             f"{m['forgetting']['mean']:+.4f}; {_median_forgetting(m):+.4f} | {m['final_mse']:.4f} |"
@@ -236,6 +289,9 @@ def protocol_rows(d):
 
 
 def bench_rows(runs):
+    from koo_spiking.studies.baselines import read_models
+
+    runs = [{**r, "metrics": read_models(r["metrics"])} for r in runs]
     out = []
     for name in runs[0]["metrics"]:
         ms = [r["metrics"].get(name) for r in runs]
@@ -515,14 +571,28 @@ def headline_block():
         "",
     ]
     out += digits_table(digits)
+    base = _load("baselines_digits.json")
+    if base:
+        models = [_models(r) for r in _sorted_runs(base)]
+        deep = [m["backprop_autoencoder"]["test_mse"] for m in models]
+        unclipped = [m["pca_unclipped"]["test_mse"] for m in models]
+        out += [
+            "",
+            f"On the same {len(models)} splits, the deep backprop autoencoder (256-128-16-128-256, ReLU, Adam, early "
+            f"stopping on a held-out 10 %; `koo_spiking.studies.baselines`) reaches {_stat(deep, '.4f')} and "
+            f"unclipped PCA-16 {_stat(unclipped, '.4f')} (commit `{_commit(base['provenance'])}`, "
+            "`benchmarks/results/baselines_digits.json`).",
+        ]
     if fashion:
-        m = fashion["runs"]["fashion"]["models"]
+        m = _models(fashion["runs"]["fashion"])
         out += [
             "",
             f"Fashion-MNIST ({m['koo']['train_samples']} training images, code {m['koo']['code_size']}; "
             f"`benchmarks/results/encoder_fashion.json`): Koo Encoder test MSE {m['koo']['test_mse']:.4f}, "
-            f"R² {m['koo']['r2']:.3f}, probe {m['koo']['probe_accuracy']:.3f}; PCA {m['pca']['test_mse']:.4f}; "
-            f"backprop autoencoder {m['autoencoder']['test_mse']:.4f}.",
+            f"R² {m['koo']['r2']:.3f}, probe {m['koo']['probe_accuracy']:.3f}; clipped PCA {m['pca']['test_mse']:.4f}; "
+            f"shallow autoencoder {m['shallow_autoencoder']['test_mse']:.4f}"
+            + (f"; deep backprop autoencoder {m['backprop_autoencoder']['test_mse']:.4f}"
+               if "backprop_autoencoder" in m else "") + ".",
         ]
     return "\n".join(out)
 
@@ -573,11 +643,21 @@ def features_block():
 
 def known_limits_block():
     digits = _load("encoder_digits.json")
-    m = digits["runs"]["digits_seed0"]["models"]
+    m = _models(digits["runs"]["digits_seed0"])
+    deep = m.get("backprop_autoencoder")
+    source = "`benchmarks/results/encoder_digits.json`"
+    base = _load("baselines_digits.json")
+    if deep is None and base:  # results before 0.4: the deep autoencoder from the baselines-only run
+        deep = _models(base["runs"]["digits_seed0"])["backprop_autoencoder"]
+        source += ", the deep autoencoder: `benchmarks/results/baselines_digits.json`"
+    shallow = (f"the one-hidden-layer (shallow) backprop autoencoder's (scikit-learn `MLPRegressor`) "
+               f"{m['shallow_autoencoder']['test_mse']:.4f}")
     return (
         f"On digits seed 0 the Koo Encoder's test MSE is {m['koo']['test_mse']:.4f} against clipped PCA-16's "
-        f"{m['pca']['test_mse']:.4f} and the one-hidden-layer backprop autoencoder's (scikit-learn `MLPRegressor`) "
-        f"{m['autoencoder']['test_mse']:.4f} (`benchmarks/results/encoder_digits.json`)."
+        f"{m['pca']['test_mse']:.4f}"
+        + (f", {shallow} and the deep backprop autoencoder's (256-128-16-128-256) {deep['test_mse']:.4f}" if deep
+           else f" and {shallow}")
+        + f" ({source})."
     ) + twin_line()
 
 
@@ -639,6 +719,7 @@ def write_pages(out):
         "throughput_fashion.json",
         "build.json",
         "twin_digits.json",
+        "baselines_digits.json",
         "sweep.json",
         "stability.json",
     } | {r for r, _ in ablations}

@@ -46,7 +46,7 @@ def test_a_tiny_ablation_writes_json_markdown_and_png(small_ablation):
     for name, variant in result["variants"].items():
         assert [r["seed"] for r in variant["runs"]] == [0, 1] and all(r["status"] == "done" for r in variant["runs"])
         for run in variant["runs"]:
-            assert {"koo", "pca", "autoencoder", "mean_image"} <= set(run["models"])
+            assert {"koo", "pca", "shallow_autoencoder", "backprop_autoencoder", "mean_image"} <= set(run["models"])
             assert "health" in run["diagnostics"]
     sizes = {k: v["size"] for k, v in result["variants"].items()}
     assert sizes["full"] > sizes["no_astrocytes"] > sizes["minimal"] == 2

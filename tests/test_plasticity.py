@@ -112,7 +112,7 @@ def test_a_small_repeated_protocol_writes_its_json_and_plots(small_protocol):
     assert code == 0
     result = json.loads((out / "plasticity.json").read_text())
     assert result["blocks"] == [0, 1] * 5 + [0] and result["provenance"]["git_commit"]
-    assert set(result["models"]) == {"koo", "autoencoder", "incremental_pca"}
+    assert set(result["models"]) == {"koo", "shallow_autoencoder", "backprop_autoencoder", "incremental_pca"}
     n_points = len(result["points"])
     for name, model in result["models"].items():
         m = model["metrics"]
@@ -213,7 +213,7 @@ def _curves(koo_mse, ae_mse, blocks, points_per_block):
     health[0] = health[-1] = {"h1": {"silent_fraction": 0.1, "effective_rank": 5.0}}
     lay = {"points": points}
     return ({name: evaluate({"mse": m, "health": health}, lay, blocks) for name, m in
-             (("koo", koo_mse), ("autoencoder", ae_mse))})
+             (("koo", koo_mse), ("backprop_autoencoder", ae_mse))})
 
 
 def test_goals_not_measurable_when_nothing_moved():

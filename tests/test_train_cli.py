@@ -26,7 +26,8 @@ def test_train_writes_metrics_and_figures(small_run):
         assert (out / name).stat().st_size > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
     models = metrics["models"]
-    assert {"koo", "untrained", "mean_image", "pca", "autoencoder"} <= set(models)
+    assert {"koo", "untrained", "mean_image", "pca", "pca_unclipped", "shallow_autoencoder",
+            "backprop_autoencoder"} <= set(models) and "autoencoder" not in models
     # the baselines' numbers, recomputed here from the same split
     ds = load_dataset("digits", 400, 100, seed=2)
     mean = ds["X_train"].mean(0)
@@ -34,6 +35,11 @@ def test_train_writes_metrics_and_figures(small_run):
     assert models["mean_image"]["test_mse"] == pytest.approx(mean_mse, rel=1e-9)
     assert models["mean_image"]["r2"] == pytest.approx(0.0, abs=0.05)
     assert models["pca"]["test_mse"] < 0.5 * mean_mse
+    assert models["pca"]["test_mse"] < models["pca_unclipped"]["test_mse"]  # clipping to [0, 1] only helps
+    assert models["pca"]["label"] == "PCA-16, clipped to [0, 1]"
+    deep = models["backprop_autoencoder"]
+    assert deep["architecture"] == "64-256-128-16-128-256-64" and deep["best_epoch"] <= deep["epochs"]
+    assert deep["test_mse"] < models["shallow_autoencoder"]["test_mse"]
     koo = models["koo"]
     # the Koo Encoder's numbers, recomputed from the raw spikes of its 100 test images (spikes.npz) and
     # the split: a white pixel fires output_rate x present spikes in the reconstruction layer
@@ -52,7 +58,8 @@ def test_train_writes_metrics_and_figures(small_run):
     # the read-out learned from a silent start (untrained R^2 about -2) and beats the mean image
     assert koo["r2"] > models["untrained"]["r2"] + 2.0, koo
     assert koo["test_mse"] < 0.7 * mean_mse, koo
-    assert koo["code_size"] == models["pca"]["code_size"] == models["autoencoder"]["code_size"] == 16
+    assert koo["code_size"] == models["pca"]["code_size"] == models["shallow_autoencoder"]["code_size"] == 16
+    assert models["backprop_autoencoder"]["code_size"] == 16
     assert koo["train_samples"] == 400 and koo["spikes_per_image"] > 0 and koo["images_per_s"] > 0
     assert 0.4 < koo["probe_accuracy"] <= 1  # the code separates digits (chance 0.1)
     diag = metrics["diagnostics"]

@@ -16,10 +16,11 @@ regular points of the stream and densely right after each switch. A window also 
 learner's slow state as it found it: the astrocytes and the running means of the activity power
 are saved when it starts and restored when it ends (``encoder.hold``), so a window does not change
 the learning rates of the images after it (what remains is one image's astrocyte dynamics and the
-random numbers the window's images draw). The baselines (the backprop autoencoder,
-scikit-learn's ``MLPRegressor.partial_fit`` image by image with one hidden layer of the code
-size, and ``IncrementalPCA``, fitted on batches of code-size images) see the same stream and are
-evaluated at the same points, without side effects. Metrics: ``studies.continual``.
+random numbers the window's images draw). The baselines (``studies.stream_baselines``: the shallow
+and the deep backprop autoencoder, scikit-learn's ``MLPRegressor.partial_fit`` image by image, and
+``IncrementalPCA``, fitted on batches of code-size images) see the same stream and are evaluated at
+the same points, without side effects. The goals are ratios to the deep one (``backprop_autoencoder``;
+before 0.4 to the shallow one, then called ``autoencoder``). Metrics: ``studies.continual``.
 """
 import json
 import os
@@ -36,6 +37,7 @@ from ..encoder.record import slot_index
 from ..encoder.spec import check_memory, spec_path
 from ..io.datasets import load_dataset, resample
 from . import continual
+from .baselines import read_models
 from .stream_baselines import run_baselines
 from .train import UNSCORED, provenance, rescued
 
@@ -258,7 +260,9 @@ def evaluate(model, lay, blocks, within=0.1, tail=3):
     }
 
 
-GOALS = {"samples_to_adapt": 0.2, "forgetting": 0.5}  # Koo / backprop autoencoder, at most
+GOALS = {"samples_to_adapt": 0.2, "forgetting": 0.5}  # Koo / the reference (the deep autoencoder), at most
+#: the model the goals are measured against: the deep backprop autoencoder's online counterpart
+REFERENCE = "backprop_autoencoder"
 
 
 def _ratio(a, b):
@@ -269,19 +273,27 @@ def _ratio(a, b):
     return float(a / b)
 
 
-def summary(metrics):
-    """The goals: adaptation and forgetting against the backprop autoencoder, silent-fraction trend.
+def summary(metrics, reference=REFERENCE):
+    """The goals: adaptation and forgetting against the reference model, silent-fraction trend.
+
+    ``metrics``: model key -> :func:`evaluate`'s metrics, with ``koo`` and the ``reference``
+    (:data:`REFERENCE`, the deep backprop autoencoder's online counterpart; results before 0.4 have only
+    the shallow one, under ``autoencoder``: pass ``reference="shallow_autoencoder"`` to compare with those).
+    The returned ``reference`` names the model the ratios divide by.
 
     A goal that cannot be measured at the run's size is ``None`` (met: ``None``) with a note saying
     why: adaptation when no switch raised the error enough, with enough evaluation points after it,
     for both models; forgetting when the Koo Encoder learned nothing (its error fell by less than
     10 % on every task it trained on), so that it had nothing to forget.
     """
-    koo, ae = metrics["koo"], metrics["autoencoder"]
+    metrics = read_models(metrics)
+    if reference not in metrics:
+        raise ValueError(f"summary: no metrics of the reference model {reference!r} (have: {', '.join(metrics)})")
+    koo, ae = metrics["koo"], metrics[reference]
     adapt = _ratio(koo["samples_to_adapt"], ae["samples_to_adapt"])
     adapt_note = None
     if adapt is None:
-        adapt_note = next((f"{who}: {m['samples_to_adapt_note']}" for who, m in (("Koo", koo), ("autoencoder", ae))
+        adapt_note = next((f"{who}: {m['samples_to_adapt_note']}" for who, m in (("Koo", koo), (reference, ae))
                            if m.get("samples_to_adapt_note")), "not measurable")
     forget = _ratio(koo["forgetting"]["mean"], ae["forgetting"]["mean"])
     if koo["forgetting"]["mean"] is not None and koo["forgetting"]["mean"] <= 0:
@@ -294,6 +306,7 @@ def summary(metrics):
         forget_note = "not measurable: no task was trained before another"
     silent = {k: v for k, v in koo["health_trend"].items() if k.endswith("silent_fraction")}
     return {
+        "reference": reference,
         "samples_to_adapt_ratio": adapt, "samples_to_adapt_goal": GOALS["samples_to_adapt"],
         "samples_to_adapt_met": None if adapt is None else adapt <= GOALS["samples_to_adapt"],
         "samples_to_adapt_note": adapt_note,
@@ -411,11 +424,11 @@ def resume_protocol(out, verbose=True, command=None):
 
 def table(result):
     """The protocol's headline numbers, one row per model."""
-    rows = [f"{'model':<16} {'adapt (samples)':>16} {'area after switch':>18} {'forgetting':>11} {'final MSE':>10}"]
+    rows = [f"{'model':<20} {'adapt (samples)':>16} {'area after switch':>18} {'forgetting':>11} {'final MSE':>10}"]
     for name, m in result["models"].items():
         x = m["metrics"]
         f, a, area = x["forgetting"]["mean"], x["samples_to_adapt"], x["area_after_switch"]
-        rows.append(f"{name:<16} {'-' if a is None else f'{a:.0f}':>16} "
+        rows.append(f"{name:<20} {'-' if a is None else f'{a:.0f}':>16} "
                     f"{'-' if area is None else f'{area:.3g}':>18} "
                     f"{'-' if f is None else f'{f:+.4f}':>11} {x['final_mse']:>10.4f}")
     s = result["summary"]
@@ -424,7 +437,7 @@ def table(result):
         return "not measurable" if x is None else f"{x:.2f}"
 
     silent = ", ".join(f"{k.split('.')[0]} {v:+.3f}" for k, v in s["silent_fraction_change"].items())
-    rows.append(f"goals (Koo / backprop autoencoder): samples to adapt {num(s['samples_to_adapt_ratio'])} "
+    rows.append(f"goals (Koo / {s.get('reference', 'shallow_autoencoder')}): samples to adapt {num(s['samples_to_adapt_ratio'])} "
                 f"(<= {s['samples_to_adapt_goal']}), forgetting {num(s['forgetting_ratio'])} (<= {s['forgetting_goal']}); "
                 f"silent fraction change {silent} (<= 0)")
     rows += [f"  {note}" for note in (s.get("samples_to_adapt_note"), s.get("forgetting_note")) if note]

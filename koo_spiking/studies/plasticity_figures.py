@@ -6,7 +6,9 @@ from ..plotting import save
 
 __all__ = ["learning_curves", "health", "learning_curves_figure", "health_figure"]
 
-_LABEL = {"koo": "Koo Encoder", "autoencoder": "backprop autoencoder", "incremental_pca": "IncrementalPCA"}
+_LABEL = {"koo": "Koo Encoder", "shallow_autoencoder": "shallow autoencoder (one hidden layer)",
+          "backprop_autoencoder": "backprop autoencoder (256-128-k-128-256)", "incremental_pca": "IncrementalPCA",
+          "autoencoder": "shallow autoencoder (one hidden layer)"}  # the last: its name in results before 0.4
 
 
 def _blocks(ax, result):

@@ -1,4 +1,4 @@
-"""The training study: the Koo Encoder against the mean image, PCA and a backprop autoencoder.
+"""The training study: the Koo Encoder against the mean image, PCA and the backprop autoencoders.
 
 All models see the same split and sample budget. One compiled run holds the test set through
 the untrained network, training, then the train and test sets with teacher and plasticity off.
@@ -56,35 +56,23 @@ def probe_accuracy(code_train, y_train, code_test, y_test):
 
 
 def baselines(ds, k, seed):
-    """Mean image, PCA-k and the one-hidden-layer backprop autoencoder (MLPRegressor)."""
-    from sklearn.decomposition import PCA
-    from sklearn.neural_network import MLPRegressor
+    """Every offline baseline (``studies.baselines``) on a study's split, scored as the Koo Encoder is.
+
+    Returns the metrics per baseline key (:data:`~koo_spiking.studies.baselines.KEYS`: mean image, PCA-k
+    clipped to [0, 1] and unclipped, the shallow and the deep backprop autoencoder), each with its ``label``,
+    and the test reconstructions per key.
+    """
+    from .baselines import LABELS, fit_baselines
 
     Xtr, Xte, ytr, yte = ds["X_train"], ds["X_test"], ds.get("y_train"), ds.get("y_test")
     mean = Xtr.mean(0)
     out, recon = {}, {}
-    t0 = time.time()
-    recon["mean_image"] = np.repeat(mean[None], len(Xte), 0)
-    out["mean_image"] = {**reconstruction_metrics(recon["mean_image"], Xte, mean), "probe_accuracy": None,
-                         "code_size": 0, "train_samples": len(Xtr), "wall_s": time.time() - t0}
-    t0 = time.time()
-    pca = PCA(n_components=min(k, *Xtr.shape), random_state=seed).fit(Xtr)
-    recon["pca"] = np.clip(pca.inverse_transform(pca.transform(Xte)), 0, 1)
-    out["pca"] = {**reconstruction_metrics(recon["pca"], Xte, mean),
-                  "probe_accuracy": probe_accuracy(pca.transform(Xtr), ytr, pca.transform(Xte), yte),
-                  "code_size": int(pca.n_components_), "train_samples": len(Xtr), "wall_s": time.time() - t0}
-    t0 = time.time()
-    ae = MLPRegressor(hidden_layer_sizes=(k,), activation="relu", solver="adam", max_iter=500,
-                      early_stopping=True, random_state=seed, tol=1e-6, n_iter_no_change=20)
-    ae.fit(Xtr, Xtr)
-
-    def ae_code(X):
-        return np.maximum(X @ ae.coefs_[0] + ae.intercepts_[0], 0)
-
-    recon["autoencoder"] = np.clip(ae.predict(Xte), 0, 1)
-    out["autoencoder"] = {**reconstruction_metrics(recon["autoencoder"], Xte, mean),
-                          "probe_accuracy": probe_accuracy(ae_code(Xtr), ytr, ae_code(Xte), yte),
-                          "code_size": k, "train_samples": len(Xtr), "wall_s": time.time() - t0}
+    for key, b in fit_baselines(Xtr, Xte, k, seed).items():
+        recon[key] = b.reconstruction
+        probe = None if b.code_train is None else probe_accuracy(b.code_train, ytr, b.code_test, yte)
+        out[key] = {**reconstruction_metrics(b.reconstruction, Xte, mean), "probe_accuracy": probe,
+                    "code_size": b.code_size, "train_samples": len(Xtr), "wall_s": b.wall_s,
+                    "label": LABELS[key].format(k=b.code_size), **b.info}
     return out, recon
 
 
@@ -128,7 +116,7 @@ def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_st
     spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
     Xtr, Xte = ds["X_train"], ds["X_test"]
     if len(Xtr) < MIN_TRAIN:
-        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoder holds out 10 % "
+        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoders hold out 10 % "
                          f"for early stopping), got {len(Xtr)}")
     n_slots = len(Xte) + len(Xtr) * (spec_r["learning"]["epochs"] + spec_r["learning"]["decoder_epochs"] + 1) + len(Xte)
     check_memory(spec_r, Xtr.shape[1], n_slots)
@@ -285,7 +273,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
     learn = spec_r["learning"]
     say(f"koo-spiking train: {ds['name']}, {len(Xtr)} train / {len(Xte)} test images, code size {k}, "
         f"{learn['epochs']} + {learn['decoder_epochs']} (read-out) epochs, backend {backend}")
-    say("fitting baselines (mean image, PCA, backprop autoencoder) ...")
+    say("fitting baselines (mean image, PCA clipped and unclipped, shallow and deep backprop autoencoder) ...")
     base, base_recon = baselines(ds, k, seed)
     say("simulating: untrained pass over the test set, training, evaluation of train and test sets "
         "(compilation first)")
@@ -337,7 +325,7 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
 
                 figs.reconstructions(os.path.join(tmp, "reconstructions.png"), Xte[:10], ds["shape"],
                                      {"koo": recon_te[:10], "pca": base_recon["pca"][:10],
-                                      "autoencoder": base_recon["autoencoder"][:10],
+                                      "backprop AE": base_recon["backprop_autoencoder"][:10],
                                       "mean image": base_recon["mean_image"][:10]})
                 figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc.state_, ds["shape"])
                 if spikes_rec is not None:
@@ -428,9 +416,9 @@ def table(metrics):
     def cell(value, fmt):
         return "" if value is None else format(value, fmt)
 
-    rows = [f"{'model':<12} {'test_mse':>9} {'psnr':>7} {'r2':>7} {'probe':>7} {'code':>5} {'spikes':>7} {'wall_s':>8}"]
+    rows = [f"{'model':<20} {'test_mse':>9} {'psnr':>7} {'r2':>7} {'probe':>7} {'code':>5} {'spikes':>7} {'wall_s':>8}"]
     for name, m in metrics.items():
-        rows.append(f"{name:<12} {m['test_mse']:>9.4f} {m['psnr']:>7.2f} {m['r2']:>7.3f} "
+        rows.append(f"{name:<20} {m['test_mse']:>9.4f} {m['psnr']:>7.2f} {m['r2']:>7.3f} "
                     f"{cell(m.get('probe_accuracy'), '.3f'):>7} {m['code_size']:>5} "
                     f"{cell(m.get('spikes_per_image'), '.0f'):>7} {cell(m['wall_s'], '.1f'):>8}")
     return "\n".join(rows)
