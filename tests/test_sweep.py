@@ -258,3 +258,48 @@ def test_same_error_ignores_numbers_and_rescue_paths():
     b = "ValueError: spike record: input: spike time outside [10.600000000000001, 10.8] s [simulation saved in /x/0a1b2c3d4e.npz]"
     assert same_error(a) == same_error(b)
     assert same_error(a) != same_error("ValueError: spike record: recon: index outside 0..63")
+
+
+def test_a_worker_fits_the_baselines_of_a_split_once(monkeypatch):
+    """Points of several structures and seeds on one worker (an ablation's order: a structure's seeds, then the
+    next structure's): the baselines of each split are fitted once and every point is scored against its own."""
+    import contextlib
+
+    from koo_spiking.studies import sweep, train
+
+    fitted = []
+
+    def baselines(ds, k, seed):
+        fitted.append(seed)
+        return {"pca": {"seed": seed}}, {}
+
+    class Compiled:
+        build_s = 0.0
+
+        def run(self, spec):
+            return {"compiled": False, "run_s": 0.0}
+
+        def close(self):
+            pass
+
+    class Enc:
+        def compile(self, *args, **kwargs):
+            return Compiled()
+
+    scored = []
+    monkeypatch.setattr(train, "baselines", baselines)
+    monkeypatch.setattr(train, "prepare_study", lambda spec, data, n_train, n_test, seed, backend: {
+        "spec": spec, "enc": Enc(), "frames": None, "schedule": None, "ds": {"X_test": np.zeros((2, 4))}})
+    monkeypatch.setattr(train, "score_study", lambda study, result, base: (scored.append(base["pca"]["seed"]), None))
+    monkeypatch.setattr(train, "rescued", lambda result, path: contextlib.nullcontext())
+    monkeypatch.setattr(train, "test_record", lambda study, result: None)
+    monkeypatch.setattr(train, "provenance", lambda: {"git_commit": None})
+    monkeypatch.setattr(sweep.store, "raster_bytes", lambda record: b"")
+    monkeypatch.setattr(sweep, "_HELD", {"group": None, "compiled": None, "study": None, "base": {}})
+    spec = Path(__file__).parents[1].joinpath("models", "koo_small.toml").read_text()
+    seeds = [0, 1, 2, 0, 1, 2]
+    for n, seed in enumerate(seeds):
+        cfg = {"spec": spec, "params": {}, "data": "digits", "train_samples": 20, "test_samples": 2, "seed": seed}
+        sweep.run_point({"hash": f"p{n}", "group": f"variant {n // 3} seed {seed}", "config": cfg})
+    assert sorted(fitted) == [0, 1, 2]  # once per split, not once per point
+    assert scored == seeds  # each point against its own split's baselines

@@ -235,8 +235,8 @@ def run_point(point, backend="cpp_standalone", recompile=False, rescue_dir=None)
         study = prepare_study(with_values(base_spec, structural), cfg["data"], cfg["train_samples"],
                               cfg["test_samples"], cfg["seed"], backend=backend)
         key = (cfg["data"], cfg["train_samples"], cfg["test_samples"], cfg["seed"], study["spec"]["network"]["n_h2"])
-        if key not in _HELD["base"]:
-            _HELD["base"] = {key: baselines(study["ds"], study["spec"]["network"]["n_h2"], cfg["seed"])[0]}
+        if key not in _HELD["base"]:  # metrics only (small): kept for every split this worker has seen
+            _HELD["base"][key] = baselines(study["ds"], study["spec"]["network"]["n_h2"], cfg["seed"])[0]
         enc = study["enc"]
         n_test = len(study["ds"]["X_test"])
         compiled = enc.compile(study["frames"], study["schedule"], state={}, astro=True,
