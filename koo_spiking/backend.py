@@ -21,6 +21,9 @@
     denormals-are-zero at its start: numbers below 2.2e-308 (a decayed dopamine level)
     become 0 instead of taking the slow path of the CPU. ``KOO_BUILD=brian2`` restores
     Brian2's make file and ``KOO_FTZ=off`` the denormal numbers (for comparisons).
+    Our make file compiles patched copies of some generated files (:mod:`koo_spiking.build`:
+    Brian2's scheduler, the astrocytes' idle ``tanh``, resets without a spike), each with
+    its switch; the spikes and weights stay bit-identical.
 ``numpy``
     Pure Python runtime, slow, for debugging.
 """
@@ -41,6 +44,8 @@ import time
 
 import brian2
 import numpy as np
+
+from koo_spiking import build as patches
 
 __all__ = ["TARGETS", "use", "current", "reset", "backend", "seed", "is_standalone",
            "build_directory", "temporary_directory", "precompiled_header", "merge_copies", "last_build_report"]
@@ -478,36 +483,10 @@ def _objects_optimisations(optimisations):
 _TIMED = '@s=$$(date +%s.%N); {command} && echo "$@ $$s $$(date +%s.%N)" >> ' + _TIMES
 
 
-# Brian2's scheduler tests every object's clock against the set of this step's clocks; on the
-# steps where one clock ticks (19 of 20 in the encoder) that set holds the loop's clock only
-_NETWORK_PATCH = (
-    ("    {\n        t = clock->t[0];\n",
-     "    {\n        t = clock->t[0];\n        const bool _koo_one_clock = curclocks.size() == 1;  // koo_spiking\n"),
-    ("            if (curclocks.find(obj_clock) != curclocks.end())\n",
-     "            if (_koo_one_clock ? obj_clock == clock : curclocks.find(obj_clock) != curclocks.end())\n"),
-)
-
-
-def _patched_network(directory):
-    """``koo_network.cpp``: Brian2's network.cpp with the one-clock test (written when it changed), or
-    None when the file is not as expected (another Brian2 version: its own file is compiled)."""
-    try:
-        with open(os.path.join(directory, "network.cpp")) as fh:
-            text = fh.read()
-    except OSError:
-        return None
-    for old, new in _NETWORK_PATCH:
-        if text.count(old) != 1:
-            return None
-        text = text.replace(old, new)
-    _write_if_changed(os.path.join(directory, "koo_network.cpp"), text)
-    return "koo_network.cpp"
-
-
-def _makefile_text(v, network=None):
-    sources = v["SRCS"].split()
-    if network:
-        sources = [network if f == "network.cpp" else f for f in sources]
+def _makefile_text(v, patched=None):
+    """``koo.mk``; ``patched`` maps a source to the patched copy compiled instead (:mod:`koo_spiking.build`)."""
+    patched = patched or {}
+    sources = [patched.get(f, f) for f in v["SRCS"].split()]
     first = [f for f in sources if f == "objects.cpp"]
     sources = first + [f for f in sources if f != "objects.cpp"]  # make -j starts them in this order
     return "\n".join([
@@ -612,8 +591,11 @@ def _make(directory, clean):
     all_sources = v["SRCS"].split()
     kept, merged = merge_copies(directory, all_sources)
     v["SRCS"] = " ".join(kept)
-    network = _patched_network(directory) if os.environ.get("KOO_NETWORK_PATCH") != "off" else None
-    text = _makefile_text(v, network)
+    patched = patches.patch_code_objects(directory, kept)
+    network = patches.patch_network(directory)
+    if network:
+        patched["network.cpp"] = network
+    text = _makefile_text(v, patched)
     mk = os.path.join(directory, _MAKEFILE)
     if clean:
         for path in _object_times(directory):
