@@ -177,3 +177,29 @@ void _run_g_spike_resetter_codeobject()
 	}
 }
 """
+
+
+def _halved(directory, monkeypatch, ftz):
+    from brian2 import NeuronGroup, ms, run
+
+    if ftz:
+        monkeypatch.delenv("KOO_FTZ", raising=False)
+    else:
+        monkeypatch.setenv("KOO_FTZ", "off")
+    monkeypatch.setenv("KOO_OPTIMIZE", "1")
+    with backend.backend("cpp_standalone", directory=directory):
+        group = NeuronGroup(1, "x : 1")
+        group.x = 1e-305
+        group.run_regularly("x = x * 0.5", dt=0.1 * ms)
+        run(3 * ms)  # 30 halvings: 9.3e-315 without flush-to-zero, a denormal number
+        return float(group.x[0])
+
+
+@pytest.mark.cpp_standalone
+def test_flush_to_zero_is_set_when_the_binary_runs(tmp_path, monkeypatch):
+    """The binary linked with -ffast-math (crtfastmath.o) runs with FTZ/DAZ: a number halved below 2.2e-308 is 0;
+    with ``KOO_FTZ=off`` it is the denormal number."""
+    monkeypatch.setenv("KOO_BUILD_CACHE", "off")
+    assert _halved(str(tmp_path / "ftz"), monkeypatch, ftz=True) == 0.0
+    kept = _halved(str(tmp_path / "denormal"), monkeypatch, ftz=False)
+    assert 0.0 < kept < 2.2e-308  # (halving a denormal number rounds: not 1e-305*0.5**30 exactly)
