@@ -22,8 +22,8 @@
     become 0 instead of taking the slow path of the CPU. ``KOO_BUILD=brian2`` restores
     Brian2's make file and ``KOO_FTZ=off`` the denormal numbers (for comparisons).
     Our make file compiles patched copies of some generated files (:mod:`koo_spiking.build`:
-    Brian2's scheduler, the astrocytes' idle ``tanh``, resets without a spike), each with
-    its switch; the spikes and weights stay bit-identical.
+    Brian2's scheduler, the astrocytes' idle ``tanh``, resets without a spike, the spike queue
+    read without a copy), each with its switch; the spikes and weights stay bit-identical.
 ``numpy``
     Pure Python runtime, slow, for debugging.
 """

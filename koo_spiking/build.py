@@ -19,6 +19,12 @@ bit-identical (``tests/test_identical_spikes.py``).
     spike phase, once per layer and step) before it loops over the neurons that spiked, also at
     the steps where none did (most of them). Patched, it returns first when no neuron spiked,
     where its scalar code only defines constants (no random number, nothing written).
+``KOO_PEEK=off``
+    A synaptic pathway's code object reads the synapses of this step's spikes with
+    ``pathway.peek()``, which copies the spike queue's list into a vector of the pathway (one
+    per OpenMP thread, joined) at every step: at Fashion-MNIST size a twentieth of the step.
+    With one thread (the project is built without OpenMP) the copy is the queue's list itself,
+    so the patched code object reads that list (``pathway.queue[0]->peek()``).
 ``KOO_TANH_GATE=off``
     The exogenous IP3 flow of the astrocytes, ``ex_on*(1 + tanh(...))*sign(...)``, is computed
     with ``tanh`` at all four Runge-Kutta stages of every astrocyte even where ``ex_on`` is 0
@@ -29,11 +35,11 @@ bit-identical (``tests/test_identical_spikes.py``).
 import os
 import re
 
-__all__ = ["patch_network", "patch_code_objects", "network_text", "tanh_text", "reset_text",
-           "NETWORK", "TANH_GATE", "RESET_SKIP"]
+__all__ = ["patch_network", "patch_code_objects", "network_text", "tanh_text", "reset_text", "peek_text",
+           "NETWORK", "TANH_GATE", "RESET_SKIP", "PEEK"]
 
 #: environment switches (value ``off`` disables the patch)
-NETWORK, TANH_GATE, RESET_SKIP = "KOO_NETWORK_PATCH", "KOO_TANH_GATE", "KOO_RESET_SKIP"
+NETWORK, TANH_GATE, RESET_SKIP, PEEK = "KOO_NETWORK_PATCH", "KOO_TANH_GATE", "KOO_RESET_SKIP", "KOO_PEEK"
 
 
 def enabled(switch):
@@ -206,13 +212,37 @@ def reset_text(text):
                         "nothing to reset\n", 1)
 
 
+# ---------------------------------------------------------------------------------------- spike queue
+_PEEK = re.compile(r"(std::vector<int> \*_spiking_synapses = )(\w+)\.peek\(\);")
+_ONE_THREAD = ("std::vector< CSpikeQueue * > queue;", "for(int _thread=0; _thread < 1; _thread++)",
+               "all_peek.insert(all_peek.end(), queue[_thread]->peek()->begin(), queue[_thread]->peek()->end());")
+
+
+def one_thread(directory):
+    """True when the project's ``synapses_classes.h`` is Brian2's pathway for one thread, whose ``peek()`` is
+    a copy of its one queue's list."""
+    text = _read(os.path.join(directory, "synapses_classes.h")) or ""
+    return all(text.count(line) == 1 for line in _ONE_THREAD)
+
+
+def peek_text(text):
+    """A synaptic code object's text reading the spike queue's list (``pathway.queue[0]->peek()``) instead of
+    the pathway's copy of it; None when it has no ``pathway.peek()``. Only for a project of one thread
+    (:func:`one_thread`)."""
+    if not _PEEK.search(text):
+        return None
+    return _PEEK.sub(lambda m: f"{m.group(1)}{m.group(2)}.queue[0]->peek();  // koo_spiking: no copy (one thread)",
+                     text)
+
+
 _PATCHES = ((TANH_GATE, lambda name, text: "tanh(" in text, tanh_text),
-            (RESET_SKIP, lambda name, text: re.search(r"_resetter_codeobject(_\d+)?\.cpp$", name), reset_text))
+            (RESET_SKIP, lambda name, text: re.search(r"_resetter_codeobject(_\d+)?\.cpp$", name), reset_text),
+            (PEEK, lambda name, text: ".peek();" in text, peek_text))
 
 
 def patch_code_objects(directory, sources):
     """Write ``code_objects/_koo_X.cpp`` for every code object of ``sources`` that a patch changes (the
-    tanh gate, the idle reset), written when its text changed.
+    tanh gate, the idle reset, the spike queue read without a copy), written when its text changed.
 
     Parameters
     ----------
@@ -225,9 +255,10 @@ def patch_code_objects(directory, sources):
     -------
     dict
         Source -> the patched file to compile instead; empty with every patch switched off
-        (``KOO_TANH_GATE=off``, ``KOO_RESET_SKIP=off``).
+        (``KOO_TANH_GATE=off``, ``KOO_RESET_SKIP=off``, ``KOO_PEEK=off``).
     """
-    patches = [(test, patch) for switch, test, patch in _PATCHES if enabled(switch)]
+    patches = [(test, patch) for switch, test, patch in _PATCHES if enabled(switch)
+               and (switch != PEEK or one_thread(directory))]
     out = {}
     if not patches:
         return out

@@ -10,7 +10,7 @@ import pytest
 from koo_spiking import backend
 from koo_spiking import build as patches
 
-SWITCHES = (patches.NETWORK, patches.TANH_GATE, patches.RESET_SKIP)
+SWITCHES = (patches.NETWORK, patches.TANH_GATE, patches.RESET_SKIP, patches.PEEK)
 
 
 def _model():
@@ -60,6 +60,7 @@ def test_patches_apply_and_change_no_bit(tmp_path, monkeypatch):
     assert "koo_network.cpp" in on["sources"] and "network.cpp" not in on["sources"]
     assert any(s.endswith("_stateupdater_codeobject.cpp") for s in patched)  # the astrocytes' tanh
     assert any(s.endswith("_resetter_codeobject.cpp") for s in patched)      # the idle reset
+    assert any(s.endswith("_pre_codeobject.cpp") for s in patched)           # the spike queue read without a copy
     assert not any(os.path.basename(s).startswith("_koo_") for s in off["sources"])
     assert len(on["i"]) > 20 and np.ptp(on["cph"]) > 0
     for key in ("i", "t", "I", "cph", "sph"):
@@ -72,8 +73,10 @@ def test_each_switch_turns_its_patch_off(tmp_path, monkeypatch, switch):
     (tmp_path / "network.cpp").write_text(NETWORK)
     (tmp_path / "code_objects" / "a_stateupdater_codeobject.cpp").write_text(TANH)
     (tmp_path / "code_objects" / "g_spike_resetter_codeobject.cpp").write_text(RESET)
+    (tmp_path / "code_objects" / "s_pre_codeobject.cpp").write_text(PEEK)
+    (tmp_path / "synapses_classes.h").write_text(PATHWAY)
     sources = ["network.cpp", "code_objects/a_stateupdater_codeobject.cpp",
-               "code_objects/g_spike_resetter_codeobject.cpp"]
+               "code_objects/g_spike_resetter_codeobject.cpp", "code_objects/s_pre_codeobject.cpp"]
     for s in SWITCHES:
         monkeypatch.delenv(s, raising=False)
     assert patches.patch_network(str(tmp_path)) == "koo_network.cpp"
@@ -84,6 +87,17 @@ def test_each_switch_turns_its_patch_off(tmp_path, monkeypatch, switch):
     assert (network is None) == (switch == patches.NETWORK)
     assert ("code_objects/a_stateupdater_codeobject.cpp" not in patched) == (switch == patches.TANH_GATE)
     assert ("code_objects/g_spike_resetter_codeobject.cpp" not in patched) == (switch == patches.RESET_SKIP)
+    assert ("code_objects/s_pre_codeobject.cpp" not in patched) == (switch == patches.PEEK)
+
+
+def test_spike_queue_is_read_without_a_copy_only_with_one_thread(tmp_path):
+    text = patches.peek_text(PEEK)
+    assert "std::vector<int> *_spiking_synapses = s_pre.queue[0]->peek();" in text
+    (tmp_path / "synapses_classes.h").write_text(PATHWAY)
+    assert patches.one_thread(str(tmp_path))
+    (tmp_path / "synapses_classes.h").write_text(PATHWAY.replace("_thread < 1;", "_thread < 2;"))  # OpenMP
+    assert not patches.one_thread(str(tmp_path))
+    assert patches.patch_code_objects(str(tmp_path), []) == {}
 
 
 def test_tanh_gate_is_a_call_on_the_factor():
@@ -152,6 +166,31 @@ void _run_a_stateupdater_codeobject()
 {
     const double __k_1_I = dt * (J - ((_lio_7 * ((ex_on * (1.0 + tanh(_lio_8 * (_lio_9 + _brian_abs(I))))) * _sign(I))) + I));
 }
+"""
+
+PEEK = """void _run_s_pre_codeobject()
+{
+    std::vector<int> *_spiking_synapses = s_pre.peek();
+    const int _num_spiking_synapses = _spiking_synapses->size();
+}
+"""
+
+PATHWAY = """class SynapticPathway
+{
+public:
+    std::vector<int> all_peek;
+    std::vector< CSpikeQueue * > queue;
+    vector<int32_t>* peek()
+    {
+        for(int _thread=0; _thread < 1; _thread++)
+        {
+            if (_thread == 0)
+                all_peek.clear();
+            all_peek.insert(all_peek.end(), queue[_thread]->peek()->begin(), queue[_thread]->peek()->end());
+        }
+        return &all_peek;
+    }
+};
 """
 
 RESET = """////// SUPPORT CODE ///////
