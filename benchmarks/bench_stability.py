@@ -13,6 +13,7 @@ Usage: python benchmarks/bench_stability.py [--hours 1] [--spec models/koo_small
        [--chunk 2000] [--dir DIR] [--json out.json]
 (``--dir`` keeps the checkpoint: rerunning with the same arguments resumes.)
 """
+
 import argparse
 import json
 import math
@@ -62,14 +63,18 @@ def check(result, spec):
         bands[layer] = {"target": target, "mean_per_tenth": means}
         if not all(0.5 * target <= m <= 2 * target for m in means):
             failures.append(f"{layer}: mean spikes per image left [{0.5 * target}, {2 * target}]: {means}")
-        if np.any(counts[-len(counts) // 10:].sum(0) == 0):
+        if np.any(counts[-len(counts) // 10 :].sum(0) == 0):
             failures.append(f"{layer}: a neuron never fired in the last tenth of the run")
     c_total = float(ASTROCYTE_PARAMS["C_T"].value / umolar)
     calcium = {}
     for name, (_, ca, gate) in result.get("astrocytes", {}).items():
         ca = np.asarray(ca, float)
-        calcium[name] = {"min_uM": float(np.nanmin(ca)), "max_uM": float(np.nanmax(ca)),
-                         "gate_min": float(np.nanmin(gate)), "gate_max": float(np.nanmax(gate))}
+        calcium[name] = {
+            "min_uM": float(np.nanmin(ca)),
+            "max_uM": float(np.nanmax(ca)),
+            "gate_min": float(np.nanmin(gate)),
+            "gate_max": float(np.nanmax(gate)),
+        }
         if not np.all(np.isfinite(ca)) or ca.min() <= 0 or ca.max() > c_total:
             failures.append(f"{name} astrocytes: Ca2+ outside (0, {c_total}] uM")
     return {"extremes": extremes, "rates": bands, "calcium": calcium}, failures
@@ -93,20 +98,32 @@ def main(argv=None):
     enc.spec_, enc.n_features_in_ = enc._resolved_spec(), X.shape[1]
     enc.input_stats_ = enc._input_stats(X, enc.spec_)
     order, schedule = training_schedule(len(X), enc.spec_, np.random.default_rng(args.seed))
-    print(f"bench_stability: {len(order)} images = {hours:.2f} h simulated, {enc.spec_['learning']['epochs']} + "
-          f"{enc.spec_['learning']['decoder_epochs']} epochs, chunks of {args.chunk}", flush=True)
+    print(
+        f"bench_stability: {len(order)} images = {hours:.2f} h simulated, {enc.spec_['learning']['epochs']} + "
+        f"{enc.spec_['learning']['decoder_epochs']} epochs, chunks of {args.chunk}",
+        flush=True,
+    )
     directory = args.dir or tempfile.mkdtemp(prefix="koo_stability_")
     result = ck.run_chunks(enc, X[order], schedule, args.chunk, directory, state={}, astro=True)
     report, failures = check(result, enc.spec_)
-    report.update(hours_simulated=hours, images=len(order), failures=failures, wall_s=result["wall_s"],
-                  provenance=provenance(enc.spec_))
+    report.update(
+        hours_simulated=hours,
+        images=len(order),
+        failures=failures,
+        wall_s=result["wall_s"],
+        provenance=provenance(enc.spec_),
+    )
     for key, (lo, hi) in sorted(report["extremes"].items()):
         print(f"  {key:<24} min {lo:+.4g}  max {hi:+.4g}")
     for layer, b in report["rates"].items():
-        print(f"  {layer} spikes/image per tenth (target {b['target']}): "
-              + " ".join(f"{m:.2f}" for m in b["mean_per_tenth"]))
+        print(
+            f"  {layer} spikes/image per tenth (target {b['target']}): "
+            + " ".join(f"{m:.2f}" for m in b["mean_per_tenth"])
+        )
     for name, c in report["calcium"].items():
-        print(f"  {name} astrocytes: Ca2+ {c['min_uM']:.3f}-{c['max_uM']:.3f} uM, gate {c['gate_min']:.2f}-{c['gate_max']:.2f}")
+        print(
+            f"  {name} astrocytes: Ca2+ {c['min_uM']:.3f}-{c['max_uM']:.3f} uM, gate {c['gate_min']:.2f}-{c['gate_max']:.2f}"
+        )
     print("stable: all conditions hold" if not failures else "UNSTABLE:\n  " + "\n  ".join(failures))
     if args.json:
         with open(args.json, "w") as fh:

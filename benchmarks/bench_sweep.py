@@ -9,6 +9,7 @@ ratio of the totals, and whether both gave the same result for every point.
 
     python benchmarks/bench_sweep.py [--points 16] [--json benchmarks/results/sweep.json]
 """
+
 import argparse
 import json
 import os
@@ -44,10 +45,15 @@ def sweep(points, work, name, recompile):
     stats = run_sweep(None, db, workers=1, recompile=recompile, points=points, name=name, verbose=False)
     total = time.time() - t0
     rows = store.rows(store.connect(db))
-    return {"points": len(rows), "builds": stats["compiled"], "failed": stats["failed"], "total_s": total,
-            "build_s_mean": float(np.mean([r["build_s"] for r in rows if r["compiled"]])),
-            "run_s_mean": float(np.mean([r["run_s"] for r in rows])),
-            "test_mse": {r["hash"]: r["test_mse"] for r in rows}}
+    return {
+        "points": len(rows),
+        "builds": stats["compiled"],
+        "failed": stats["failed"],
+        "total_s": total,
+        "build_s_mean": float(np.mean([r["build_s"] for r in rows if r["compiled"]])),
+        "run_s_mean": float(np.mean([r["run_s"] for r in rows])),
+        "test_mse": {r["hash"]: r["test_mse"] for r in rows},
+    }
 
 
 def main(argv=None):
@@ -57,8 +63,12 @@ def main(argv=None):
     parser.add_argument("--train-samples", type=int, default=60)
     parser.add_argument("--test-samples", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=1, help="epochs and read-out epochs of each point (default 1)")
-    parser.add_argument("--optimize", default="0", choices=("0", "1", "2", "3"),
-                        help="C++ optimisation level of the builds (KOO_OPTIMIZE; default 0: short runs)")
+    parser.add_argument(
+        "--optimize",
+        default="0",
+        choices=("0", "1", "2", "3"),
+        help="C++ optimisation level of the builds (KOO_OPTIMIZE; default 0: short runs)",
+    )
     parser.add_argument("--work", default=None, help="working directory (default: a temporary one, removed)")
     parser.add_argument("--json", default=None, help="write the results here")
     args = parser.parse_args(argv)
@@ -75,22 +85,44 @@ def main(argv=None):
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     same = fast["test_mse"] == slow["test_mse"]
-    rows = [("sweep", "points", "builds", "total s", "build s (mean)", "run s per point"),
-            ("run_args (build once)", fast["points"], fast["builds"], f"{fast['total_s']:.0f}",
-             f"{fast['build_s_mean']:.1f}", f"{fast['run_s_mean']:.2f}"),
-            ("recompile per point", slow["points"], slow["builds"], f"{slow['total_s']:.0f}",
-             f"{slow['build_s_mean']:.1f}", f"{slow['run_s_mean']:.2f}")]
+    rows = [
+        ("sweep", "points", "builds", "total s", "build s (mean)", "run s per point"),
+        (
+            "run_args (build once)",
+            fast["points"],
+            fast["builds"],
+            f"{fast['total_s']:.0f}",
+            f"{fast['build_s_mean']:.1f}",
+            f"{fast['run_s_mean']:.2f}",
+        ),
+        (
+            "recompile per point",
+            slow["points"],
+            slow["builds"],
+            f"{slow['total_s']:.0f}",
+            f"{slow['build_s_mean']:.1f}",
+            f"{slow['run_s_mean']:.2f}",
+        ),
+    ]
     for row in rows:
         print(f"{row[0]:<24} {row[1]:>6} {row[2]:>6} {row[3]:>8} {row[4]:>15} {row[5]:>16}")
     ratio = slow["total_s"] / fast["total_s"]
     print(f"total time ratio recompile / run_args: {ratio:.1f}; same result for every point: {same}")
     if args.json:
-        out = {"provenance": provenance(spec, " ".join(["python"] + sys.argv)), "spec": plain_spec(spec),
-               "points": args.points, "train_samples": args.train_samples, "test_samples": args.test_samples,
-               "epochs": args.epochs, "optimize": args.optimize, "cores": os.cpu_count(),
-               "run_args": {k: v for k, v in fast.items() if k != "test_mse"},
-               "recompile": {k: v for k, v in slow.items() if k != "test_mse"},
-               "total_ratio": ratio, "same_results": same}
+        out = {
+            "provenance": provenance(spec, " ".join(["python"] + sys.argv)),
+            "spec": plain_spec(spec),
+            "points": args.points,
+            "train_samples": args.train_samples,
+            "test_samples": args.test_samples,
+            "epochs": args.epochs,
+            "optimize": args.optimize,
+            "cores": os.cpu_count(),
+            "run_args": {k: v for k, v in fast.items() if k != "test_mse"},
+            "recompile": {k: v for k, v in slow.items() if k != "test_mse"},
+            "total_ratio": ratio,
+            "same_results": same,
+        }
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)
     return 0 if same and not fast["failed"] and not slow["failed"] else 1

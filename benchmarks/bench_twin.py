@@ -10,6 +10,7 @@ Usage::
 
     python benchmarks/bench_twin.py [--seeds 0 1 2 3 4] [--epochs 50] [--json PATH] [--quick]
 """
+
 import argparse
 import json
 import os
@@ -107,8 +108,10 @@ def run(seeds, epochs, variants, log=print):
                 model.set_params(n_settle_test=None)
             results[name][seed] = mse
             extra.setdefault(name, {})[seed] = row
-            log(f"seed {seed} {name:24s} mse {mse:.5f}  fit {model.fit_time_:5.1f} s"
-                + (f"  align {np.round(row['alignment_deg'], 1).tolist()}" if "alignment_deg" in row else ""))
+            log(
+                f"seed {seed} {name:24s} mse {mse:.5f}  fit {model.fit_time_:5.1f} s"
+                + (f"  align {np.round(row['alignment_deg'], 1).tolist()}" if "alignment_deg" in row else "")
+            )
     return results, extra
 
 
@@ -121,23 +124,28 @@ def compare(results, reference="twin"):
         r = np.array([results[reference][s] for s in seeds])
         d = v - r
         p = float(stats.ttest_rel(v, r).pvalue) if len(d) >= 2 and np.ptp(d) > 0 else float("nan")
-        rows.append({"variant": name, "mean_diff": float(d.mean()), "n": len(d), "p": p,
-                     "worse_on_seeds": int((d > 0).sum())})
+        rows.append(
+            {"variant": name, "mean_diff": float(d.mean()), "n": len(d), "p": p, "worse_on_seeds": int((d > 0).sum())}
+        )
     for row, adj in zip(rows, holm([r["p"] for r in rows])):
         row["p_holm"] = float(adj)
     return rows
 
 
 def table(results, seeds, comparison):
-    lines = ["| model | " + " | ".join(f"seed {s}" for s in seeds) + " | mean |",
-             "|---|" + "---|" * (len(seeds) + 1)]
+    lines = ["| model | " + " | ".join(f"seed {s}" for s in seeds) + " | mean |", "|---|" + "---|" * (len(seeds) + 1)]
     for name, vals in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"{vals[s]:.4f}" for s in seeds)
-                     + f" | {np.mean([vals[s] for s in seeds]):.4f} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{vals[s]:.4f}" for s in seeds)
+            + f" | {np.mean([vals[s] for s in seeds]):.4f} |"
+        )
     lines += ["", "| variant vs twin | mean diff | seeds worse | p (paired t) | p (Holm) |", "|---|---|---|---|---|"]
     for r in comparison:
-        lines.append(f"| {r['variant']} | {r['mean_diff']:+.4f} | {r['worse_on_seeds']}/{r['n']} | {r['p']:.3g} "
-                     f"| {r['p_holm']:.3g} |")
+        lines.append(
+            f"| {r['variant']} | {r['mean_diff']:+.4f} | {r['worse_on_seeds']}/{r['n']} | {r['p']:.3g} "
+            f"| {r['p_holm']:.3g} |"
+        )
     return "\n".join(lines)
 
 
@@ -156,14 +164,24 @@ def main(argv=None):
     print(f"total {time.time() - t0:.0f} s")
     if args.json:
         commit, tree_dirty = git_commit()
-        out = {"git_commit": commit, "other_tracked_files_modified": tree_dirty, "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
-               "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
-               "settings": {"dataset": "digits", "code": 16, "seeds": args.seeds, "epochs": args.epochs,
-                            "defaults": {k: v for k, v in RateTwin().get_params().items()},
-                            "variants": variants},
-               "test_mse": {k: {str(s): v for s, v in d.items()} for k, d in results.items()},
-               "details": {k: {str(s): v for s, v in d.items()} for k, d in extra.items()},
-               "comparison_vs_twin": comparison, "wall_s": time.time() - t0}
+        out = {
+            "git_commit": commit,
+            "other_tracked_files_modified": tree_dirty,
+            "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "settings": {
+                "dataset": "digits",
+                "code": 16,
+                "seeds": args.seeds,
+                "epochs": args.epochs,
+                "defaults": {k: v for k, v in RateTwin().get_params().items()},
+                "variants": variants,
+            },
+            "test_mse": {k: {str(s): v for s, v in d.items()} for k, d in results.items()},
+            "details": {k: {str(s): v for s, v in d.items()} for k, d in extra.items()},
+            "comparison_vs_twin": comparison,
+            "wall_s": time.time() - t0,
+        }
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))

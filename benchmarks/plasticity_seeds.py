@@ -1,7 +1,8 @@
 """Table of ``bench_plasticity.py`` results over seeds: mean [per seed] of each model's numbers.
 
-    python benchmarks/plasticity_seeds.py benchmarks/results/plasticity_bench_repeated_digits*.json
+python benchmarks/plasticity_seeds.py benchmarks/results/plasticity_bench_repeated_digits*.json
 """
+
 import argparse
 import json
 
@@ -30,12 +31,15 @@ def main(argv=None):
         ms = [r["metrics"].get(name) for r in runs]
         if any(m is None for m in ms):
             continue
-        median = [float(np.median([v for block in m["forgetting"]["per_block"].values() for v in block.values()]))
-                  for m in ms]
-        print(f"| {name} | {_row([m['final_mse'] for m in ms], '.4f')} "
-              f"| {_row([m['samples_to_adapt'] for m in ms], '.0f')} "
-              f"| {_row([m['area_after_switch'] for m in ms], '.1f')} "
-              f"| {_row([m['forgetting']['mean'] for m in ms], '+.4f', False)}; {_row(median, '+.4f', False)} |")
+        median = [
+            float(np.median([v for block in m["forgetting"]["per_block"].values() for v in block.values()])) for m in ms
+        ]
+        print(
+            f"| {name} | {_row([m['final_mse'] for m in ms], '.4f')} "
+            f"| {_row([m['samples_to_adapt'] for m in ms], '.0f')} "
+            f"| {_row([m['area_after_switch'] for m in ms], '.1f')} "
+            f"| {_row([m['forgetting']['mean'] for m in ms], '+.4f', False)}; {_row(median, '+.4f', False)} |"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Earlier commits checked out beside this one, for benchmarks that measure them in the same run."""
+
 import os
 import shutil
 import subprocess
@@ -8,8 +9,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def git(*args, check=True):
     """``git -C ROOT ARGS``; its standard output, stripped."""
-    return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True, check=check,
-                          timeout=120).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", ROOT, *args], capture_output=True, text=True, check=check, timeout=120
+    ).stdout.strip()
 
 
 def remove(trees, work, keep=False):

@@ -393,17 +393,32 @@ def build_section(b):
     if not b:
         return []
     s = b["summary"]
-    out = ["## Building the main job: cold and warm", "", _source("build.json", b["provenance"]), "",
-           f"`{b['job']['command'] if isinstance(b.get('job'), dict) and 'command' in b['job'] else b.get('job')}`"
-           f", today's build (`{str(b.get('today'))[:10]}`) against this one (`{str(b.get('new'))[:10]}`), "
-           "alternating in one run, each with its own empty cache first (cold), then again (warm).", "",
-           "| build | wall s | CPU s (compilers included) | C++ files compiled |", "|---|---|---|---|"]
-    for key, label in (("today_cold", "today, cold"), ("new_cold", "new, cold"), ("today_warm", "today, warm"),
-                       ("new_warm", "new, warm")):
+    out = [
+        "## Building the main job: cold and warm",
+        "",
+        _source("build.json", b["provenance"]),
+        "",
+        f"`{b['job']['command'] if isinstance(b.get('job'), dict) and 'command' in b['job'] else b.get('job')}`"
+        f", today's build (`{str(b.get('today'))[:10]}`) against this one (`{str(b.get('new'))[:10]}`), "
+        "alternating in one run, each with its own empty cache first (cold), then again (warm).",
+        "",
+        "| build | wall s | CPU s (compilers included) | C++ files compiled |",
+        "|---|---|---|---|",
+    ]
+    for key, label in (
+        ("today_cold", "today, cold"),
+        ("new_cold", "new, cold"),
+        ("today_warm", "today, warm"),
+        ("new_warm", "new, warm"),
+    ):
         x = s[key]
         out.append(f"| {label} | {x['wall_s']:.0f} | {x['cpu_s']:.0f} | {x['files_compiled']} |")
-    out += ["", f"New/today: cold wall **{s['ratio_new_today_cold_wall']:.2f}** (CPU {s['ratio_new_today_cold_cpu']:.2f}), "
-            f"warm wall **{s['ratio_new_today_warm_wall']:.2f}** (CPU {s['ratio_new_today_warm_cpu']:.2f}).", ""]
+    out += [
+        "",
+        f"New/today: cold wall **{s['ratio_new_today_cold_wall']:.2f}** (CPU {s['ratio_new_today_cold_cpu']:.2f}), "
+        f"warm wall **{s['ratio_new_today_warm_wall']:.2f}** (CPU {s['ratio_new_today_warm_cpu']:.2f}).",
+        "",
+    ]
     return out
 
 
@@ -412,18 +427,31 @@ def throughput_section(rel, th, label):
     if not th:
         return []
     s, z = th["summary"], th["sizes"]
-    out = [f"## Simulation throughput at {label}", "", _source(rel, th["provenance"]), "",
-           f"Both builds simulate the same {z['images']} images (hidden 1 of {z['n_h1']}, hidden 2 of {z['n_h2']}, "
-           f"dt {z['dt']}, {_present(z['present'])} per image, {z['backend']}), alternating, in one run.", "",
-           "| build | images per CPU-second (median) | images per wall-second (median) | neurons | synapses "
-           "| spikes per image |", "|---|---|---|---|---|---|"]
+    out = [
+        f"## Simulation throughput at {label}",
+        "",
+        _source(rel, th["provenance"]),
+        "",
+        f"Both builds simulate the same {z['images']} images (hidden 1 of {z['n_h1']}, hidden 2 of {z['n_h2']}, "
+        f"dt {z['dt']}, {_present(z['present'])} per image, {z['backend']}), alternating, in one run.",
+        "",
+        "| build | images per CPU-second (median) | images per wall-second (median) | neurons | synapses "
+        "| spikes per image |",
+        "|---|---|---|---|---|---|",
+    ]
     for key in ("today", "new"):
         x = s[key]
-        out.append(f"| {key} | {x['images_per_s_median']:.0f} | {x.get('images_per_wall_s_median', float('nan')):.0f} "
-                   f"| {x['neurons']} | {x['synapses']} | {x['spikes_per_image']:.0f} |")
+        out.append(
+            f"| {key} | {x['images_per_s_median']:.0f} | {x.get('images_per_wall_s_median', float('nan')):.0f} "
+            f"| {x['neurons']} | {x['synapses']} | {x['spikes_per_image']:.0f} |"
+        )
     rounds = ", ".join(f"{r:.2f}" for r in s["ratio_new_today_images_per_s_per_round"])
-    out += ["", f"New/today images per CPU-second: **{s['ratio_new_today_images_per_s']:.2f}** (rounds {rounds}); "
-            f"per wall-second {s['ratio_new_today_images_per_wall_s']:.2f}.", ""]
+    out += [
+        "",
+        f"New/today images per CPU-second: **{s['ratio_new_today_images_per_s']:.2f}** (rounds {rounds}); "
+        f"per wall-second {s['ratio_new_today_images_per_wall_s']:.2f}.",
+        "",
+    ]
     return out
 
 
@@ -434,12 +462,18 @@ def twin_section(t):
     prov = {"git_commit": t.get("git_commit"), "command": t.get("command"), "date": t.get("date_utc", "")}
     mse = t["test_mse"]
     seeds = sorted(next(iter(mse.values())), key=int)
-    out = ["## The rate twin of the next encoder (digits, code 16)", "", _source("twin_digits.json", prov), "",
-           "A numpy model at the level of rates (`koo_spiking.encoder.twin.RateTwin`): predictive coding with "
-           "inference, local rules, Dale E/I, learned feedback (weight mirror), astrocyte-gated learning rates. "
-           "Test MSE per seed; the variants change one setting of the twin.", "",
-           "| variant | " + " | ".join(f"seed {k}" for k in seeds) + " | mean |",
-           "|---|" + "---|" * (len(seeds) + 1)]
+    out = [
+        "## The rate twin of the next encoder (digits, code 16)",
+        "",
+        _source("twin_digits.json", prov),
+        "",
+        "A numpy model at the level of rates (`koo_spiking.encoder.twin.RateTwin`): predictive coding with "
+        "inference, local rules, Dale E/I, learned feedback (weight mirror), astrocyte-gated learning rates. "
+        "Test MSE per seed; the variants change one setting of the twin.",
+        "",
+        "| variant | " + " | ".join(f"seed {k}" for k in seeds) + " | mean |",
+        "|---|" + "---|" * (len(seeds) + 1),
+    ]
     for name, per in mse.items():
         vals = [per[k] for k in seeds]
         out.append(f"| {name} | " + " | ".join(f"{v:.4f}" for v in vals) + f" | {np.mean(vals):.4f} |")
@@ -591,8 +625,12 @@ def headline_block():
             f"`benchmarks/results/encoder_fashion.json`): Koo Encoder test MSE {m['koo']['test_mse']:.4f}, "
             f"R² {m['koo']['r2']:.3f}, probe {m['koo']['probe_accuracy']:.3f}; clipped PCA {m['pca']['test_mse']:.4f}; "
             f"shallow autoencoder {m['shallow_autoencoder']['test_mse']:.4f}"
-            + (f"; deep backprop autoencoder {m['backprop_autoencoder']['test_mse']:.4f}"
-               if "backprop_autoencoder" in m else "") + ".",
+            + (
+                f"; deep backprop autoencoder {m['backprop_autoencoder']['test_mse']:.4f}"
+                if "backprop_autoencoder" in m
+                else ""
+            )
+            + ".",
         ]
     return "\n".join(out)
 
@@ -650,13 +688,18 @@ def known_limits_block():
     if deep is None and base:  # results before 0.4: the deep autoencoder from the baselines-only run
         deep = _models(base["runs"]["digits_seed0"])["backprop_autoencoder"]
         source += ", the deep autoencoder: `benchmarks/results/baselines_digits.json`"
-    shallow = (f"the one-hidden-layer (shallow) backprop autoencoder's (scikit-learn `MLPRegressor`) "
-               f"{m['shallow_autoencoder']['test_mse']:.4f}")
+    shallow = (
+        f"the one-hidden-layer (shallow) backprop autoencoder's (scikit-learn `MLPRegressor`) "
+        f"{m['shallow_autoencoder']['test_mse']:.4f}"
+    )
     return (
         f"On digits seed 0 the Koo Encoder's test MSE is {m['koo']['test_mse']:.4f} against clipped PCA-16's "
         f"{m['pca']['test_mse']:.4f}"
-        + (f", {shallow} and the deep backprop autoencoder's (256-128-16-128-256) {deep['test_mse']:.4f}" if deep
-           else f" and {shallow}")
+        + (
+            f", {shallow} and the deep backprop autoencoder's (256-128-16-128-256) {deep['test_mse']:.4f}"
+            if deep
+            else f" and {shallow}"
+        )
         + f" ({source})."
     ) + twin_line()
 
@@ -668,9 +711,11 @@ def twin_line():
         return ""
     twin, pca = t["test_mse"]["twin"], t["test_mse"].get("pca16_clipped", {})
     below = sum(twin[k] < pca[k] for k in twin if k in pca)
-    return (f" The rate twin of the next encoder (numpy, the same local rules at the level of rates) reaches "
-            f"{np.mean(list(twin.values())):.4f} mean over {len(twin)} seeds, below clipped PCA-16 on {below} of "
-            f"{len(twin)} (`benchmarks/results/twin_digits.json`); the spiking network does not follow it yet.")
+    return (
+        f" The rate twin of the next encoder (numpy, the same local rules at the level of rates) reaches "
+        f"{np.mean(list(twin.values())):.4f} mean over {len(twin)} seeds, below clipped PCA-16 on {below} of "
+        f"{len(twin)} (`benchmarks/results/twin_digits.json`); the spiking network does not follow it yet."
+    )
 
 
 BLOCKS = {"headline": headline_block, "features": features_block, "limits": known_limits_block}

@@ -6,6 +6,7 @@ The model library, one module per concept: ``neuron``, ``synapse``, ``population
 against baselines, ``diagnostics``); ``io/`` (``datasets``); ``backend`` picks the
 code-generation target.
 """
+
 __version__ = "0.3.0"
 
 from . import astrocyte, backend, neuromodulator, neuron, population, synapse  # noqa: F401

@@ -32,14 +32,13 @@ in [0, 1]. Link it into the neuron with ``link_gate``.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from brian2 import NeuronGroup, Synapses, linked_var, ms, mmolar, second, umolar
+from brian2 import NeuronGroup, Synapses, linked_var, mmolar, ms, second, umolar
 
 from .parameters import Param, check_size, resolve
 from .topology import topology_pairs
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,15 +47,28 @@ if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
     from numpy.typing import ArrayLike
 
-__all__ = ["ASTROCYTE_PARAMS", "PRESETS", "PRESET_START", "COUPLING_PARAMS", "ASTROCYTE_EQUATIONS",
-           "ASTROCYTE_EQUATIONS_STOCHASTIC", "astrocyte_params", "astrocyte_group", "couple", "topology_pairs",
-           "drive_from_neurons", "drive_from_events", "link_gate"]
+__all__ = [
+    "ASTROCYTE_PARAMS",
+    "PRESETS",
+    "PRESET_START",
+    "COUPLING_PARAMS",
+    "ASTROCYTE_EQUATIONS",
+    "ASTROCYTE_EQUATIONS_STOCHASTIC",
+    "astrocyte_params",
+    "astrocyte_group",
+    "couple",
+    "topology_pairs",
+    "drive_from_neurons",
+    "drive_from_events",
+    "link_gate",
+]
 
 
 # Brian2 warns that the drive's `Gamma_A_post += ...` may depend on the order of pulses; it does not: each
 # pulse maps 1 - Gamma_A to a multiple of itself, so pulses reaching one astrocyte in one step commute
 logging.getLogger("brian2.codegen.generators.base").addFilter(
-    lambda r: not ("may not be well-defined" in r.getMessage() and "Gamma_A_post +=" in r.getMessage()))
+    lambda r: not ("may not be well-defined" in r.getMessage() and "Gamma_A_post +=" in r.getMessage())
+)
 
 ASTROCYTE_PARAMS = {
     # Ca2+ fluxes
@@ -174,8 +186,12 @@ ASTROCYTE_EQUATIONS_STOCHASTIC = _RECEPTORS + _CELL_EQUATIONS + _GATING_STOCHAST
 PRESETS = {
     "network": {},
     "single": {
-        "K_P": 0.1 * umolar, "O_beta": 5.0 * umolar / second, "O_delta": 0.2 * umolar / second,
-        "K_delta": 0.3 * umolar, "Omega_5P": 0.1 / second, "K_D": 0.5 * umolar,
+        "K_P": 0.1 * umolar,
+        "O_beta": 5.0 * umolar / second,
+        "O_delta": 0.2 * umolar / second,
+        "K_delta": 0.3 * umolar,
+        "Omega_5P": 0.1 / second,
+        "K_D": 0.5 * umolar,
     },
     "wave": {"O_delta": 0.6 * umolar / second},
 }
@@ -186,11 +202,11 @@ PRESETS["excitable"] = {**PRESETS["single"], "O_delta": 0.36 * umolar / second}
 
 #: Start state of a new group (``ex_on``: exogenous IP3 flow J_ex on (1) or off (0)).
 DEFAULT_START = {
-    "C": 0.05 * umolar,     # cytosolic Ca2+
-    "I": 0.05 * umolar,     # IP3
-    "h": 0.9,               # IP3Rs mostly available for CICR
-    "Gamma_A": 0.0,         # activated receptors
-    "ex_on": 0.0,           # exogenous IP3 flow off
+    "C": 0.05 * umolar,  # cytosolic Ca2+
+    "I": 0.05 * umolar,  # IP3
+    "h": 0.9,  # IP3Rs mostly available for CICR
+    "Gamma_A": 0.0,  # activated receptors
+    "ex_on": 0.0,  # exogenous IP3 flow off
     "I_bias": 0.0 * umolar,  # IP3 level the exogenous flow pulls towards
 }
 #: Start state of each preset, where it differs from ``DEFAULT_START``.
@@ -206,10 +222,19 @@ def astrocyte_params(preset: str = "network", **overrides: Any) -> dict[str, Any
     return resolve(f"astrocyte ({preset})", ASTROCYTE_PARAMS, {**PRESETS[preset], **overrides})
 
 
-def astrocyte_group(n: int, dt: Quantity = 10 * ms, name: str | None = None, method: str | None = None,
-                    preset: str = "network", noise: float | ArrayLike | None = None, exogenous: bool | None = None,
-                    start: Mapping[str, Any] | None = None, glutamate: str | None = None, clock: Clock | None = None,
-                    **overrides: Any) -> NeuronGroup:
+def astrocyte_group(
+    n: int,
+    dt: Quantity = 10 * ms,
+    name: str | None = None,
+    method: str | None = None,
+    preset: str = "network",
+    noise: float | ArrayLike | None = None,
+    exogenous: bool | None = None,
+    start: Mapping[str, Any] | None = None,
+    glutamate: str | None = None,
+    clock: Clock | None = None,
+    **overrides: Any,
+) -> NeuronGroup:
     """``n`` G-ChI astrocytes on their own clock.
 
     Parameters
@@ -259,8 +284,11 @@ def astrocyte_group(n: int, dt: Quantity = 10 * ms, name: str | None = None, met
     glutamate = glutamate or ("kinetic" if preset == "example2" else "pulse")
     if glutamate not in ("pulse", "kinetic"):
         raise ValueError(f"astrocyte: parameter 'glutamate' must be 'pulse' or 'kinetic', got {glutamate!r}")
-    eqs = (_RECEPTORS if glutamate == "pulse" else _RECEPTORS_KINETIC) + _CELL_EQUATIONS + \
-        (_GATING if noise is None else _GATING_STOCHASTIC)
+    eqs = (
+        (_RECEPTORS if glutamate == "pulse" else _RECEPTORS_KINETIC)
+        + _CELL_EQUATIONS
+        + (_GATING if noise is None else _GATING_STOCHASTIC)
+    )
     method = method or ("rk4" if noise is None else "milstein")
     timing = {"clock": clock} if clock is not None else {"dt": dt}
     group = NeuronGroup(n, eqs, method=method, namespace=ns, name=name or "astrocytes*", **timing)
@@ -272,8 +300,15 @@ def astrocyte_group(n: int, dt: Quantity = 10 * ms, name: str | None = None, met
     return group
 
 
-def couple(astrocytes: NeuronGroup, topology: str = "grid", shape: tuple[int, int] | None = None, k: int = 4,
-           positions: np.ndarray | None = None, name: str | None = None, **overrides: Any) -> Synapses:
+def couple(
+    astrocytes: NeuronGroup,
+    topology: str = "grid",
+    shape: tuple[int, int] | None = None,
+    k: int = 4,
+    positions: np.ndarray | None = None,
+    name: str | None = None,
+    **overrides: Any,
+) -> Synapses:
     """Gap-junction IP3 diffusion between astrocytes (Goldberg et al. 2010 flux).
 
     Each directed pair adds to the target's ``J_coupling`` a thresholded,
@@ -305,15 +340,20 @@ def _drive(neurons, astrocytes, variables, on_pre, on_event, namespace, i, j, co
     """Synapses neuron -> relay of astrocyte, connected one-to-one or as the user maps them."""
     one_to_one = i is None and j is None and condition is None
     if one_to_one and len(neurons) != len(astrocytes):
-        raise ValueError(f"astrocyte drive: {len(neurons)} neurons but {len(astrocytes)} astrocytes; "
-                         "give the mapping with 'i' and 'j' or 'condition' (default: one-to-one)")
-    if not one_to_one and (condition is not None, i is not None, j is not None) not in ((True, False, False),
-                                                                                      (False, True, True)):
+        raise ValueError(
+            f"astrocyte drive: {len(neurons)} neurons but {len(astrocytes)} astrocytes; "
+            "give the mapping with 'i' and 'j' or 'condition' (default: one-to-one)"
+        )
+    if not one_to_one and (condition is not None, i is not None, j is not None) not in (
+        (True, False, False),
+        (False, True, True),
+    ):
         raise ValueError("astrocyte drive: give both 'i' (neurons) and 'j' (astrocytes), or 'condition'")
     relay = _relay(neurons, astrocytes, variables, name.rstrip("*") + ("_relay*" if name.endswith("*") else "_relay"))
     # the pathway ends on the relay: source, synapses and target share the neurons' clock
-    syn = Synapses(neurons, relay, on_pre=on_pre, on_event={"pre": on_event}, namespace=namespace,
-                   clock=neurons.clock, name=name)
+    syn = Synapses(
+        neurons, relay, on_pre=on_pre, on_event={"pre": on_event}, namespace=namespace, clock=neurons.clock, name=name
+    )
     syn.contained_objects.append(relay)
     if one_to_one:
         syn.connect(j="i")
@@ -324,9 +364,14 @@ def _drive(neurons, astrocytes, variables, on_pre, on_event, namespace, i, j, co
     return syn
 
 
-def drive_from_neurons(neurons: NeuronGroup, astrocytes: NeuronGroup, name: str | None = None,
-                       i: ArrayLike | None = None, j: ArrayLike | None = None,
-                       condition: str | None = None) -> Synapses:
+def drive_from_neurons(
+    neurons: NeuronGroup,
+    astrocytes: NeuronGroup,
+    name: str | None = None,
+    i: ArrayLike | None = None,
+    j: ArrayLike | None = None,
+    condition: str | None = None,
+) -> Synapses:
     """Neurons' spikes release glutamate onto astrocytes: one synapse per (neuron, astrocyte) pair.
 
     The synapses run on the neurons' clock, so no spike is missed by the coarse astrocyte clock.
@@ -342,19 +387,46 @@ def drive_from_neurons(neurons: NeuronGroup, astrocytes: NeuronGroup, name: str 
     """
     ns, name = astrocytes.namespace, name or "astro_drive*"
     if "Y_rel" in astrocytes.variables:  # glutamate='kinetic'
-        return _drive(neurons, astrocytes, ("Y_rel", "t_rel"), """
+        return _drive(
+            neurons,
+            astrocytes,
+            ("Y_rel", "t_rel"),
+            """
                       Y_rel_post = Y_rel_post*exp(-Omega_c*(t + dt - t_rel_post)) + released
-                      t_rel_post = t + dt""", "spike", {"released": ns["rho_c"] * ns["Y_T"], "Omega_c": ns["Omega_c"]},
-                      i, j, condition, name)
+                      t_rel_post = t + dt""",
+            "spike",
+            {"released": ns["rho_c"] * ns["Y_T"], "Omega_c": ns["Omega_c"]},
+            i,
+            j,
+            condition,
+            name,
+        )
     bound = float(1 - np.exp(-ns["O_N"] * ns["rho_c"] * ns["Y_T"] / ns["Omega_c"]))
-    return _drive(neurons, astrocytes, ("Gamma_A",), "Gamma_A_post += bound_fraction*(1 - Gamma_A_post)",
-                  "spike", {"bound_fraction": bound}, i, j, condition, name)
+    return _drive(
+        neurons,
+        astrocytes,
+        ("Gamma_A",),
+        "Gamma_A_post += bound_fraction*(1 - Gamma_A_post)",
+        "spike",
+        {"bound_fraction": bound},
+        i,
+        j,
+        condition,
+        name,
+    )
 
 
-def drive_from_events(neurons: NeuronGroup, astrocytes: NeuronGroup, event: str = "reward",
-                      amount: str = "abs(reward_in_pre)", gain: float = 1.0, name: str | None = None,
-                      i: ArrayLike | None = None, j: ArrayLike | None = None,
-                      condition: str | None = None) -> Synapses:
+def drive_from_events(
+    neurons: NeuronGroup,
+    astrocytes: NeuronGroup,
+    event: str = "reward",
+    amount: str = "abs(reward_in_pre)",
+    gain: float = 1.0,
+    name: str | None = None,
+    i: ArrayLike | None = None,
+    j: ArrayLike | None = None,
+    condition: str | None = None,
+) -> Synapses:
     """A neuron event activates astrocyte receptors: one synapse per (neuron, astrocyte) pair.
 
     Each ``event`` of a neuron (e.g. its dopamine ``reward`` event) activates its
@@ -365,10 +437,22 @@ def drive_from_events(neurons: NeuronGroup, astrocytes: NeuronGroup, event: str 
     ``i``, ``j`` and ``condition`` map neurons to astrocytes as in :func:`drive_from_neurons`.
     """
     if event not in neurons.events:
-        raise ValueError(f"astrocyte drive: neurons {neurons.name!r} have no event {event!r} "
-                         f"(events: {', '.join(sorted(neurons.events))})")
-    return _drive(neurons, astrocytes, ("Gamma_A",), f"Gamma_A_post += (1 - exp(-gain*({amount})))*(1 - Gamma_A_post)",
-                  event, {"gain": float(gain)}, i, j, condition, name or "astro_events*")
+        raise ValueError(
+            f"astrocyte drive: neurons {neurons.name!r} have no event {event!r} "
+            f"(events: {', '.join(sorted(neurons.events))})"
+        )
+    return _drive(
+        neurons,
+        astrocytes,
+        ("Gamma_A",),
+        f"Gamma_A_post += (1 - exp(-gain*({amount})))*(1 - Gamma_A_post)",
+        event,
+        {"gain": float(gain)},
+        i,
+        j,
+        condition,
+        name or "astro_events*",
+    )
 
 
 def link_gate(neurons: NeuronGroup, astrocytes: NeuronGroup, variable: str = "gate") -> None:

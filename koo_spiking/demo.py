@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 
 import brian2
 import numpy as np
@@ -34,8 +35,6 @@ from .parameters import check_size
 from .population import EXCITATORY_EFFECT, ei_pair
 from .synapse import stdp_rule, synapses, tm_rule
 
-from typing import TYPE_CHECKING, Any
-
 if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
 
@@ -46,31 +45,39 @@ QUICK_BUILD_MAX_S = 60.0
 
 #: Tunable constants of the demo (``DemoNetwork(**overrides)``).
 DEMO_PARAMS = {
-    "w_init": (4.0, 5.0),    # input -> E start weights, uniform in this range (units of g_L)
-    "w_max": 12.0,           # STDP upper bound
-    "A_plus": 0.6,           # STDP potentiation step per pairing (absolute, units of w)
-    "A_ratio": 0.8,          # A_minus / A_plus: potentiation-dominated, so what a neuron fires to is imprinted
-    "U_0": 0.2,              # Tsodyks-Markram utilisation of the input synapses
-    "tau_d": 100 * ms,       # and their recovery
-    "w_ei": (0.0, 1.5),      # E -> I: every pair, weights uniform in this range (fixed counts: a new seed
-    "w_ie": 4.0,             # recompiles no code object); I -> E: every pair, strong, so the E cells compete
+    "w_init": (4.0, 5.0),  # input -> E start weights, uniform in this range (units of g_L)
+    "w_max": 12.0,  # STDP upper bound
+    "A_plus": 0.6,  # STDP potentiation step per pairing (absolute, units of w)
+    "A_ratio": 0.8,  # A_minus / A_plus: potentiation-dominated, so what a neuron fires to is imprinted
+    "U_0": 0.2,  # Tsodyks-Markram utilisation of the input synapses
+    "tau_d": 100 * ms,  # and their recovery
+    "w_ei": (0.0, 1.5),  # E -> I: every pair, weights uniform in this range (fixed counts: a new seed
+    "w_ie": 4.0,  # recompiles no code object); I -> E: every pair, strong, so the E cells compete
     "theta_plus": 0.2 * brian2.mV,  # adaptive threshold step of the E cells (homeostasis)
-    "rho_c": 1e-5,           # glutamate per spike reaching the astrocyte (1 % of the chapter's: graded drive)
+    "rho_c": 1e-5,  # glutamate per spike reaching the astrocyte (1 % of the chapter's: graded drive)
     "C_gate": 0.15 * umolar,  # Ca2+ at half-open plasticity gate
     "tau_gate": 1.0 * second,
     "astro_dt": 10 * ms,
-    "coupling": "grid",      # astrocyte sheet (4 neighbours), 'ring' or 'none'
-    "classes": (0, 1, 4),    # digit classes shown in turn; None: random digits
-    "block": 5,              # images per block of one class
+    "coupling": "grid",  # astrocyte sheet (4 neighbours), 'ring' or 'none'
+    "classes": (0, 1, 4),  # digit classes shown in turn; None: random digits
+    "block": 5,  # images per block of one class
 }
 
 
 class DemoNetwork:
     """Description and build of the demo network (build inside a backend)."""
 
-    def __init__(self, n_images: int = 30, present: Quantity = 150 * ms, rest: Quantity = 50 * ms,
-                 max_rate: Quantity = 63.75 * Hz, n_e: int = 64, n_i: int = 16, seed: int = 0,
-                 **overrides: Any) -> None:
+    def __init__(
+        self,
+        n_images: int = 30,
+        present: Quantity = 150 * ms,
+        rest: Quantity = 50 * ms,
+        max_rate: Quantity = 63.75 * Hz,
+        n_e: int = 64,
+        n_i: int = 16,
+        seed: int = 0,
+        **overrides: Any,
+    ) -> None:
         self.n_images = check_size("demo", "n_images", n_images)
         self.n_e = check_size("demo", "n_e", n_e)
         self.n_i = check_size("demo", "n_i", n_i)
@@ -106,30 +113,56 @@ class DemoNetwork:
         slot = 50 * ms
         per_image = int(round(float(self.present / slot)))
         blank = int(round(float(self.rest / slot)))
-        frames = np.concatenate([np.vstack([np.repeat(img[None], per_image, 0), np.zeros((blank, 64))])
-                                 for img in self.images])
+        frames = np.concatenate(
+            [np.vstack([np.repeat(img[None], per_image, 0), np.zeros((blank, 64))]) for img in self.images]
+        )
         stimulus = TimedArray(frames, dt=slot, name="stimulus")
-        self.inputs = PoissonGroup(64, rates="stimulus(t, i)*max_rate",
-                                   namespace={"stimulus": stimulus, "max_rate": self.max_rate},
-                                   name="inputs")
-        self.pair = ei_pair(self.n_e, self.n_i, p_ei=1.0, p_ie=1.0, w_ei=float(np.mean(p["w_ei"])), w_ie=p["w_ie"],
-                            rng=rng, name="demo", e_eqs="gate : 1 (linked)",
-                            e_kw={"theta_plus": p["theta_plus"]})
+        self.inputs = PoissonGroup(
+            64,
+            rates="stimulus(t, i)*max_rate",
+            namespace={"stimulus": stimulus, "max_rate": self.max_rate},
+            name="inputs",
+        )
+        self.pair = ei_pair(
+            self.n_e,
+            self.n_i,
+            p_ei=1.0,
+            p_ie=1.0,
+            w_ei=float(np.mean(p["w_ei"])),
+            w_ie=p["w_ie"],
+            rng=rng,
+            name="demo",
+            e_eqs="gate : 1 (linked)",
+            e_kw={"theta_plus": p["theta_plus"]},
+        )
         self.pair.E_to_I.w = rng.uniform(*p["w_ei"], self.n_e * self.n_i)  # each I cell pools the E cells its own way
         E = self.pair.E
         # astrocytes first: the gate must be linked before synapses refer to it
         rows = int(np.sqrt(self.n_e))
         shape = (rows, self.n_e // rows) if rows * (self.n_e // rows) == self.n_e else None
-        self.astro = astrocyte_group(self.n_e, dt=p["astro_dt"], preset="single", rho_c=p["rho_c"],
-                                     C_gate=p["C_gate"], tau_gate=p["tau_gate"], name="astrocytes")
+        self.astro = astrocyte_group(
+            self.n_e,
+            dt=p["astro_dt"],
+            preset="single",
+            rho_c=p["rho_c"],
+            C_gate=p["C_gate"],
+            tau_gate=p["tau_gate"],
+            name="astrocytes",
+        )
         topology = p["coupling"] if shape or p["coupling"] == "none" else "ring"
         self.gap = couple(self.astro, topology, shape=shape, name="gap_junctions")
         self.drive = drive_from_neurons(E, self.astro, name="neuron_to_astrocyte")
         link_gate(E, self.astro)
-        self.ff = synapses(self.inputs, E, [tm_rule("depressing", U_0=p["U_0"], tau_d=p["tau_d"]),
-                                            stdp_rule(rate="gate_post", w_max=p["w_max"], A_plus=p["A_plus"],
-                                                      A_minus=p["A_plus"] * p["A_ratio"])],
-                           effect=EXCITATORY_EFFECT, name="input_to_E")
+        self.ff = synapses(
+            self.inputs,
+            E,
+            [
+                tm_rule("depressing", U_0=p["U_0"], tau_d=p["tau_d"]),
+                stdp_rule(rate="gate_post", w_max=p["w_max"], A_plus=p["A_plus"], A_minus=p["A_plus"] * p["A_ratio"]),
+            ],
+            effect=EXCITATORY_EFFECT,
+            name="input_to_E",
+        )
         self.ff.connect()  # resources start full (x_S = 1)
         self.w_initial = rng.uniform(*p["w_init"], 64 * self.n_e)
         self.ff.w = self.w_initial
@@ -137,8 +170,18 @@ class DemoNetwork:
         self.mon_e = SpikeMonitor(E, name="spikes_E")
         self.mon_i = SpikeMonitor(self.pair.I, name="spikes_I")
         self.mon_astro = StateMonitor(self.astro, ["C", "gate"], record=True, dt=100 * ms, name="astro_state")
-        return Network(self.inputs, *self.pair.objects, self.ff, self.astro, self.gap, self.drive,
-                       self.mon_in, self.mon_e, self.mon_i, self.mon_astro)
+        return Network(
+            self.inputs,
+            *self.pair.objects,
+            self.ff,
+            self.astro,
+            self.gap,
+            self.drive,
+            self.mon_in,
+            self.mon_e,
+            self.mon_i,
+            self.mon_astro,
+        )
 
     def results(self) -> dict[str, Any]:
         """The run's recordings as numpy arrays (read them inside the backend block)."""
@@ -162,9 +205,13 @@ class DemoNetwork:
             "astro_t": t_astro[keep],
             "calcium": np.asarray(self.mon_astro.C / umolar)[:, keep],
             "gate": np.asarray(self.mon_astro.gate)[:, keep],
-            "w_before": w_before, "w_after": w_after, "w_max": float(self.p["w_max"]),
-            "images": self.images, "labels": self.labels,
-            "period": float(self.period / second), "present": float(self.present / second),
+            "w_before": w_before,
+            "w_after": w_after,
+            "w_max": float(self.p["w_max"]),
+            "images": self.images,
+            "labels": self.labels,
+            "period": float(self.period / second),
+            "present": float(self.present / second),
             "duration": float(self.duration / second),
         }
 
@@ -172,16 +219,19 @@ class DemoNetwork:
 def _progress(elapsed, complete, t_start, duration):
     """Brian2 report callback: a progress bar (one line per report when not on a terminal)."""
     bar = "#" * int(30 * complete)
-    line = (f"  [{bar:<30}] {complete:6.1%}  simulated {float(t_start + complete * duration):5.2f}/"
-            f"{float(duration):.2f} s  wall {float(elapsed):6.1f} s")
+    line = (
+        f"  [{bar:<30}] {complete:6.1%}  simulated {float(t_start + complete * duration):5.2f}/"
+        f"{float(duration):.2f} s  wall {float(elapsed):6.1f} s"
+    )
     if sys.stdout.isatty():
         print("\r" + line, end="" if complete < 1 else "\n", flush=True)
     else:
         print(line, flush=True)
 
 
-def simulate(model: DemoNetwork, target: str = "cpp_standalone",
-             verbose: bool = True) -> tuple[dict[str, Any], dict[str, float]]:
+def simulate(
+    model: DemoNetwork, target: str = "cpp_standalone", verbose: bool = True
+) -> tuple[dict[str, Any], dict[str, float]]:
     """Build and run ``model`` under ``target``; returns its results (``DemoNetwork.results``) and timings.
 
     ``cpp_standalone``: one C++ project per network size, kept in the build cache
@@ -213,12 +263,27 @@ def _run(model, target, place, timings, say, verbose):
     with place as directory:
         if standalone:
             cached = os.path.exists(os.path.join(directory, "main"))
-            say("  compiling… (C++ " + ("project cached: only the files that changed" if cached else
-                                       "project, first run: about 25 s on 2 cores; cached for the next runs") + ")",
-                flush=True)
+            say(
+                "  compiling… (C++ "
+                + (
+                    "project cached: only the files that changed"
+                    if cached
+                    else "project, first run: about 25 s on 2 cores; cached for the next runs"
+                )
+                + ")",
+                flush=True,
+            )
         else:
-            say("  compiling… (" + ("cython: each code object on first use, cached in ~/.cython"
-                                   if target == "cython" else "numpy: nothing to compile") + ")", flush=True)
+            say(
+                "  compiling… ("
+                + (
+                    "cython: each code object on first use, cached in ~/.cython"
+                    if target == "cython"
+                    else "numpy: nothing to compile"
+                )
+                + ")",
+                flush=True,
+            )
         with backend.backend(target, directory=directory, build_on_run=False):
             gc.collect()  # an earlier model's objects would make Brian2 number the names (recompiling)
             brian2.start_scope()
@@ -233,8 +298,11 @@ def _run(model, target, place, timings, say, verbose):
                 with compile_progress(directory if verbose else None):
                     brian2.device.build(directory=directory, run=False)
                 timings["compile_s"] = time.time() - timings["start"]
-                say(f"  compiled in {timings['compile_s']:.1f} s; simulating {model.n_images} images "
-                    f"({float(model.duration / second):.1f} s)", flush=True)
+                say(
+                    f"  compiled in {timings['compile_s']:.1f} s; simulating {model.n_images} images "
+                    f"({float(model.duration / second):.1f} s)",
+                    flush=True,
+                )
                 t1 = time.time()
                 brian2.device.run(directory=directory, with_output=verbose)
                 timings["simulate_s"] = time.time() - t1
@@ -244,8 +312,9 @@ def _run(model, target, place, timings, say, verbose):
             return model.results()
 
 
-def run_demo(out: str | os.PathLike, n_images: int = 30, seed: int = 0,
-             target: str = "cpp_standalone") -> dict[str, Any]:
+def run_demo(
+    out: str | os.PathLike, n_images: int = 30, seed: int = 0, target: str = "cpp_standalone"
+) -> dict[str, Any]:
     """Build, run and plot the demo; write its figures, spikes.npz and summary.json into ``out``.
 
     Returns the summary (also in ``summary.json``).
@@ -254,20 +323,34 @@ def run_demo(out: str | os.PathLike, n_images: int = 30, seed: int = 0,
 
     check_out(out, overwrite=True)  # an output path that cannot take the files fails now, not after the run
     model = DemoNetwork(n_images=n_images, seed=seed)
-    print(f"koo-spiking demo: {model.n_images} digits, {float(model.duration / second):.1f} s simulated, "
-          f"64 inputs -> {model.n_e} E + {model.n_i} I neurons, {model.n_e} astrocytes; backend {target}", flush=True)
+    print(
+        f"koo-spiking demo: {model.n_images} digits, {float(model.duration / second):.1f} s simulated, "
+        f"64 inputs -> {model.n_e} E + {model.n_i} I neurons, {model.n_e} astrocytes; backend {target}",
+        flush=True,
+    )
     res, timings = simulate(model, target)
-    summary = {"backend": target, "seed": model.seed, "images": model.n_images,
-               "simulated_s": res["duration"],
-               "populations": {"input": 64, "E": model.n_e, "I": model.n_i, "astrocytes": model.n_e},
-               **measure(res)}
+    summary = {
+        "backend": target,
+        "seed": model.seed,
+        "images": model.n_images,
+        "simulated_s": res["duration"],
+        "populations": {"input": 64, "E": model.n_e, "I": model.n_i, "astrocytes": model.n_e},
+        **measure(res),
+    }
     os.makedirs(out, exist_ok=True)
     written = figures(res, summary, out)
     path = os.path.join(out, "spikes.npz")
-    np.savez_compressed(path, **{f"{k}_i": v[0] for k, v in res["spikes"].items()},
-                        **{f"{k}_t_s": v[1] for k, v in res["spikes"].items()},
-                        astro_t_s=res["astro_t"], calcium_uM=res["calcium"], gate=res["gate"],
-                        w_before=res["w_before"], w_after=res["w_after"], labels=res["labels"])
+    np.savez_compressed(
+        path,
+        **{f"{k}_i": v[0] for k, v in res["spikes"].items()},
+        **{f"{k}_t_s": v[1] for k, v in res["spikes"].items()},
+        astro_t_s=res["astro_t"],
+        calcium_uM=res["calcium"],
+        gate=res["gate"],
+        w_before=res["w_before"],
+        w_after=res["w_after"],
+        labels=res["labels"],
+    )
     written.append(path)
     timings["total_s"] = time.time() - timings.pop("start")
     summary["wall_s"] = round(timings["total_s"], 3)

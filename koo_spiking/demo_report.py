@@ -8,10 +8,9 @@ demo's ``summary.json``; ``figures`` draws ``raster.png``, ``astrocytes.png`` an
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -85,7 +84,8 @@ def measure(res: Mapping[str, Any], tau_rate: float = 1.0) -> dict[str, Any]:
         "spikes": counts,
         "rates_hz": {k: counts[k] / (sizes[k] * dur) for k in spikes},
         "weights_input_to_E": {
-            "mean_before": float(w0.mean()), "mean_after": float(w1.mean()),
+            "mean_before": float(w0.mean()),
+            "mean_after": float(w1.mean()),
             "mean_abs_change": float(np.abs(dw).mean()),
             "mean_abs_change_rel_w_max": float(np.abs(dw).mean() / w_max),
             "max_abs_change": float(np.abs(dw).max()),
@@ -96,7 +96,8 @@ def measure(res: Mapping[str, Any], tau_rate: float = 1.0) -> dict[str, Any]:
             "silent_inputs": int(never.sum()),
         },
         "astrocytes": {
-            "mean_calcium_uM": float(C.mean()), "max_calcium_uM": float(C.max()),
+            "mean_calcium_uM": float(C.mean()),
+            "max_calcium_uM": float(C.max()),
             "mean_gate": float(gate.mean()),
             "gate_range_across_astrocytes": [float(gate.mean(1).min()), float(gate.mean(1).max())],
             "corr_mean_calcium_vs_neuron_rate": _pearson(mean_c, rate_e),
@@ -125,7 +126,7 @@ def _smoothed_rates(spikes, n, duration, tau, dt=0.01):
     lag = np.arange(0, 8 * tau, dt)
     kernel = lag * np.exp(-lag / tau)
     kernel /= kernel.sum()
-    return edges[:-1], np.array([np.convolve(r, kernel)[:len(edges) - 1] for r in rates])
+    return edges[:-1], np.array([np.convolve(r, kernel)[: len(edges) - 1] for r in rates])
 
 
 def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.PathLike) -> list[str]:
@@ -138,22 +139,34 @@ def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.Pa
     onsets = np.arange(len(res["labels"])) * per
     written = []
     # 1. raster: inputs, E and I, with the population rates beneath
-    fig, (ax_in, ax_ei, ax_rate) = plt.subplots(3, 1, figsize=(14, 10), sharex=True,
-                                                gridspec_kw={"height_ratios": [2, 2.6, 1.3], "hspace": 0.06})
+    fig, (ax_in, ax_ei, ax_rate) = plt.subplots(
+        3, 1, figsize=(14, 10), sharex=True, gridspec_kw={"height_ratios": [2, 2.6, 1.3], "hspace": 0.06}
+    )
     labels = np.asarray(res["labels"])
     starts = np.r_[0, np.nonzero(np.diff(labels))[0] + 1]  # first image of each run of one class
     for ax in (ax_in, ax_ei, ax_rate):  # every other block of one class shaded
         for b, (a, z) in enumerate(zip(starts, np.r_[starts[1:], len(labels)])):
             if b % 2 == 0:
                 ax.axvspan(onsets[a], onsets[z - 1] + per, color="0.94", zorder=0, lw=0)
-    spike_raster(ax_in, [("input", *spikes["input"], 64, COLORS["input"])], boundaries=onsets, tick_every=8,
-                 size=10, lw=0.8)
+    spike_raster(
+        ax_in, [("input", *spikes["input"], 64, COLORS["input"])], boundaries=onsets, tick_every=8, size=10, lw=0.8
+    )
     ax_in.set_ylabel("pixel index")
     for t, label in zip(onsets, res["labels"]):
-        ax_in.text(t + res["present"] / 2, 1.01, str(label), ha="center", va="bottom", fontsize=9,
-                   transform=ax_in.get_xaxis_transform())
-    spike_raster(ax_ei, [("E", *spikes["E"], sizes["E"], COLORS["E"]), ("I", *spikes["I"], sizes["I"], COLORS["I"])],
-                 boundaries=onsets)
+        ax_in.text(
+            t + res["present"] / 2,
+            1.01,
+            str(label),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            transform=ax_in.get_xaxis_transform(),
+        )
+    spike_raster(
+        ax_ei,
+        [("E", *spikes["E"], sizes["E"], COLORS["E"]), ("I", *spikes["I"], sizes["I"], COLORS["I"])],
+        boundaries=onsets,
+    )
     edges = np.arange(0.0, dur + 0.01, 0.02)
     ax_i = ax_rate.twinx()
     for ax, name in ((ax_rate, "E"), (ax_i, "I")):
@@ -164,16 +177,22 @@ def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.Pa
         ax.set_ylim(0, None)
     ax_rate.vlines(onsets, 0, 1, transform=ax_rate.get_xaxis_transform(), colors="0.45", lw=0.6, ls=":")
     ax_rate.set_xlim(0, dur)
-    ax_rate.set_xlabel("time (s); dotted lines: image onsets (each digit shown "
-                       f"{res['present'] * 1e3:.0f} ms, then {(per - res['present']) * 1e3:.0f} ms blank); "
-                       "population rates in 20 ms bins")
+    ax_rate.set_xlabel(
+        "time (s); dotted lines: image onsets (each digit shown "
+        f"{res['present'] * 1e3:.0f} ms, then {(per - res['present']) * 1e3:.0f} ms blank); "
+        "population rates in 20 ms bins"
+    )
     e_i = summary["e_i"]
-    ax_in.set_title(f"Digits (class above each slot) as Poisson inputs (grey) drive {sizes['E']} excitatory (red) and "
-                    f"{sizes['I']} inhibitory (blue) neurons: E {summary['rates_hz']['E']:.1f} Hz, "
-                    f"I {summary['rates_hz']['I']:.1f} Hz on average\nthe I cells fire when the E cells do "
-                    f"(rates correlate r = {e_i['corr_E_I_rate_20ms']:.2f} in 20 ms bins; I "
-                    f"{e_i['I_rate_when_E_fires_hz']:.1f} Hz in bins with E spikes, "
-                    f"{e_i['I_rate_when_E_silent_hz']:.1f} Hz without)", fontsize=10, pad=18)
+    ax_in.set_title(
+        f"Digits (class above each slot) as Poisson inputs (grey) drive {sizes['E']} excitatory (red) and "
+        f"{sizes['I']} inhibitory (blue) neurons: E {summary['rates_hz']['E']:.1f} Hz, "
+        f"I {summary['rates_hz']['I']:.1f} Hz on average\nthe I cells fire when the E cells do "
+        f"(rates correlate r = {e_i['corr_E_I_rate_20ms']:.2f} in 20 ms bins; I "
+        f"{e_i['I_rate_when_E_fires_hz']:.1f} Hz in bins with E spikes, "
+        f"{e_i['I_rate_when_E_silent_hz']:.1f} Hz without)",
+        fontsize=10,
+        pad=18,
+    )
     path = os.path.join(out, "raster.png")
     save(fig, path)
     written.append(path)
@@ -185,14 +204,28 @@ def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.Pa
     fig = plt.figure(figsize=(13, 10))
     grid = fig.add_gridspec(3, 2, width_ratios=[3, 1], height_ratios=[1, 1, 1], hspace=0.35, wspace=0.32)
     ax_r, ax_c = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0])
-    im = ax_r.imshow(smooth[order], aspect="auto", origin="lower", cmap="Reds", interpolation="nearest",
-                     extent=(0, dur, -0.5, sizes["E"] - 0.5))
+    im = ax_r.imshow(
+        smooth[order],
+        aspect="auto",
+        origin="lower",
+        cmap="Reds",
+        interpolation="nearest",
+        extent=(0, dur, -0.5, sizes["E"] - 0.5),
+    )
     fig.colorbar(im, ax=ax_r, label="rate (Hz)", pad=0.01)
-    ax_r.set_title(f"E neurons' rates (alpha kernel, peak {a['rate_kernel_peak_s']:g} s back), most active at the "
-                   "bottom", fontsize=10)
+    ax_r.set_title(
+        f"E neurons' rates (alpha kernel, peak {a['rate_kernel_peak_s']:g} s back), most active at the bottom",
+        fontsize=10,
+    )
     step = t_a[1] - t_a[0] if len(t_a) > 1 else dur
-    im = ax_c.imshow(C[order], aspect="auto", origin="lower", cmap="magma", interpolation="nearest",
-                     extent=(t_a[0], t_a[-1] + step, -0.5, sizes["E"] - 0.5))
+    im = ax_c.imshow(
+        C[order],
+        aspect="auto",
+        origin="lower",
+        cmap="magma",
+        interpolation="nearest",
+        extent=(t_a[0], t_a[-1] + step, -0.5, sizes["E"] - 0.5),
+    )
     fig.colorbar(im, ax=ax_c, label="Ca$^{2+}$ (µM)", pad=0.01)
     ax_c.set_title("their astrocytes' Ca$^{2+}$, same order (astrocyte k is driven by neuron k's spikes)", fontsize=10)
     for ax in (ax_r, ax_c):
@@ -200,7 +233,7 @@ def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.Pa
         ax.vlines(onsets, -0.5, sizes["E"] - 0.5, colors="0.6", lw=0.4, ls=":")
     ax_t = fig.add_subplot(grid[2, 0], sharex=ax_r)
     # three of the more active neurons whose rates peak early, midway and late: Ca2+ follows each in turn
-    upper = order[:max(3, len(order) // 2)]
+    upper = order[: max(3, len(order) // 2)]
     by_peak = upper[np.argsort(t_r[np.argmax(smooth[upper], axis=1)], kind="stable")]
     picks = [by_peak[0], by_peak[len(by_peak) // 2], by_peak[-1]]
     ax_g = ax_t.twinx()
@@ -223,10 +256,13 @@ def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.Pa
     ax_h.set_xlabel("neuron's mean rate (Hz)")
     ax_h.set_ylabel("mean plasticity gate")
     ax_h.set_ylim(-0.02, 1.02)
-    fig.suptitle(f"One astrocyte per excitatory neuron (De Pittà's driven G-ChI cell, {sizes['E']} on a sheet "
-                 f"with IP3 gap junctions)\nin time, Ca$^{{2+}}$ follows its own neuron's rate (median r = "
-                 f"{a['corr_calcium_vs_own_neuron_rate_in_time']:.2f}; other neurons' rates: "
-                 f"{a['corr_calcium_vs_other_neurons_rate_in_time']:.2f})", fontsize=10)
+    fig.suptitle(
+        f"One astrocyte per excitatory neuron (De Pittà's driven G-ChI cell, {sizes['E']} on a sheet "
+        f"with IP3 gap junctions)\nin time, Ca$^{{2+}}$ follows its own neuron's rate (median r = "
+        f"{a['corr_calcium_vs_own_neuron_rate_in_time']:.2f}; other neurons' rates: "
+        f"{a['corr_calcium_vs_other_neurons_rate_in_time']:.2f})",
+        fontsize=10,
+    )
     path = os.path.join(out, "astrocytes.png")
     save(fig, path)
     written.append(path)
@@ -242,10 +278,15 @@ def figures(res: Mapping[str, Any], summary: Mapping[str, Any], out: str | os.Pa
     im = weight_mosaic(axes[2], dw, (8, 8), cmap="RdBu_r", vmin=-lim, vmax=lim)
     fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.02, label="change")
     w = summary["weights_input_to_E"]
-    axes[2].set_title(f"change (mean |dw| {w['mean_abs_change']:.2f} = {100 * w['mean_abs_change_rel_w_max']:.1f} % "
-                      f"of w_max)", fontsize=10)
-    fig.suptitle(f"STDP (astrocyte-gated) imprints the digits each neuron fired to: change vs the input it saw "
-                 f"when firing, r = {w['hebbian_match']:.2f}", fontsize=10)
+    axes[2].set_title(
+        f"change (mean |dw| {w['mean_abs_change']:.2f} = {100 * w['mean_abs_change_rel_w_max']:.1f} % of w_max)",
+        fontsize=10,
+    )
+    fig.suptitle(
+        f"STDP (astrocyte-gated) imprints the digits each neuron fired to: change vs the input it saw "
+        f"when firing, r = {w['hebbian_match']:.2f}",
+        fontsize=10,
+    )
     path = os.path.join(out, "receptive_fields.png")
     save(fig, path)
     written.append(path)

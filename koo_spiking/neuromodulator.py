@@ -42,16 +42,15 @@ from __future__ import annotations
 
 import re
 import weakref
+from typing import TYPE_CHECKING, Any
 
 from brian2 import Synapses, ms, second
 from brian2.core.namespace import get_local_namespace
 from brian2.utils.stringtools import word_substitute
 
-from .parameters import Param, resolve
 from .eligibility import eligibility_parts, impulse
+from .parameters import Param, resolve
 from .synapse import STDP_PARAMS, Rule, synapses
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -61,8 +60,17 @@ if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
     from numpy.typing import ArrayLike
 
-__all__ = ["DOPAMINE_PARAMS", "REWARD_STDP_PARAMS", "dopamine_parts", "eligibility_parts", "reward_rule",
-           "reward_stdp_synapses", "reward_schedule", "settle", "set_mode"]
+__all__ = [
+    "DOPAMINE_PARAMS",
+    "REWARD_STDP_PARAMS",
+    "dopamine_parts",
+    "eligibility_parts",
+    "reward_rule",
+    "reward_stdp_synapses",
+    "reward_schedule",
+    "settle",
+    "set_mode",
+]
 
 DOPAMINE_PARAMS = {
     "tau_dop": Param(200.0 * ms, "+", "dopamine decay time constant"),
@@ -123,10 +131,23 @@ def dopamine_parts(active: str = "1", when: str = "thresholds", **overrides: Any
     }
 
 
-def reward_rule(rate: str = "1", weight: str = "w", dopamine: str = "post", tau_dop: Quantity | None = None,
-                baseline: str = "0/second", active: str = "1", lower: str = "0", upper: str = "w_max",
-                suffix: str = "", reward_order: int = 2, mirror: bool = False, switchable: bool = False,
-                integration: str = "closed_form", trace: str | None = None, **overrides: Any) -> Rule:
+def reward_rule(
+    rate: str = "1",
+    weight: str = "w",
+    dopamine: str = "post",
+    tau_dop: Quantity | None = None,
+    baseline: str = "0/second",
+    active: str = "1",
+    lower: str = "0",
+    upper: str = "w_max",
+    suffix: str = "",
+    reward_order: int = 2,
+    mirror: bool = False,
+    switchable: bool = False,
+    integration: str = "closed_form",
+    trace: str | None = None,
+    **overrides: Any,
+) -> Rule:
     """Reward-modulated STDP as a stackable :class:`~koo_spiking.synapse.Rule`.
 
     Parameters
@@ -180,27 +201,32 @@ def reward_rule(rate: str = "1", weight: str = "w", dopamine: str = "post", tau_
     if dopamine not in ("pre", "post"):
         raise ValueError(f"reward stdp: parameter 'dopamine' must be 'pre' or 'post', got {dopamine!r}")
     if integration not in ("closed_form", "euler", "impulse"):
-        raise ValueError(f"reward stdp: parameter 'integration' must be 'closed_form', 'euler' or 'impulse', "
-                         f"got {integration!r}")
+        raise ValueError(
+            f"reward stdp: parameter 'integration' must be 'closed_form', 'euler' or 'impulse', got {integration!r}"
+        )
     ns = resolve("reward stdp", REWARD_STDP_PARAMS, overrides)
     ns["tau_dop"] = tau_dop if tau_dop is not None else DOPAMINE_PARAMS["tau_dop"].value
     ns["tau_star"] = 1.0 / (1.0 / ns["tau_c"] + 1.0 / ns["tau_dop"])
     c, d_last, side = f"c{suffix}", f"D_last{suffix}", dopamine
-    ns = {(k + suffix if k in ("A_plus", "A_minus", "A_pre", "A_post", "tau_c", "tau_s", "tau_star",
-                                "tau_dop") else k): v for k, v in ns.items()}
+    ns = {
+        (k + suffix if k in ("A_plus", "A_minus", "A_pre", "A_post", "tau_c", "tau_s", "tau_star", "tau_dop") else k): v
+        for k, v in ns.items()
+    }
     tc, ts, tstar, tdop = (f"tau_c{suffix}", f"tau_s{suffix}", f"tau_star{suffix}", f"tau_dop{suffix}")
     beta = f"(({active})*({baseline}))"
     act = f"({active})"
     classical = f"classical{suffix}"
-    gated = f"(1 - {classical})*" if switchable else ""   # factor of the reward-gated change
+    gated = f"(1 - {classical})*" if switchable else ""  # factor of the reward-gated change
 
     drift = _ZERO.match(baseline) is None  # without a drift the closed form needs two exponentials, not four
 
     def dw(elapsed):  # closed-form weight change over ``elapsed`` (see the module docstring)
         if not drift:
             return f"({rate})*{gated}{d_last}/{ts}*{c}*{tstar}*(1 - exp(-{elapsed}/{tstar}))"
-        return (f"({rate})*{gated}{d_last}/{ts}*(({c} + {beta}*{tc})*{tstar}*(1 - exp(-{elapsed}/{tstar}))"
-                f" - {beta}*{tc}*{tdop}*(1 - exp(-{elapsed}/{tdop})))")
+        return (
+            f"({rate})*{gated}{d_last}/{ts}*(({c} + {beta}*{tc})*{tstar}*(1 - exp(-{elapsed}/{tstar}))"
+            f" - {beta}*{tc}*{tdop}*(1 - exp(-{elapsed}/{tdop})))"
+        )
 
     def c_at(elapsed):
         if not drift:
@@ -221,12 +247,15 @@ def reward_rule(rate: str = "1", weight: str = "w", dopamine: str = "post", tau_
     if switchable:
         model += f"{classical} : 1 (shared)\n"
     settle = f"""
-    {weight} = clip({weight} + {dw('elapsed')}, {lower}, {upper})
-    {c} = {c_at('elapsed')}
+    {weight} = clip({weight} + {dw("elapsed")}, {lower}, {upper})
+    {c} = {c_at("elapsed")}
     {d_last} = D_{side} + reward_in_{side}
     """
-    pre_pair, post_pair = (f"-A_minus{suffix}*apost", f"A_plus{suffix}*apre") if not mirror else \
-        (f"A_plus{suffix}*apost", f"-A_minus{suffix}*apre")
+    pre_pair, post_pair = (
+        (f"-A_minus{suffix}*apost", f"A_plus{suffix}*apre")
+        if not mirror
+        else (f"A_plus{suffix}*apost", f"-A_minus{suffix}*apre")
+    )
     pre_inc, post_inc = f"({pre_pair} + A_pre{suffix})", f"({post_pair} + A_post{suffix})"
     if switchable:
         # the same increments go to the trace (reward mode) or straight to the weight (classical)
@@ -243,10 +272,22 @@ def reward_rule(rate: str = "1", weight: str = "w", dopamine: str = "post", tau_
     else:
         on_pre = f"apre += 1\n{c} += {act}*{pre_inc}"
         on_post = f"apost += 1\n{c} += {act}*{post_inc}"
-    pathway = {f"reward{suffix}_{side}" if suffix or side == "pre" else "reward":
-               (side, "reward", f"{d_last} = D_{side} + reward_in_{side}")}
-    rule = Rule(model, on_pre, on_post, ns, settle=settle, pathways=pathway,
-                catch_up="apre = apre*exp(-elapsed/tau_plus)\napost = apost*exp(-elapsed/tau_minus)")
+    pathway = {
+        f"reward{suffix}_{side}" if suffix or side == "pre" else "reward": (
+            side,
+            "reward",
+            f"{d_last} = D_{side} + reward_in_{side}",
+        )
+    }
+    rule = Rule(
+        model,
+        on_pre,
+        on_post,
+        ns,
+        settle=settle,
+        pathways=pathway,
+        catch_up="apre = apre*exp(-elapsed/tau_plus)\napost = apost*exp(-elapsed/tau_minus)",
+    )
     if integration == "closed_form" and not switchable and ns[f"A_plus{suffix}"] == 0 and ns[f"A_minus{suffix}"] == 0:
         # no pairings: the STDP traces would only cost two exponentials per event
         rule.model = "\n".join(line for line in model.strip().splitlines() if "event-driven" not in line)
@@ -255,15 +296,18 @@ def reward_rule(rate: str = "1", weight: str = "w", dopamine: str = "post", tau_
     if integration == "euler":
         # forward Euler, w and c from their values at the start of the step; the drift is a
         # subexpression because Brian2 2.9 cannot check a literal '0/second' in run_regularly code
-        rule.model = f"""
+        rule.model = (
+            f"""
         {weight} : 1
         {c} : 1
         dapre/dt = -apre/tau_plus    : 1 (event-driven)
         dapost/dt = -apost/tau_minus : 1 (event-driven)
         {c}_now = {c} : 1
         drift{suffix} = {beta} : Hz
-        """ + (f"{weight}_now = {weight} : 1\n" if not suffix else "") + \
-            (f"{classical} : 1 (shared)\n" if switchable else "")
+        """
+            + (f"{weight}_now = {weight} : 1\n" if not suffix else "")
+            + (f"{classical} : 1 (shared)\n" if switchable else "")
+        )
         rule.regularly = f"""
         {weight} = clip({weight} + dt*({rate})*{gated}{c}*D_{side}/{ts}, {lower}, {upper})
         {c} = {c} - dt*{act}*({c} + drift{suffix}*{tc})/{tc}
@@ -272,19 +316,33 @@ def reward_rule(rate: str = "1", weight: str = "w", dopamine: str = "post", tau_
         return rule
     if integration == "impulse":
         pairings = ns[f"A_plus{suffix}"] != 0 or ns[f"A_minus{suffix}"] != 0
-        if trace is not None and (pairings or switchable or not re.fullmatch(r"\w+_(pre|post)", trace)
-                                  or _ZERO.match(baseline) is None):  # (the neuron's trace has no drift)
-            raise ValueError(f"reward stdp: a neuron's trace ({trace!r}) needs a name ending in _pre or _post, "
-                             f"A_plus = A_minus = 0, baseline 0 and switchable False")
-        return impulse(rule, f"({rate})*{gated}", weight, trace or c, side, (lower, upper), suffix, beta, act,
-                        pairings, shared=trace is not None)
+        if trace is not None and (
+            pairings or switchable or not re.fullmatch(r"\w+_(pre|post)", trace) or _ZERO.match(baseline) is None
+        ):  # (the neuron's trace has no drift)
+            raise ValueError(
+                f"reward stdp: a neuron's trace ({trace!r}) needs a name ending in _pre or _post, "
+                f"A_plus = A_minus = 0, baseline 0 and switchable False"
+            )
+        return impulse(
+            rule,
+            f"({rate})*{gated}",
+            weight,
+            trace or c,
+            side,
+            (lower, upper),
+            suffix,
+            beta,
+            act,
+            pairings,
+            shared=trace is not None,
+        )
     if trace is not None:
         raise ValueError("reward stdp: a neuron's trace ('trace') needs integration 'impulse'")
     # outside events (settle()) the dopamine follows its own closed form: the neuron's D read
     # between two steps is one step behind the D that synaptic events read within a step
     rule.settle_now = f"""
-    {weight} = clip({weight} + {dw('elapsed')}, {lower}, {upper})
-    {c} = {c_at('elapsed')}
+    {weight} = clip({weight} + {dw("elapsed")}, {lower}, {upper})
+    {c} = {c_at("elapsed")}
     {d_last} = {d_last}*exp(-elapsed/{tdop})
     """
     return rule
@@ -295,8 +353,14 @@ def _check_dopamine(group, who):
         raise ValueError(f"reward stdp: {who} {group.name!r} has no dopamine; build it with dopamine_parts()")
 
 
-def reward_stdp_synapses(source: Group, target: NeuronGroup, effect: str | None = "ge_post += w", rate: str = "1",
-                         name: str | None = None, **overrides: Any) -> Synapses:
+def reward_stdp_synapses(
+    source: Group,
+    target: NeuronGroup,
+    effect: str | None = "ge_post += w",
+    rate: str = "1",
+    name: str | None = None,
+    **overrides: Any,
+) -> Synapses:
     """Reward-modulated STDP synapses onto a target that has ``dopamine_parts``.
 
     Parameters
@@ -325,7 +389,7 @@ def reward_stdp_synapses(source: Group, target: NeuronGroup, effect: str | None 
         group = source if side == "pre" else target
         check = getattr(getattr(group, "source", group), "thresholder", {}).get(event)
         if check is not None and check.when != "thresholds":
-            pathway.when = check.when      # the reward event is checked later in the step
+            pathway.when = check.when  # the reward event is checked later in the step
             pathway.order = max(rule.reward_order, check.order + 1)
     _RULES[syn] = [rule]
     return syn
@@ -361,12 +425,14 @@ def settle(syn: Synapses, rules: Sequence[Rule] | None = None, namespace: Mappin
         var, expr = (part.strip() for part in line.split("=", 1))
         view = syn.variables[var].get_addressable_value_with_unit(var, syn)
         # units were checked when the synapses were built (and Brian2 2.9's check trips on '0/second')
-        view.set_with_expression_conditional("True", word_substitute(expr, {"elapsed": "(t - lastupdate)"}),
-                                             run_namespace=namespace, check_units=False)
+        view.set_with_expression_conditional(
+            "True", word_substitute(expr, {"elapsed": "(t - lastupdate)"}), run_namespace=namespace, check_units=False
+        )
 
 
-def set_mode(syn: Synapses, mode: str, rules: Sequence[Rule] | None = None,
-             namespace: Mapping[str, Any] | None = None) -> None:
+def set_mode(
+    syn: Synapses, mode: str, rules: Sequence[Rule] | None = None, namespace: Mapping[str, Any] | None = None
+) -> None:
     """Switch switchable reward STDP synapses to ``'classical'`` or ``'reward'`` mode.
 
     The synapses are settled first (:func:`settle`), so the change gated by the old
@@ -381,8 +447,9 @@ def set_mode(syn: Synapses, mode: str, rules: Sequence[Rule] | None = None,
     syn.classical = value
 
 
-def reward_schedule(target: NeuronGroup, indices: ArrayLike, times: Quantity, amounts: float | ArrayLike = 1.0,
-                    name: str | None = None) -> tuple[SpikeGeneratorGroup, Synapses]:
+def reward_schedule(
+    target: NeuronGroup, indices: ArrayLike, times: Quantity, amounts: float | ArrayLike = 1.0, name: str | None = None
+) -> tuple[SpikeGeneratorGroup, Synapses]:
     """Deliver rewards to chosen neurons at chosen times.
 
     A ``SpikeGeneratorGroup`` of one source per reward event writes the amount
@@ -399,10 +466,10 @@ def reward_schedule(target: NeuronGroup, indices: ArrayLike, times: Quantity, am
     if np.any(~np.isfinite(amounts)):
         raise ValueError("reward schedule: 'amounts' must be finite")
     n = len(indices)
-    gen = SpikeGeneratorGroup(max(n, 1), np.arange(n), times,
-                              name=f"{name}_gen" if name else "reward_gen*")
-    syn = Synapses(gen, target, "amount : 1", on_pre="reward_in_post += amount",
-                   name=f"{name}_syn" if name else "reward_syn*")
+    gen = SpikeGeneratorGroup(max(n, 1), np.arange(n), times, name=f"{name}_gen" if name else "reward_gen*")
+    syn = Synapses(
+        gen, target, "amount : 1", on_pre="reward_in_post += amount", name=f"{name}_syn" if name else "reward_syn*"
+    )
     if n:
         syn.connect(i=np.arange(n), j=indices)
         syn.amount = amounts

@@ -25,11 +25,11 @@ Each model is offered three ways: its ``Equations``, its validated namespace
 
 from __future__ import annotations
 
-from brian2 import Equations, NeuronGroup, mV, ms, nS, second, volt
+from typing import TYPE_CHECKING, Any
+
+from brian2 import Equations, NeuronGroup, ms, mV, nS, second, volt
 
 from .parameters import Param, check_size, resolve
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,8 +38,20 @@ if TYPE_CHECKING:
     from brian2.units.fundamentalunits import Quantity
 
 __all__ = [
-    "IF_PARAMS", "IF_EQUATIONS", "if_params", "if_group", "if_rate", "LIF_EXCITATORY", "LIF_INHIBITORY", "LIF_EQUATIONS", "lif_params", "lif_group",
-    "lif_rate", "IZHIKEVICH_PRESETS", "IZHIKEVICH_EQUATIONS", "izhikevich_params",
+    "IF_PARAMS",
+    "IF_EQUATIONS",
+    "if_params",
+    "if_group",
+    "if_rate",
+    "LIF_EXCITATORY",
+    "LIF_INHIBITORY",
+    "LIF_EQUATIONS",
+    "lif_params",
+    "lif_group",
+    "lif_rate",
+    "IZHIKEVICH_PRESETS",
+    "IZHIKEVICH_EQUATIONS",
+    "izhikevich_params",
     "izhikevich_group",
 ]
 
@@ -102,9 +114,13 @@ def _with_dopamine(dopamine, extra_eqs, events, on_event, extra_namespace):
     clash = set(events or {}) & set(parts["events"]) or set(on_event or {}) & set(parts["on_event"])
     if clash:
         raise ValueError(f"dopamine: event {sorted(clash)[0]!r} is defined twice (by 'events' and by 'dopamine')")
-    return (str(extra_eqs) + "\n" + parts["eqs"], {**(events or {}), **parts["events"]},
-            {**(on_event or {}), **parts["on_event"]}, {**(extra_namespace or {}), **parts["namespace"]},
-            parts.get("when", "thresholds"))
+    return (
+        str(extra_eqs) + "\n" + parts["eqs"],
+        {**(events or {}), **parts["events"]},
+        {**(on_event or {}), **parts["on_event"]},
+        {**(extra_namespace or {}), **parts["namespace"]},
+        parts.get("when", "thresholds"),
+    )
 
 
 def _add_events(group, on_event, when):
@@ -114,11 +130,19 @@ def _add_events(group, on_event, when):
         group.set_event_schedule("reward", when=when)
 
 
-def lif_group(n: int, kind: str = "excitatory", extra_eqs: str | Equations = "",
-              events: Mapping[str, str] | None = None, on_event: Mapping[str, str] | None = None,
-              extra_namespace: Mapping[str, Any] | None = None, name: str | None = None, dt: Quantity | None = None,
-              method: str = "exponential_euler", dopamine: bool | Quantity | dict[str, Any] | None = None,
-              **overrides: Any) -> NeuronGroup:
+def lif_group(
+    n: int,
+    kind: str = "excitatory",
+    extra_eqs: str | Equations = "",
+    events: Mapping[str, str] | None = None,
+    on_event: Mapping[str, str] | None = None,
+    extra_namespace: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    dt: Quantity | None = None,
+    method: str = "exponential_euler",
+    dopamine: bool | Quantity | dict[str, Any] | None = None,
+    **overrides: Any,
+) -> NeuronGroup:
     """A ``NeuronGroup`` of conductance LIF neurons.
 
     Parameters
@@ -140,14 +164,22 @@ def lif_group(n: int, kind: str = "excitatory", extra_eqs: str | Equations = "",
         Parameter values replacing the defaults (see ``LIF_EXCITATORY``).
     """
     n = check_size("lif", "n", n)
-    extra_eqs, events, on_event, extra_namespace, when = _with_dopamine(dopamine, extra_eqs, events, on_event,
-                                                                        extra_namespace)
+    extra_eqs, events, on_event, extra_namespace, when = _with_dopamine(
+        dopamine, extra_eqs, events, on_event, extra_namespace
+    )
     namespace = {**lif_params(kind, **overrides), **(extra_namespace or {})}
     eqs = LIF_EQUATIONS + Equations(str(extra_eqs)) if str(extra_eqs).strip() else LIF_EQUATIONS
     group = NeuronGroup(
-        n, eqs, threshold="v > v_thresh + theta",
-        reset="v = v_reset\ntheta += theta_plus", refractory="t_ref",
-        method=method, namespace=namespace, events=events, name=name or "lif*", dt=dt,
+        n,
+        eqs,
+        threshold="v > v_thresh + theta",
+        reset="v = v_reset\ntheta += theta_plus",
+        refractory="t_ref",
+        method=method,
+        namespace=namespace,
+        events=events,
+        name=name or "lif*",
+        dt=dt,
     )
     _add_events(group, on_event, when)
     group.v = namespace["v_rest"]
@@ -190,11 +222,20 @@ def if_params(**overrides: Any) -> dict[str, Any]:
     return resolve("if", IF_PARAMS, overrides)
 
 
-def if_group(n: int, extra_eqs: str | Equations = "", drive: str = "0*volt/second", on_spike: str = "",
-             threshold: str = "v > v_th", events: Mapping[str, str] | None = None,
-             on_event: Mapping[str, str] | None = None, extra_namespace: Mapping[str, Any] | None = None,
-             name: str | None = None, dt: Quantity | None = None,
-             dopamine: bool | Quantity | dict[str, Any] | None = None, **overrides: Any) -> NeuronGroup:
+def if_group(
+    n: int,
+    extra_eqs: str | Equations = "",
+    drive: str = "0*volt/second",
+    on_spike: str = "",
+    threshold: str = "v > v_th",
+    events: Mapping[str, str] | None = None,
+    on_event: Mapping[str, str] | None = None,
+    extra_namespace: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    dt: Quantity | None = None,
+    dopamine: bool | Quantity | dict[str, Any] | None = None,
+    **overrides: Any,
+) -> NeuronGroup:
     """A ``NeuronGroup`` of integrate-and-fire neurons with subtractive reset.
 
     Parameters
@@ -221,12 +262,23 @@ def if_group(n: int, extra_eqs: str | Equations = "", drive: str = "0*volt/secon
         Parameter values replacing the defaults (see ``IF_PARAMS``).
     """
     n = check_size("if", "n", n)
-    extra_eqs, events, on_event, extra_namespace, when = _with_dopamine(dopamine, extra_eqs, events, on_event,
-                                                                        extra_namespace)
+    extra_eqs, events, on_event, extra_namespace, when = _with_dopamine(
+        dopamine, extra_eqs, events, on_event, extra_namespace
+    )
     namespace = {**if_params(**overrides), **(extra_namespace or {})}
     eqs = Equations(IF_EQUATIONS + f"I_in = {drive} : volt/second\n" + str(extra_eqs))
-    group = NeuronGroup(n, eqs, threshold=threshold, reset="v -= v_th\n" + on_spike, refractory="t_ref",
-                        method="euler", namespace=namespace, events=events, name=name or "if*", dt=dt)
+    group = NeuronGroup(
+        n,
+        eqs,
+        threshold=threshold,
+        reset="v -= v_th\n" + on_spike,
+        refractory="t_ref",
+        method="euler",
+        namespace=namespace,
+        events=events,
+        name=name or "if*",
+        dt=dt,
+    )
     _add_events(group, on_event, when)
     return group
 
@@ -269,13 +321,13 @@ _IZH_BASE = {
 
 #: Izhikevich (2003) Fig. 2 presets: (a [1/ms], b [1/ms], c [mV], d [mV/ms]).
 IZHIKEVICH_PRESETS = {
-    "RS": (0.02, 0.2, -65.0, 8.0),    # regular spiking
-    "IB": (0.02, 0.2, -55.0, 4.0),    # intrinsically bursting
-    "CH": (0.02, 0.2, -50.0, 2.0),    # chattering
-    "FS": (0.10, 0.2, -65.0, 2.0),    # fast spiking
+    "RS": (0.02, 0.2, -65.0, 8.0),  # regular spiking
+    "IB": (0.02, 0.2, -55.0, 4.0),  # intrinsically bursting
+    "CH": (0.02, 0.2, -50.0, 2.0),  # chattering
+    "FS": (0.10, 0.2, -65.0, 2.0),  # fast spiking
     "LTS": (0.02, 0.25, -65.0, 2.0),  # low-threshold spiking
     "TC": (0.02, 0.25, -65.0, 0.05),  # thalamo-cortical
-    "RZ": (0.10, 0.26, -65.0, 2.0),   # resonator
+    "RZ": (0.10, 0.26, -65.0, 2.0),  # resonator
 }
 
 
@@ -291,14 +343,26 @@ def izhikevich_params(preset: str = "RS", **overrides: Any) -> dict[str, Any]:
     return resolve(f"izhikevich ({preset})", defaults, overrides)
 
 
-def izhikevich_group(n: int, preset: str = "RS", name: str | None = None, dt: Quantity | None = None,
-                     method: str = "euler", **overrides: Any) -> NeuronGroup:
+def izhikevich_group(
+    n: int,
+    preset: str = "RS",
+    name: str | None = None,
+    dt: Quantity | None = None,
+    method: str = "euler",
+    **overrides: Any,
+) -> NeuronGroup:
     """A ``NeuronGroup`` of Izhikevich neurons; drive them through ``I`` (mV/ms)."""
     n = check_size("izhikevich", "n", n)
     namespace = izhikevich_params(preset, **overrides)
     group = NeuronGroup(
-        n, IZHIKEVICH_EQUATIONS, threshold="v >= v_peak", reset="v = c\nu += d",
-        method=method, namespace=namespace, name=name or "izhikevich*", dt=dt,
+        n,
+        IZHIKEVICH_EQUATIONS,
+        threshold="v >= v_peak",
+        reset="v = c\nu += d",
+        method=method,
+        namespace=namespace,
+        name=name or "izhikevich*",
+        dt=dt,
     )
     group.v = -65.0 * mV
     group.u = namespace["b"] * (-65.0 * mV)

@@ -8,12 +8,11 @@ finiteness and sign, raising a one-line ``ValueError`` that names the parameter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from brian2 import Quantity, get_dimensions, have_same_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,8 +44,7 @@ def _check_one(model, name, value, spec):
         raise ValueError(f"{model}: parameter {name!r} must be a number, got {value!r}")
     if not have_same_dimensions(value, ref):
         raise ValueError(
-            f"{model}: parameter {name!r} has wrong or missing unit: expected "
-            f"{_unit_name(ref)}, got {value!r}"
+            f"{model}: parameter {name!r} has wrong or missing unit: expected {_unit_name(ref)}, got {value!r}"
         )
     arr = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(arr)):
@@ -73,9 +71,7 @@ def resolve(model: str, defaults: Mapping[str, Param], overrides: Mapping[str, A
     """
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise ValueError(
-            f"{model}: unknown parameter {unknown[0]!r} (known: {', '.join(sorted(defaults))})"
-        )
+        raise ValueError(f"{model}: unknown parameter {unknown[0]!r} (known: {', '.join(sorted(defaults))})")
     namespace = {}
     for name, spec in defaults.items():
         value = overrides.get(name, spec.value)

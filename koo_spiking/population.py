@@ -16,6 +16,7 @@ Optional inhibitory plasticity on I -> E:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from brian2 import Hz, ms
@@ -24,15 +25,21 @@ from .neuron import lif_group
 from .parameters import Param, check_size, resolve
 from .synapse import Rule, static_rule, synapses
 
-from typing import TYPE_CHECKING, Any
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from brian2 import NeuronGroup, Synapses
 
-__all__ = ["EIPair", "ei_pair", "istdp_rule", "ISTDP_PARAMS", "signed_weights",
-           "dale_violations", "EXCITATORY_EFFECT", "INHIBITORY_EFFECT"]
+__all__ = [
+    "EIPair",
+    "ei_pair",
+    "istdp_rule",
+    "ISTDP_PARAMS",
+    "signed_weights",
+    "dale_violations",
+    "EXCITATORY_EFFECT",
+    "INHIBITORY_EFFECT",
+]
 
 EXCITATORY_EFFECT = "ge_post += {w}"
 INHIBITORY_EFFECT = "gi_post += {w}"
@@ -87,10 +94,21 @@ def _random_pairs(rng, n_pre, n_post, p, exclude_self=False):
     return i.astype(np.int32), j.astype(np.int32)
 
 
-def ei_pair(n_e: int, n_i: int, p_ei: float = 0.2, p_ie: float = 0.5, w_ei: float = 2.0, w_ie: float = 1.0,
-            plastic_inhibition: bool = False, rng: np.random.Generator | None = None, name: str = "layer",
-            e_kw: Mapping[str, Any] | None = None, i_kw: Mapping[str, Any] | None = None, e_eqs: str = "",
-            istdp: Mapping[str, Any] | None = None) -> EIPair:
+def ei_pair(
+    n_e: int,
+    n_i: int,
+    p_ei: float = 0.2,
+    p_ie: float = 0.5,
+    w_ei: float = 2.0,
+    w_ie: float = 1.0,
+    plastic_inhibition: bool = False,
+    rng: np.random.Generator | None = None,
+    name: str = "layer",
+    e_kw: Mapping[str, Any] | None = None,
+    i_kw: Mapping[str, Any] | None = None,
+    e_eqs: str = "",
+    istdp: Mapping[str, Any] | None = None,
+) -> EIPair:
     """Build an E/I pair with E -> I excitation and I -> E lateral inhibition.
 
     Connectivity is drawn here with numpy (``rng``), so it is the same under every

@@ -16,11 +16,10 @@ import os
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from brian2 import NeuronGroup, check_units, implementation
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -71,8 +70,7 @@ def progress_text(done: float, n_slots: float, elapsed: float) -> str:
     d, n = int(done + 0.5), int(n_slots + 0.5)
     bar = 30 * d // n
     rate = f"{done / elapsed:.0f}" if elapsed > 0 else "-"
-    return (f"  [{'#' * bar}{' ' * (30 - bar)}] {100 * d // n}% {d}/{n} images, "
-            f"{rate} images/s, {elapsed:.1f} s")
+    return f"  [{'#' * bar}{' ' * (30 - bar)}] {100 * d // n}% {d}/{n} images, {rate} images/s, {elapsed:.1f} s"
 
 
 @implementation("cpp", _CPP_LINE, headers=["<iostream>", "<string>", "<cstdio>"])
@@ -82,8 +80,11 @@ def koo_progress_line(show, done, n_slots, elapsed, tty):
     show, done, n_slots, elapsed, tty = (float(np.ravel(x)[0]) for x in (show, done, n_slots, elapsed, tty))
     if show <= 0:
         return 0.0
-    print(("\r" if tty > 0 else "") + progress_text(done, n_slots, elapsed),
-          end="\n" if done >= n_slots - 0.5 or tty <= 0 else "", flush=True)
+    print(
+        ("\r" if tty > 0 else "") + progress_text(done, n_slots, elapsed),
+        end="\n" if done >= n_slots - 0.5 or tty <= 0 else "",
+        flush=True,
+    )
     return 1.0
 
 
@@ -98,17 +99,30 @@ def progress_group(n_slots: int, period: Quantity, name: str = "progress") -> Ne
         One image's presentation time; the group's clock.
     """
     # the wall clock's start and last report live in the group, so they span several run calls
-    group = NeuronGroup(1, "start_s : 1\nlast_s : 1\nlines : 1", dt=period, name=name,
-                        namespace={"koo_wall_s": koo_wall_s, "koo_progress_line": koo_progress_line,
-                                   "n_slots": float(n_slots), "tty": float(sys.stdout.isatty())})
-    group.run_regularly("""
+    group = NeuronGroup(
+        1,
+        "start_s : 1\nlast_s : 1\nlines : 1",
+        dt=period,
+        name=name,
+        namespace={
+            "koo_wall_s": koo_wall_s,
+            "koo_progress_line": koo_progress_line,
+            "n_slots": float(n_slots),
+            "tty": float(sys.stdout.isatty()),
+        },
+    )
+    group.run_regularly(
+        """
         now_s = koo_wall_s()
         start_s += int(lines == 0)*(now_s - start_s)
         done = clip(floor(t/dt + 0.5), 0, n_slots)
         show = int(lines == 0 or now_s - last_s >= 2 or done >= n_slots - 0.5)
         last_s += show*(now_s - last_s)
         lines += koo_progress_line(show, done, n_slots, now_s - start_s, tty)
-        """, when="end", name=f"{name}_line")
+        """,
+        when="end",
+        name=f"{name}_line",
+    )
     return group
 
 
@@ -158,8 +172,11 @@ def compile_progress(directory: str | os.PathLike | None, every: float = 5.0) ->
             if os.path.exists(binary) and os.path.getmtime(binary) >= t0:
                 return
             sources = _sources(directory, t0)
-            done = sum(1 for src in sources if os.path.exists(src[:-4] + ".o")
-                       and os.path.getmtime(src[:-4] + ".o") >= os.path.getmtime(src))
+            done = sum(
+                1
+                for src in sources
+                if os.path.exists(src[:-4] + ".o") and os.path.getmtime(src[:-4] + ".o") >= os.path.getmtime(src)
+            )
             if sources and done < len(sources) and done != shown:
                 say(f"  compiling C++: {done}/{len(sources)} files, {time.time() - t0:.0f} s")
                 shown = done

@@ -11,10 +11,10 @@ once per period.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .parameters import Param, resolve
 from .synapse import Rule
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,8 +32,9 @@ STRUCTURAL_PARAMS = {
 }
 
 
-def structural_rule(weights: Sequence[str] = ("w",), active: str = "1", turn: str = "1", growth: str = "1",
-                    **overrides: Any) -> Rule:
+def structural_rule(
+    weights: Sequence[str] = ("w",), active: str = "1", turn: str = "1", growth: str = "1", **overrides: Any
+) -> Rule:
     """Pruning and regrowth once per period, each target neuron's count of alive synapses in bounds.
 
     Give ``synapses`` a transmitted weight that includes the flag, e.g. ``weight='alive*w'``, and

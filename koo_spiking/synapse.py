@@ -31,6 +31,7 @@ import re
 import string
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from brian2 import Clock, Equations, Synapses, get_device, ms, second
@@ -38,17 +39,30 @@ from brian2.devices.device import RuntimeDevice
 
 from .parameters import Param, resolve
 
-from typing import TYPE_CHECKING, Any
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from brian2.groups.group import Group
     from brian2.units.fundamentalunits import Quantity
 
-__all__ = ["Rule", "STDP_PARAMS", "TM_DEPRESSING", "TM_FACILITATING", "FORGETTING_PARAMS", "static_rule",
-           "stdp_rule", "tm_rule", "forgetting_rule", "local_error_rule", "synapses", "settle_code",
-           "apply_init", "stdp_window", "tm_release", "RuleSynapses"]
+__all__ = [
+    "Rule",
+    "STDP_PARAMS",
+    "TM_DEPRESSING",
+    "TM_FACILITATING",
+    "FORGETTING_PARAMS",
+    "static_rule",
+    "stdp_rule",
+    "tm_rule",
+    "forgetting_rule",
+    "local_error_rule",
+    "synapses",
+    "settle_code",
+    "apply_init",
+    "stdp_window",
+    "tm_release",
+    "RuleSynapses",
+]
 
 
 @dataclass
@@ -131,8 +145,9 @@ def stdp_rule(rate: str = "1", **overrides: Any) -> Rule:
     apost += A_minus
     w = clip(w + ({rate})*apre, 0, w_max)
     """
-    return Rule(model, on_pre, on_post, ns,
-                catch_up="apre = apre*exp(-elapsed/tau_plus)\napost = apost*exp(-elapsed/tau_minus)")
+    return Rule(
+        model, on_pre, on_post, ns, catch_up="apre = apre*exp(-elapsed/tau_plus)\napost = apost*exp(-elapsed/tau_minus)"
+    )
 
 
 # Three states (x recovered, y active, z inactive); between events, from x0, y0, z0:
@@ -151,8 +166,10 @@ _TM_3STATE_SETTLE = """
 x_S = 1 - (1 - x_S - y_S)*exp(-elapsed/tau_d) - y_S*K_S
 y_S = y_S*exp(-elapsed/tau_inact)
 """
-_TM_K = {"general": "K_S = (tau_inact*exp(-elapsed/tau_inact) - tau_d*exp(-elapsed/tau_d))/(tau_inact - tau_d)",
-         "equal": "K_S = (1 + elapsed/tau_d)*exp(-elapsed/tau_d)"}
+_TM_K = {
+    "general": "K_S = (tau_inact*exp(-elapsed/tau_inact) - tau_d*exp(-elapsed/tau_d))/(tau_inact - tau_d)",
+    "equal": "K_S = (1 + elapsed/tau_d)*exp(-elapsed/tau_d)",
+}
 
 
 def tm_rule(regime: str = "depressing", side: str = "pre", **overrides: Any) -> Rule:
@@ -197,8 +214,16 @@ def tm_rule(regime: str = "depressing", side: str = "pre", **overrides: Any) -> 
         del ns["tau_inact"]
         code = release + "\nx_S -= r_S"
         catch_up.append("x_S = 1 - (1 - x_S)*exp(-elapsed/tau_d)")
-    return Rule(model, code if side == "pre" else "", code if side == "post" else "", ns,
-                release="r_S", settle=settle, init={"x_S": 1.0}, catch_up="\n".join(catch_up))
+    return Rule(
+        model,
+        code if side == "pre" else "",
+        code if side == "post" else "",
+        ns,
+        release="r_S",
+        settle=settle,
+        init={"x_S": 1.0},
+        catch_up="\n".join(catch_up),
+    )
 
 
 def forgetting_rule(consolidation: str = "0.1", active: str = "1", **overrides: Any) -> Rule:
@@ -219,8 +244,9 @@ def forgetting_rule(consolidation: str = "0.1", active: str = "1", **overrides: 
     return Rule("w_slow : 1\nw_fast : 1", namespace=ns, regularly=regularly)
 
 
-def local_error_rule(pre_factor: str, post_factor: str, eta: str = "eta", weight: str = "w", lower: str = "0",
-                     upper: str = "w_max") -> Rule:
+def local_error_rule(
+    pre_factor: str, post_factor: str, eta: str = "eta", weight: str = "w", lower: str = "0", upper: str = "w_max"
+) -> Rule:
     """Two-factor local rule applied once per period: dw = eta*pre_factor*post_factor.
 
     ``pre_factor`` and ``post_factor`` are expressions of the pre- and postsynaptic neurons' variables
@@ -261,17 +287,22 @@ class RuleSynapses(Synapses):
 def _check_effect(effect, release):
     """One-line errors for an effect whose placeholders are not exactly ``{w}``."""
     try:
-        fields = [f + ("!" + c if c else "") + (":" + s if s else "")
-                  for _, f, s, c in string.Formatter().parse(effect) if f is not None]
+        fields = [
+            f + ("!" + c if c else "") + (":" + s if s else "")
+            for _, f, s, c in string.Formatter().parse(effect)
+            if f is not None
+        ]
     except ValueError as err:  # unbalanced braces
         raise ValueError(f"synapses: effect {effect!r} is not a valid template ({err}); use {{w}}") from None
     for bad in set(fields) - {"w"}:
-        raise ValueError(f"synapses: effect {effect!r} has the placeholder {{{bad}}}; the only one is {{w}}, "
-                         "the transmitted weight")
+        raise ValueError(
+            f"synapses: effect {effect!r} has the placeholder {{{bad}}}; the only one is {{w}}, the transmitted weight"
+        )
     if not fields:
         dropped = f"; without it the release fraction {release} of the STP rule would be dropped"
-        raise ValueError(f"synapses: effect {effect!r} must contain the placeholder {{w}}"
-                         + (dropped if release != "1" else ""))
+        raise ValueError(
+            f"synapses: effect {effect!r} must contain the placeholder {{w}}" + (dropped if release != "1" else "")
+        )
     return effect
 
 
@@ -282,15 +313,28 @@ def _check_neighbours(texts, source, target, own):
         group, role = (source, "source") if side == "pre" else (target, "target")
         if name not in own and base not in group.variables:
             hint = "; call koo_spiking.astrocyte.link_gate(neurons, astrocytes) first" if base == "gate" else ""
-            raise ValueError(f"synapses: {name!r} refers to variable {base!r} of the {role} "
-                             f"{group.name!r}, which has no such variable{hint}")
+            raise ValueError(
+                f"synapses: {name!r} refers to variable {base!r} of the {role} "
+                f"{group.name!r}, which has no such variable{hint}"
+            )
 
 
-def synapses(source: Group, target: Group, rules: Iterable[Rule], effect: str | None = "ge_post += {w}",
-             transmit: str = "pre", weight: str = "w", name: str | None = None,
-             delay: Quantity | dict[str, Quantity] | None = None, namespace: Mapping[str, Any] | None = None,
-             period: Quantity | Clock | None = None, when: str = "start", order: int = 0,
-             effect_order: str = "after", **kwargs: Any) -> RuleSynapses:
+def synapses(
+    source: Group,
+    target: Group,
+    rules: Iterable[Rule],
+    effect: str | None = "ge_post += {w}",
+    transmit: str = "pre",
+    weight: str = "w",
+    name: str | None = None,
+    delay: Quantity | dict[str, Quantity] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+    period: Quantity | Clock | None = None,
+    when: str = "start",
+    order: int = 0,
+    effect_order: str = "after",
+    **kwargs: Any,
+) -> RuleSynapses:
     """One ``Synapses`` object carrying several stacked rules.
 
     Parameters
@@ -337,8 +381,11 @@ def synapses(source: Group, target: Group, rules: Iterable[Rule], effect: str | 
         parts = [(r.release != "1", r.on_pre if side == "pre" else r.on_post) for r in rules]
         if effect and side == transmit:
             # 'before': STP code (release fractions), then the effect, then the weight updates
-            parts = ([p for p in parts if p[0]] + [(True, effect)] + [p for p in parts if not p[0]]
-                     if effect_order == "before" else parts + [(True, effect)])
+            parts = (
+                [p for p in parts if p[0]] + [(True, effect)] + [p for p in parts if not p[0]]
+                if effect_order == "before"
+                else parts + [(True, effect)]
+            )
         body[side] = _join(*(code for _, code in parts))
     on_pre, on_post, on_event = {"pre": _join(head, body["pre"], tail)}, {}, {"pre": "spike"}
     if body["post"]:
@@ -349,10 +396,21 @@ def synapses(source: Group, target: Group, rules: Iterable[Rule], effect: str | 
             on_event[pname] = event
     ns = {**{k: v for rule in rules for k, v in rule.namespace.items()}, **(namespace or {})}
     regular = _join(*(r.regularly for r in rules))
-    _check_neighbours([model, *on_pre.values(), *on_post.values(), regular], source, target,
-                      set(Equations(model).names) | set(ns))
-    syn = RuleSynapses(source, target, model=model, on_pre=on_pre, on_post=on_post or None, on_event=on_event,
-                       namespace=ns, name=name or "synapses*", delay=delay, **kwargs)
+    _check_neighbours(
+        [model, *on_pre.values(), *on_post.values(), regular], source, target, set(Equations(model).names) | set(ns)
+    )
+    syn = RuleSynapses(
+        source,
+        target,
+        model=model,
+        on_pre=on_pre,
+        on_post=on_post or None,
+        on_event=on_event,
+        namespace=ns,
+        name=name or "synapses*",
+        delay=delay,
+        **kwargs,
+    )
     if regular:
         if period is None:
             raise ValueError("synapses: a rule has periodic code; give 'period'")
@@ -381,12 +439,16 @@ def stdp_window(delta_t: Quantity, **overrides: Any) -> np.ndarray:
     """Analytic STDP window: weight change per pairing (units of w, as ``A_plus``) at ``delta_t = t_post - t_pre``."""
     p = resolve("stdp", STDP_PARAMS, overrides)
     dt = np.asarray(delta_t / ms, dtype=float)
-    return np.where(dt > 0, p["A_plus"] * np.exp(-dt / float(p["tau_plus"] / ms)),
-                    np.where(dt < 0, -p["A_minus"] * np.exp(dt / float(p["tau_minus"] / ms)), 0.0))
+    return np.where(
+        dt > 0,
+        p["A_plus"] * np.exp(-dt / float(p["tau_plus"] / ms)),
+        np.where(dt < 0, -p["A_minus"] * np.exp(dt / float(p["tau_minus"] / ms)), 0.0),
+    )
 
 
-def tm_release(n_spikes: int, interval: Quantity, U_0: float, tau_d: Quantity, tau_f: Quantity,
-               tau_inact: Quantity = 0 * ms) -> tuple[np.ndarray, float]:
+def tm_release(
+    n_spikes: int, interval: Quantity, U_0: float, tau_d: Quantity, tau_f: Quantity, tau_inact: Quantity = 0 * ms
+) -> tuple[np.ndarray, float]:
     """Analytic Tsodyks-Markram releases for a regular train, plus the steady state.
 
     ``tau_f = 0``: fixed utilisation ``U_0``; ``tau_inact > 0``: three states (:func:`tm_rule`).

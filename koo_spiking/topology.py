@@ -8,8 +8,13 @@ import numpy as np
 __all__ = ["topology_pairs", "square_shape"]
 
 
-def topology_pairs(n: int, topology: str = "ring", shape: tuple[int, int] | None = None, k: int = 4,
-                   positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def topology_pairs(
+    n: int,
+    topology: str = "ring",
+    shape: tuple[int, int] | None = None,
+    k: int = 4,
+    positions: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Directed (i, j) pairs of a symmetric astrocyte network.
 
     Parameters
@@ -38,8 +43,11 @@ def topology_pairs(n: int, topology: str = "ring", shape: tuple[int, int] | None
                     if r + 1 < rows:
                         edges.add((r * cols + c, (r + 1) * cols + c))
         else:
-            pos = positions if positions is not None else np.array(
-                [(r, c) for r in range(rows) for c in range(cols)], float)
+            pos = (
+                positions
+                if positions is not None
+                else np.array([(r, c) for r in range(rows) for c in range(cols)], float)
+            )
             if not 0 < k < n:
                 raise ValueError(f"astrocyte coupling: parameter 'k' must lie in 1..{n - 1}, got {k!r}")
             dist = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=-1)
@@ -47,8 +55,7 @@ def topology_pairs(n: int, topology: str = "ring", shape: tuple[int, int] | None
             nearest = np.argsort(dist, axis=1, kind="stable")[:, :k]
             edges = {(min(a, b), max(a, b)) for a in range(n) for b in nearest[a]}
     else:
-        raise ValueError(f"astrocyte coupling: unknown topology {topology!r} "
-                         "(choose ring, chain, grid, knn or none)")
+        raise ValueError(f"astrocyte coupling: unknown topology {topology!r} (choose ring, chain, grid, knn or none)")
     edges = sorted(edges)
     i = np.array([a for a, b in edges] + [b for a, b in edges], np.int32)
     j = np.array([b for a, b in edges] + [a for a, b in edges], np.int32)

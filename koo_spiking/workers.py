@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import signal
 import time
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,8 +58,9 @@ def process_pool(max_workers: int | None) -> Iterator[cf.ProcessPoolExecutor]:
     then end the parent as the signal would have (``SystemExit(128 + signal)``, or
     ``KeyboardInterrupt`` for SIGINT); the previous handlers are restored after the block.
     """
-    pool = cf.ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_own_group)
+    pool = cf.ProcessPoolExecutor(
+        max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_own_group
+    )
     previous = {}
 
     def handler(signum, frame):

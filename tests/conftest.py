@@ -5,6 +5,7 @@ The suite runs on two pytest-xdist workers (``addopts`` in setup.cfg), a module 
 made once for the whole run (:func:`_once`): the first worker to need one runs it, the others wait for
 it and read the same folder.
 """
+
 import contextlib
 import fcntl
 import os
@@ -41,8 +42,12 @@ def unoptimized():
         yield
 
 
-@pytest.fixture(params=[pytest.param("cython", marks=pytest.mark.cython),
-                        pytest.param("cpp_standalone", marks=pytest.mark.cpp_standalone)])
+@pytest.fixture(
+    params=[
+        pytest.param("cython", marks=pytest.mark.cython),
+        pytest.param("cpp_standalone", marks=pytest.mark.cpp_standalone),
+    ]
+)
 def target(request, tmp_path):
     """Code-generation target for the test; standalone builds go to tmp_path."""
     with backend.backend(request.param, directory=str(tmp_path / "standalone")):
@@ -99,9 +104,26 @@ def small_run(tmp_path_factory):
     from koo_spiking.cli import main
 
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
-    return _once(tmp_path_factory, "small_run", lambda out: main(
-        ["train", str(spec), "--train-samples", "400", "--test-samples", "100", "--seed", "2",
-         "--record", "100", "--out", str(out)]))
+    return _once(
+        tmp_path_factory,
+        "small_run",
+        lambda out: main(
+            [
+                "train",
+                str(spec),
+                "--train-samples",
+                "400",
+                "--test-samples",
+                "100",
+                "--seed",
+                "2",
+                "--record",
+                "100",
+                "--out",
+                str(out),
+            ]
+        ),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +138,25 @@ def small_ablation(tmp_path_factory):
 
     def make(out):
         with optimize("0"):  # short runs: compile fast (the workers inherit it)
-            return main(["ablate", str(spec), "--seeds", "2", "--train-samples", "60", "--test-samples", "20",
-                         "--variants", "no_astrocytes,minimal", "--workers", "2", "--out", str(out)])
+            return main(
+                [
+                    "ablate",
+                    str(spec),
+                    "--seeds",
+                    "2",
+                    "--train-samples",
+                    "60",
+                    "--test-samples",
+                    "20",
+                    "--variants",
+                    "no_astrocytes,minimal",
+                    "--workers",
+                    "2",
+                    "--out",
+                    str(out),
+                ]
+            )
+
     return _once(tmp_path_factory, "small_ablation", make)
 
 
@@ -133,7 +172,25 @@ def small_protocol(tmp_path_factory):
 
     def make(out):
         with optimize("0"):  # a short run: compile fast
-            return main(["plasticity", str(spec), "--protocol", "repeated", "--rate", "0.3", "--train-samples",
-                         "120", "--test-samples", "40", "--eval-every", "20", "--eval-images", "10",
-                         "--out", str(out)])
+            return main(
+                [
+                    "plasticity",
+                    str(spec),
+                    "--protocol",
+                    "repeated",
+                    "--rate",
+                    "0.3",
+                    "--train-samples",
+                    "120",
+                    "--test-samples",
+                    "40",
+                    "--eval-every",
+                    "20",
+                    "--eval-images",
+                    "10",
+                    "--out",
+                    str(out),
+                ]
+            )
+
     return _once(tmp_path_factory, "small_protocol", make)

@@ -1,4 +1,5 @@
 """The ablation study: variants of the full model over seeds, its JSON, Markdown and PNG."""
+
 import json
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from koo_spiking.studies.ablate import run_ablation, variant_table
 def test_every_feature_is_flipped_once_and_the_minimal_core_keeps_only_the_layers_and_inhibition():
     spec = validate_spec({})
     table = variant_table(spec)
-    flipped = [k.split(".")[1] for _, flips in table.values() if len(flips) == 1 for k in flips
-               if k.startswith("features.")]
+    flipped = [
+        k.split(".")[1] for _, flips in table.values() if len(flips) == 1 for k in flips if k.startswith("features.")
+    ]
     assert sorted(flipped) == sorted(FEATURES)
     assert table["no_coupling"][1] == {"astrocytes.coupling": "none"}
     core = with_values(spec, table["minimal"][1])["features"]
@@ -63,7 +65,14 @@ def test_a_tiny_ablation_writes_json_markdown_and_png(small_ablation):
     assert (out / "ablation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # resumable: a rerun finds every point done in OUT/ablation.sqlite and runs nothing
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
-    again = run_ablation(str(spec), seeds=2, out=out, variants=["no_astrocytes", "minimal"], train_samples=60,
-                         test_samples=20, verbose=False)
+    again = run_ablation(
+        str(spec),
+        seeds=2,
+        out=out,
+        variants=["no_astrocytes", "minimal"],
+        train_samples=60,
+        test_samples=20,
+        verbose=False,
+    )
     assert again["ablation"]["timing"] == {"done": 0, "skipped": 6, "failed": 0, "compiled": 0}
     assert again["ablation"]["variants"]["full"]["runs"] == result["variants"]["full"]["runs"]

@@ -7,6 +7,7 @@ deterministic cell: synapse firing at 0.5 Hz, exogenous IP3 flow on, start at C 
 ``tests/reference/izhikevich2007_stimberg2018_reference.py`` wrote by running it: Ca2+
 peaks at 1.161 uM, IP3 at 2.259 uM, and Ca2+ rises three times through its mid-level.
 """
+
 import json
 import os
 
@@ -59,8 +60,8 @@ def test_fast_astrocyte_on_its_coarse_clock(cython_only, record_property):
     c, t, mon, logs = _published_protocol(10 * ms, 0.1 * ms, glutamate="pulse")
     assert not [name for name in logs if "dt_mismatch" in name]
     record_property("C_max_rel_err", float(c.max() / REF_C_MAX - 1))
-    assert abs(c.max() - REF_C_MAX) < 0.015 * REF_C_MAX           # measured -0.95 %
-    assert abs((mon.I[0] / umolar).max() - REF_I_MAX) < 0.03 * REF_I_MAX   # measured -2.2 %
+    assert abs(c.max() - REF_C_MAX) < 0.015 * REF_C_MAX  # measured -0.95 %
+    assert abs((mon.I[0] / umolar).max() - REF_I_MAX) < 0.03 * REF_I_MAX  # measured -2.2 %
     peaks = _crossings(c, t, 0.5 * (c.max() + c.min()))
     assert len(peaks) == 3
     np.testing.assert_allclose(peaks, REF_PEAKS, atol=0.3)
@@ -71,7 +72,7 @@ def test_start_state_and_exogenous_flow_are_explicit(cython_only):
     assert np.allclose(default.C / umolar, 0.05) and np.allclose(default.I / umolar, 0.05)
     assert np.all(default.ex_on == 0) and "Y_S" not in default.variables
     assert np.all(published.C == 0) and np.all(published.I == 0) and np.all(published.ex_on == 1)
-    assert np.allclose(published.h, 0.9) and "Y_S" in published.variables        # kinetic glutamate
+    assert np.allclose(published.h, 0.9) and "Y_S" in published.variables  # kinetic glutamate
     custom = astrocyte_group(1, preset="example2", exogenous=False, start={"C": 0.1 * umolar}, glutamate="pulse")
     assert custom.ex_on[0] == 0 and float(custom.C[0] / umolar) == pytest.approx(0.1)
     with pytest.raises(ValueError, match="start variable"):
@@ -96,7 +97,7 @@ def test_one_neuron_drives_two_astrocytes(cython_only):
 
 def test_noise_is_the_chapters_stochastic_cell(cython_only):
     kw = dict(dt=1 * ms, preset="example2", exogenous=True, start={"I_bias": 2.0 * umolar})
-    noisy = astrocyte_group(2, noise=[0.0, 1.0], method="milstein", name="noisy", **kw)   # cell 0: zero noise
+    noisy = astrocyte_group(2, noise=[0.0, 1.0], method="milstein", name="noisy", **kw)  # cell 0: zero noise
     plain = astrocyte_group(1, method="euler", name="plain", **kw)
     mons = [StateMonitor(g, ["C", "h"], record=True, dt=10 * ms) for g in (noisy, plain)]
     Network(noisy, plain, *mons).run(20 * second)
@@ -109,7 +110,7 @@ def test_noise_is_the_chapters_stochastic_cell(cython_only):
 
 def test_constant_ip3_drive_oscillates(target):
     astro = astrocyte_group(2, dt=10 * ms, preset="single")
-    astro.ex_on = "i"          # cell 1 driven, cell 0 not
+    astro.ex_on = "i"  # cell 1 driven, cell 0 not
     astro.I_bias = 1.5 * umolar
     mon = StateMonitor(astro, "C", record=True, dt=50 * ms)
     Network(astro, mon).run(150 * second)
@@ -143,12 +144,12 @@ def test_chain_front_needs_gap_junctions(target, record_property):
     Network(*chains, *mons).run(1200 * second)
     t = mons[0].t / second
     c, c0 = mons[0].C / umolar, mons[1].C / umolar
-    assert c[:, t < 300][:, -100:].max() < 0.1              # quiescent before the stimulus
-    assert c[0].max() > 0.25 and c0[0].max() > 0.25          # the stimulated cell responds
-    assert c[-1].max() > 0.25                               # far end raised with coupling ...
-    assert c0[1:].max() < 0.1                               # ... and not without
+    assert c[:, t < 300][:, -100:].max() < 0.1  # quiescent before the stimulus
+    assert c[0].max() > 0.25 and c0[0].max() > 0.25  # the stimulated cell responds
+    assert c[-1].max() > 0.25  # far end raised with coupling ...
+    assert c0[1:].max() < 0.1  # ... and not without
     arrival = _arrival(c, t)
-    assert np.all(np.diff(arrival[1:]) > 0)                  # arrives in order along the chain
+    assert np.all(np.diff(arrival[1:]) > 0)  # arrives in order along the chain
     speed = (len(arrival) - 2) / (arrival[-1] - arrival[1])  # cells per second
     record_property("wave_speed_cells_per_s", float(speed))
     print(f"Ca2+ front speed: {speed:.4f} cells/s ({speed * 50:.2f} um/s at 50 um spacing)")
@@ -156,11 +157,13 @@ def test_chain_front_needs_gap_junctions(target, record_property):
     # passive diffusion alone would slow down along the chain, a numerical artefact would be far faster
     assert 0.015 < speed < 0.06
     early, late = np.diff(arrival[1:10]).mean(), np.diff(arrival[10:]).mean()
-    assert 0.5 < early / late < 2.0                        # no slowing down: regenerative, not diffusive
+    assert 0.5 < early / late < 2.0  # no slowing down: regenerative, not diffusive
 
 
-@pytest.mark.parametrize("topology,shape,k,degree", [("ring", None, 4, 2), ("grid", (4, 5), 4, None),
-                                                    ("knn", (4, 5), 3, None), ("chain", None, 4, None)])
+@pytest.mark.parametrize(
+    "topology,shape,k,degree",
+    [("ring", None, 4, 2), ("grid", (4, 5), 4, None), ("knn", (4, 5), 3, None), ("chain", None, 4, None)],
+)
 def test_topologies_are_symmetric(topology, shape, k, degree):
     i, j = topology_pairs(20, topology, shape=shape, k=k)
     pairs = set(zip(i.tolist(), j.tolist()))
@@ -169,7 +172,7 @@ def test_topologies_are_symmetric(topology, shape, k, degree):
     if degree:
         assert np.all(counts == degree)
     if topology == "grid":
-        assert counts.min() == 2 and counts.max() == 4   # corners and interior of a 4 x 5 sheet
+        assert counts.min() == 2 and counts.max() == 4  # corners and interior of a 4 x 5 sheet
     if topology == "knn":
         assert counts.min() >= 3
 
@@ -196,8 +199,8 @@ def test_driven_cell_is_graded_and_the_network_cell_is_not(numpy_target):
         Network(cells, mon).run(60 * second)
         steady[preset] = (mon.C[:, -100:] / umolar).mean(1), mon.gate[:, -100:].mean(1)
     ca, gate = steady["single"]
-    assert ca[0] < 0.08 and gate[0] < 0.01            # quiescent at rest
-    assert np.all(np.diff(ca) > 0.01)                 # graded with the drive
+    assert ca[0] < 0.08 and gate[0] < 0.01  # quiescent at rest
+    assert np.all(np.diff(ca) > 0.01)  # graded with the drive
     assert gate[2] < 0.7 < gate[-1] and gate[1] > 0.05
     ca_net, gate_net = steady["network"]
     assert ca_net[0] > 0.45 and np.ptp(gate_net) < 0.06  # self-sustained: the drive barely moves the gate

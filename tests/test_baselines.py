@@ -6,6 +6,7 @@ the recipe's (``max_epochs`` 200, ``patience`` 20 instead of 2000 and 50: about 
 some 500 epochs for the recipe); the bound it must meet (below clipped PCA-16) is the recipe's claim, so
 a shorter training can only make it harder to pass.
 """
+
 import importlib.util
 import json
 from pathlib import Path
@@ -36,8 +37,10 @@ def test_deep_autoencoder_beats_clipped_pca(digits):
     deep = bl.backprop_autoencoder(Xtr, Xte, 16, seed=0, **SHORT)
     pca = bl.pca(Xtr, Xte, 16, seed=0)
     assert deep.reconstruction.shape == Xte.shape and deep.code_test.shape == (len(Xte), 16)
-    assert deep.per_image_mse.mean() < 0.9 * pca.per_image_mse.mean(), (deep.per_image_mse.mean(),
-                                                                          pca.per_image_mse.mean())
+    assert deep.per_image_mse.mean() < 0.9 * pca.per_image_mse.mean(), (
+        deep.per_image_mse.mean(),
+        pca.per_image_mse.mean(),
+    )
     assert deep.info["architecture"] == "64-256-128-16-128-256-64"
     assert deep.info["best_epoch"] <= deep.info["epochs"] <= SHORT["max_epochs"]
     untrained = bl.backprop_autoencoder(Xtr, Xte, 16, seed=0, max_epochs=1)
@@ -76,15 +79,15 @@ def test_shallow_and_pca_keep_their_numbers(digits):
     models = bl.read_models(old)
     assert models["shallow_autoencoder"] is old["autoencoder"] and "autoencoder" not in models
     assert bl.shallow_autoencoder(Xtr, Xte, 16, 0).per_image_mse.mean() == pytest.approx(
-        models["shallow_autoencoder"]["test_mse"], rel=1e-6)
+        models["shallow_autoencoder"]["test_mse"], rel=1e-6
+    )
     assert bl.pca(Xtr, Xte, 16, 0).per_image_mse.mean() == pytest.approx(models["pca"]["test_mse"], rel=1e-9)
 
 
 def test_old_key_reading():
     """``autoencoder`` (before 0.4) reads as ``shallow_autoencoder``; order and other keys kept; both at once refused."""
     old = {"koo": 1, "mean_image": 2, "pca": 3, "autoencoder": 4}
-    assert list(bl.read_models(old).items()) == [("koo", 1), ("mean_image", 2), ("pca", 3),
-                                                 ("shallow_autoencoder", 4)]
+    assert list(bl.read_models(old).items()) == [("koo", 1), ("mean_image", 2), ("pca", 3), ("shallow_autoencoder", 4)]
     new = {"pca": 3, "shallow_autoencoder": 4, "backprop_autoencoder": 5}
     assert bl.read_models(new) == new
     with pytest.raises(ValueError, match="both 'autoencoder'"):

@@ -1,5 +1,6 @@
 """Resumable training: Ctrl-C saves and exits 130, ``kill -9`` loses at most a chunk, and resuming
 gives the same weights and metrics as an uninterrupted run with the same chunking."""
+
 import json
 import os
 import signal
@@ -25,8 +26,7 @@ warm_up = 2
 tau_dop = "0.5 ms"  # reward on needs tau_dop <= present/40
 """
 # 2 test + 20 training + 20 + 2 evaluation slots = 44 slots: chunks of 15, 15 and 14
-ARGS = ["--train-samples", "20", "--test-samples", "2", "--seed", "4", "--backend", "numpy",
-        "--checkpoint-every", "15"]
+ARGS = ["--train-samples", "20", "--test-samples", "2", "--seed", "4", "--backend", "numpy", "--checkpoint-every", "15"]
 
 
 def _cli(*args):
@@ -58,8 +58,9 @@ def test_interrupt_kill_and_resume_match_an_uninterrupted_run(tmp_path):
     ck = out / "checkpoint" / CHECKPOINT
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # Ctrl-C during the first chunk: the chunk finishes, is saved, exit status 130
-    proc = subprocess.Popen(_cli(str(spec), *ARGS, "--out", str(out)), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        _cli(str(spec), *ARGS, "--out", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     _wait_for(out / "checkpoint" / "run.json", proc)
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
@@ -73,8 +74,9 @@ def test_interrupt_kill_and_resume_match_an_uninterrupted_run(tmp_path):
     # a second start without --resume is refused; --resume then dies by kill -9 after a chunk
     assert main(["train", str(spec), *ARGS, "--out", str(out)]) == 2
     mtime = ck.stat().st_mtime_ns
-    proc = subprocess.Popen(_cli("--resume", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        _cli("--resume", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     while ck.stat().st_mtime_ns == mtime:
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.1)
@@ -121,8 +123,9 @@ def test_ctrl_c_while_the_compiler_or_the_binary_runs_is_noted_and_spares_them()
     """Ctrl-C in a terminal signals the whole foreground group: the compiler and the binary go on
     (exit statuses 3 and 4, not killed) and the chunk's process notes the signal, also when it
     arrives while ``os.system`` runs and another thread does not block it."""
-    proc = subprocess.Popen([sys.executable, "-c", HELD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HELD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)  # while the "compiler" runs

@@ -1,4 +1,5 @@
 """Continual-learning metrics on synthetic curves with known answers."""
+
 import numpy as np
 import pytest
 
@@ -29,10 +30,7 @@ def test_area_and_block_metrics():
 
 def test_forgetting_and_forward_transfer_of_a_known_task_matrix():
     # blocks A, B, A, B; rows: MSE of (A, B) at the end of each block
-    R = [[0.10, 0.50],
-         [0.30, 0.12],
-         [0.11, 0.40],
-         [0.25, 0.10]]
+    R = [[0.10, 0.50], [0.30, 0.12], [0.11, 0.40], [0.25, 0.10]]
     f = continual.forgetting(R, [0, 1, 0, 1])
     assert f["per_block"][1] == {0: pytest.approx(0.20)}
     assert f["per_block"][2] == {1: pytest.approx(0.28)}

@@ -1,4 +1,5 @@
 """Dale's principle holds through 10 s of plasticity on E and I synapses."""
+
 import numpy as np
 from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, second
 
@@ -8,8 +9,18 @@ from koo_spiking.synapse import Rule, stdp_rule, synapses
 
 def test_dale_principle_survives_plasticity(target):
     rng = np.random.default_rng(3)
-    pair = ei_pair(30, 8, p_ei=0.3, p_ie=0.6, w_ei=3.0, w_ie=2.0, plastic_inhibition=True,
-                   istdp={"rho_0": 50 * Hz, "eta_i": 0.05}, rng=rng, name="dale")
+    pair = ei_pair(
+        30,
+        8,
+        p_ei=0.3,
+        p_ie=0.6,
+        w_ei=3.0,
+        w_ie=2.0,
+        plastic_inhibition=True,
+        istdp={"rho_0": 50 * Hz, "eta_i": 0.05},
+        rng=rng,
+        name="dale",
+    )
     inputs = PoissonGroup(40, 30 * Hz)
     # depression-dominated STDP pushes many input weights onto their zero bound
     ff = synapses(inputs, pair.E, [stdp_rule(A_plus=0.01, A_minus=0.05)], effect=EXCITATORY_EFFECT)
@@ -25,7 +36,7 @@ def test_dale_principle_survives_plasticity(target):
     assert np.all(signed_weights(pair.I_to_E) <= 0)
     # plasticity really ran and hit the bound (otherwise the check proves nothing)
     w = np.asarray(ff.w[:])
-    assert np.mean(w == 0) > 0.02 and w.mean() < 0.5   # started uniform in [0.5, 1]
+    assert np.mean(w == 0) > 0.02 and w.mean() < 0.5  # started uniform in [0.5, 1]
     assert np.asarray(pair.I_to_E.w[:]).std() > 0.01
 
 

@@ -6,6 +6,7 @@ the neuron's rate across astrocytes r = 0.91-0.98; Ca2+ in time with its own neu
 its correlation with the other neurons'; E/I rates r = 0.85-0.93, I at 21-28 Hz in 20 ms bins with E spikes
 against under 0.7 Hz without.
 """
+
 import json
 import os
 import subprocess
@@ -109,8 +110,11 @@ def test_same_seed_same_spikes_other_seed_other_spikes(demo_run):
 
 def test_bad_arguments_exit_nonzero_and_write_nothing(tmp_path, capsys):
     out = tmp_path / "bad"
-    proc = subprocess.run([sys.executable, "-m", "koo_spiking.cli", "demo", "--out", str(out),
-                           "--images", "0"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "koo_spiking.cli", "demo", "--out", str(out), "--images", "0"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "--images must be a positive integer" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not os.path.exists(out)

@@ -1,4 +1,5 @@
 """Same seed and target give identical spikes; cython and cpp_standalone agree statistically."""
+
 import numpy as np
 from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, second, start_scope
 
@@ -14,16 +15,19 @@ def _run(target, seed, directory):
         rng = np.random.default_rng(seed)
         pair = ei_pair(40, 10, rng=rng, name="det")
         inputs = PoissonGroup(50, 30 * Hz)
-        ff = synapses(inputs, pair.E, [tm_rule("facilitating"), stdp_rule(w_max=4.0)],
-                      effect=EXCITATORY_EFFECT)
+        ff = synapses(inputs, pair.E, [tm_rule("facilitating"), stdp_rule(w_max=4.0)], effect=EXCITATORY_EFFECT)
         i, j = np.nonzero(rng.random((50, 40)) < 0.5)
         ff.connect(i=i, j=j)
         ff.w = 2.0
         ff.x_S = 1.0
         mon_e, mon_i = SpikeMonitor(pair.E), SpikeMonitor(pair.I)
         Network(inputs, *pair.objects, ff, mon_e, mon_i).run(2 * second)
-        return (np.asarray(mon_e.i[:]), np.asarray(mon_e.t[:] / second),
-                mon_e.num_spikes / (40 * 2.0), mon_i.num_spikes / (10 * 2.0))
+        return (
+            np.asarray(mon_e.i[:]),
+            np.asarray(mon_e.t[:] / second),
+            mon_e.num_spikes / (40 * 2.0),
+            mon_i.num_spikes / (10 * 2.0),
+        )
 
 
 def test_same_seed_identical_spikes(tmp_path):

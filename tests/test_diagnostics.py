@@ -1,4 +1,5 @@
 """Health diagnostics on synthetic spike counts with a known answer."""
+
 import numpy as np
 
 from koo_spiking.encoder.spec import validate_spec
@@ -7,8 +8,12 @@ from koo_spiking.studies.diagnostics import health
 
 def _counts(h1, h2, n=50, seed=0):
     rng = np.random.default_rng(seed)
-    return {"input": rng.poisson(2.0, (n, 64)), "h1": rng.poisson(h1, (n, 32)), "h2": rng.poisson(h2, (n, 16)),
-            "recon": rng.poisson(2.0, (n, 64))}
+    return {
+        "input": rng.poisson(2.0, (n, 64)),
+        "h1": rng.poisson(h1, (n, 32)),
+        "h2": rng.poisson(h2, (n, 16)),
+        "recon": rng.poisson(2.0, (n, 64)),
+    }
 
 
 def test_rates_at_their_targets_raise_no_warning():

@@ -1,5 +1,6 @@
 """The Koo Encoder v2: learns with the library's local rules, every feature does work, evaluation
 changes nothing, Dale's principle holds on its own weights, same seed gives same spikes."""
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -10,10 +11,12 @@ from koo_spiking.io.datasets import load_dataset
 
 SMALL = {"network": {"n_h1": 24}, "learning": {"epochs": 2, "decoder_epochs": 2, "warm_up": 10}}
 # tiny network on the numpy target (no compilation): for invariants, not for quality
-TINY = {"network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
-        "learning": {"epochs": 2, "decoder_epochs": 1, "warm_up": 2, "tau_avg": 5.0},
-        "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
-        "features": {name: True for name in FEATURES}}  # the full model: each feature switched off in turn
+TINY = {
+    "network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
+    "learning": {"epochs": 2, "decoder_epochs": 1, "warm_up": 2, "tau_avg": 5.0},
+    "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
+    "features": {name: True for name in FEATURES},
+}  # the full model: each feature switched off in turn
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +46,14 @@ def test_training_learns_a_code_without_collapse(trained, encoded, digits):
     X, Xtr = digits["X_test"], digits["X_train"]
     mse = float(np.mean((encoded["reconstruction"] - X) ** 2))
     mean_mse = float(np.mean((Xtr.mean(0) - X) ** 2))
-    black_mse = float(np.mean(X ** 2))  # the untrained read-out starts silent (balanced)
-    code_mse = _linear_readout_mse(trained.train_counts_["h2"][-len(Xtr):], Xtr[trained.train_order_[-len(Xtr):]],
-                                   encoded["code"], X)
-    print(f"test MSE: spiking read-out {mse:.4f}, linear read-out of the code {code_mse:.4f}, "
-          f"mean image {mean_mse:.4f}, silent read-out {black_mse:.4f}")
+    black_mse = float(np.mean(X**2))  # the untrained read-out starts silent (balanced)
+    code_mse = _linear_readout_mse(
+        trained.train_counts_["h2"][-len(Xtr) :], Xtr[trained.train_order_[-len(Xtr) :]], encoded["code"], X
+    )
+    print(
+        f"test MSE: spiking read-out {mse:.4f}, linear read-out of the code {code_mse:.4f}, "
+        f"mean image {mean_mse:.4f}, silent read-out {black_mse:.4f}"
+    )
     # the learned 16-cell code carries the image (PCA-16 reaches about 0.15 x the mean image's error)
     assert code_mse < 0.6 * mean_mse
     # the spiking read-out learned (from a silent start); issue 6: it does not yet beat the mean image
@@ -138,42 +144,49 @@ def test_clone_and_params():
         enc.transform(np.zeros((2, 64)))
 
 
-@pytest.mark.parametrize("X,match", [
-    (np.full((3, 64), np.nan), "NaN"),
-    (np.full((3, 64), 1.5), r"\[0, 1\]"),
-    (np.zeros(64), "2-D"),
-    (np.zeros((0, 64)), "2-D"),
-])
+@pytest.mark.parametrize(
+    "X,match",
+    [
+        (np.full((3, 64), np.nan), "NaN"),
+        (np.full((3, 64), 1.5), r"\[0, 1\]"),
+        (np.zeros(64), "2-D"),
+        (np.zeros((0, 64)), "2-D"),
+    ],
+)
 def test_bad_data(X, match):
     with pytest.raises(ValueError, match=match):
         KooEncoder().fit(X)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"spec": {"network": {"n_hidden": 3}}}, "unknown key 'n_hidden'"),
-    ({"spec": {"network": {"dt": "1 mV"}}}, "wrong unit"),
-    ({"spec": {"network": {"dt": 0.5}}}, "missing its unit"),
-    ({"spec": {"network": {"input_code": "morse"}}}, "must be one of"),
-    ({"features": {"telepathy": True}}, "unknown feature"),
-    ({"code_size": 0}, "code_size"),
-    ({"seed": -1}, "seed"),
-    ({"backend": "gpu"}, "backend"),
-    ({"spec": "/no/such/spec.toml"}, "no such file"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"spec": {"network": {"n_hidden": 3}}}, "unknown key 'n_hidden'"),
+        ({"spec": {"network": {"dt": "1 mV"}}}, "wrong unit"),
+        ({"spec": {"network": {"dt": 0.5}}}, "missing its unit"),
+        ({"spec": {"network": {"input_code": "morse"}}}, "must be one of"),
+        ({"features": {"telepathy": True}}, "unknown feature"),
+        ({"code_size": 0}, "code_size"),
+        ({"seed": -1}, "seed"),
+        ({"backend": "gpu"}, "backend"),
+        ({"spec": "/no/such/spec.toml"}, "no such file"),
+    ],
+)
 def test_bad_spec(kwargs, match):
     with pytest.raises((ValueError, FileNotFoundError), match=match):
         KooEncoder(**kwargs).fit(np.zeros((2, 64)))
 
 
 def test_model_specs_load_and_match_defaults():
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     from koo_spiking.encoder.spec import load_spec, to_toml, validate_spec
 
     models = Path(__file__).parents[1] / "models"
     full = load_spec(str(models / "koo_encoder.toml"))
-    assert full == validate_spec({"name": "koo_encoder"})   # the file lists the defaults
+    assert full == validate_spec({"name": "koo_encoder"})  # the file lists the defaults
     for path in models.glob("*.toml"):
         if not path.name.startswith("sweep_"):  # sweep files are checked in test_sweep.py
             load_spec(str(path))
@@ -218,10 +231,20 @@ def test_output_rate_sets_the_taught_reconstruction(digits):
 
 def _one_learning_step(reward, X, flag):
     """Weights after one image learned at an annealed rate ``flag`` from a settled state (numpy)."""
-    spec = {**TINY, "learning": {**TINY["learning"], "warm_up": 0, "tau_avg": 1e6},
-            "reward": {**TINY["reward"], "max_gain": 1.0},  # surprise gain off: three-factor = two-factor rule
-            "features": {"reward": reward, "stdp": False, "astrocytes": False, "forgetting": False,
-                         "short_term": False, "phase": False, "inhibition": True}}
+    spec = {
+        **TINY,
+        "learning": {**TINY["learning"], "warm_up": 0, "tau_avg": 1e6},
+        "reward": {**TINY["reward"], "max_gain": 1.0},  # surprise gain off: three-factor = two-factor rule
+        "features": {
+            "reward": reward,
+            "stdp": False,
+            "astrocytes": False,
+            "forgetting": False,
+            "short_term": False,
+            "phase": False,
+            "inhibition": True,
+        },
+    }
     enc = KooEncoder(spec=spec, backend="numpy", seed=1)
     enc.spec_, enc.n_features_in_ = enc._resolved_spec(), X.shape[1]
     enc.input_stats_ = enc._input_stats(X, enc.spec_)

@@ -9,6 +9,7 @@ target: its 2 neurons over 60 000 steps are quick without compilation, while the
 (the two integrations) took two minutes of CI; the library's reward synapses are compiled under Cython and
 cpp_standalone in ``test_reward.py``.
 """
+
 import importlib.util
 import json
 import os
@@ -63,8 +64,8 @@ def test_stimberg_2018_astrocyte(cython_only, record_property):
     det = ref["deterministic"]
     res = _example("stimberg_2018_astrocyte").run()
     record_property("C_max_rel_err", res["C_max_uM"] / det["C_max_uM"] - 1)
-    assert res["C_max_uM"] == pytest.approx(det["C_max_uM"], rel=0.01)       # the target: within 1 % ...
-    assert res["C_max_uM"] == pytest.approx(det["C_max_uM"], rel=1e-9)       # ... reached: the same numbers
+    assert res["C_max_uM"] == pytest.approx(det["C_max_uM"], rel=0.01)  # the target: within 1 % ...
+    assert res["C_max_uM"] == pytest.approx(det["C_max_uM"], rel=1e-9)  # ... reached: the same numbers
     assert res["t_C_max_s"] == pytest.approx(det["t_C_max_s"], abs=1e-9)
     assert res["I_max_uM"] == pytest.approx(det["I_max_uM"], rel=1e-9)
     assert res["Gamma_A_max"] == pytest.approx(det["Gamma_A_max"], rel=1e-9)

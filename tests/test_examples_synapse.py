@@ -12,6 +12,7 @@ unchanged; the statistics test runs the published 100 s under cpp_standalone (ab
 compilation) and compares the fractions of weights near 0 and near w_max within 4 % of the
 published example's.
 """
+
 import importlib.util
 import json
 import pathlib
@@ -49,8 +50,9 @@ def _stdp_reference(duration_s):
 def test_song2000_brian2_compatible_weights_are_identical(song):
     # same seed, same target, v starting at 0 mV and the pre-update weight transmitted
     ref = _stdp_reference(STDP_TEST_DURATION_S)
-    result = song.run(STDP_TEST_DURATION_S * second, seed=ref["seed"], brian2_compatible=True,
-                      target=REFERENCE["target"])
+    result = song.run(
+        STDP_TEST_DURATION_S * second, seed=ref["seed"], brian2_compatible=True, target=REFERENCE["target"]
+    )
     np.testing.assert_array_equal(result["w"], np.array(ref["w"]))
 
 

@@ -1,4 +1,5 @@
 """Neo and NWB export read back exactly; Elephant statistics against analytic values."""
+
 import json
 import os
 
@@ -9,10 +10,12 @@ from koo_spiking.io.export import export_run, to_neo, write_neo, write_nwb
 from koo_spiking.io.spikes import SpikeRecord, save_spikes
 from koo_spiking.studies.statistics import run_statistics, spike_statistics
 
-POPS = {"input": {"n": 6, "layer": "input", "cell_type": "E"},
-        "h1_e": {"n": 5, "layer": "h1", "cell_type": "E"},
-        "h1_i": {"n": 3, "layer": "h1", "cell_type": "I"},
-        "h2_i": {"n": 2, "layer": "h2", "cell_type": "I"}}
+POPS = {
+    "input": {"n": 6, "layer": "input", "cell_type": "E"},
+    "h1_e": {"n": 5, "layer": "h1", "cell_type": "E"},
+    "h1_i": {"n": 3, "layer": "h1", "cell_type": "I"},
+    "h2_i": {"n": 2, "layer": "h2", "cell_type": "I"},
+}
 
 
 @pytest.fixture
@@ -40,6 +43,7 @@ def cell_times(record, name, k):
 
 def test_neo_round_trip(record, tmp_path):
     from neo.io import NeoMatlabIO
+
     path = write_neo(record, str(tmp_path / "run.neo.mat"))
     assert os.listdir(tmp_path) == ["run.neo.mat"]
     block = NeoMatlabIO(path).read_block()
@@ -51,16 +55,22 @@ def test_neo_round_trip(record, tmp_path):
         assert len(group.spiketrains) == p["n"]
         for k, train in enumerate(group.spiketrains):
             ann = train.annotations
-            assert (ann["population"], ann["layer"], ann["cell_type"], int(ann["index"])) == \
-                (group.name, p["layer"], p["cell_type"], k)
+            assert (ann["population"], ann["layer"], ann["cell_type"], int(ann["index"])) == (
+                group.name,
+                p["layer"],
+                p["cell_type"],
+                k,
+            )
             assert str(train.units.dimensionality) == "s"
             assert np.array_equal(train.magnitude, cell_times(record, group.name, k))
             assert float(train.t_start) == 0.1 and float(train.t_stop) == 0.5
     assert sum(len(g.spiketrains[2]) for g in block.groups if g.name == "h1_i") == 0
     epoch = seg.epochs[0]
     assert np.array_equal(epoch.times.magnitude, record.slots[:, 0])
-    assert np.array_equal(epoch.times.magnitude + epoch.durations.magnitude,
-                          record.slots[:, 0] + (record.slots[:, 1] - record.slots[:, 0]))
+    assert np.array_equal(
+        epoch.times.magnitude + epoch.durations.magnitude,
+        record.slots[:, 0] + (record.slots[:, 1] - record.slots[:, 0]),
+    )
     assert [int(s) for s in epoch.labels] == [3, 1, -1, 7]
     assert np.array_equal(np.atleast_1d(epoch.annotations["image"]), [3, 1, -1, 7])
     signal = seg.irregularlysampledsignals[0]
@@ -71,6 +81,7 @@ def test_neo_round_trip(record, tmp_path):
 
 def test_neo_block_feeds_elephant(record):
     from elephant.statistics import mean_firing_rate
+
     block = to_neo(record)
     train = block.groups[0].spiketrains[1]
     assert train is block.segments[0].spiketrains[1]
@@ -79,6 +90,7 @@ def test_neo_block_feeds_elephant(record):
 
 def test_nwb_round_trip(record, tmp_path):
     from pynwb import NWBHDF5IO
+
     path = write_nwb(record, str(tmp_path / "run.nwb"))
     assert os.listdir(tmp_path) == ["run.nwb"]
     with NWBHDF5IO(path, "r") as io:
@@ -88,8 +100,12 @@ def test_nwb_round_trip(record, tmp_path):
         row = 0
         for name, p in POPS.items():
             for k in range(p["n"]):
-                assert (units["population"][row], units["layer"][row], units["cell_type"][row],
-                        int(units["index"][row])) == (name, p["layer"], p["cell_type"], k)
+                assert (
+                    units["population"][row],
+                    units["layer"][row],
+                    units["cell_type"][row],
+                    int(units["index"][row]),
+                ) == (name, p["layer"], p["cell_type"], k)
                 assert np.array_equal(units["spike_times"][row], cell_times(record, name, k))
                 assert np.array_equal(units["obs_intervals"][row], [[0.1, 0.5]])
                 row += 1

@@ -1,6 +1,7 @@
 """Evaluation windows leave the learner's slow state as they found it (``encoder.hold``): the
 astrocytes and the running means of the activity power are the same after a window as before it,
 to the last bit, and without the hold they are not."""
+
 import brian2
 import numpy as np
 import pytest
@@ -23,8 +24,10 @@ def test_hold_flags_save_after_a_windows_first_image_and_restore_after_its_last(
 def test_a_holder_puts_back_what_it_saved(numpy_target):
     cells = NeuronGroup(3, "dC/dt = -C/(50*ms) : mmolar", dt=10 * ms)
     cells.C = [1, 2, 3] * mmolar
-    flags = {"hold_save": TimedArray([0, 1, 0, 0, 0], dt=100 * ms),
-             "hold_restore": TimedArray([0, 0, 0, 1, 0], dt=100 * ms)}
+    flags = {
+        "hold_save": TimedArray([0, 1, 0, 0, 0], dt=100 * ms),
+        "hold_restore": TimedArray([0, 0, 0, 1, 0], dt=100 * ms),
+    }
     keeper = holder(cells, ["C"], 100 * ms, flags, "keeper")  # (found by brian2.run in this frame)
     mon = StateMonitor(cells, "C", record=True, dt=100 * ms, when="start", order=2)
     brian2.run(450 * ms, namespace={})
@@ -35,8 +38,11 @@ def test_a_holder_puts_back_what_it_saved(numpy_target):
     assert np.all(C[:, 2] < C[:, 1])
 
 
-TINY = {"network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
-        "learning": {"warm_up": 2, "tau_avg": 5.0}, "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"}}
+TINY = {
+    "network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
+    "learning": {"warm_up": 2, "tau_avg": 5.0},
+    "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
+}
 
 
 def _run(hold):
@@ -48,14 +54,19 @@ def _run(hold):
     spec = validate_spec(TINY)
     brian2.start_scope()
     brian2.defaultclock.dt = spec["network"]["dt"]
-    model = EncoderNetwork(spec, frames, schedule, power=float(np.sum(np.var(X * 3.2, axis=0))),
-                           mean_image=X.mean(0), state={})
+    model = EncoderNetwork(
+        spec, frames, schedule, power=float(np.sum(np.var(X * 3.2, axis=0))), mean_image=X.mean(0), state={}
+    )
     net = model.build()
     T = model.T
     # recorded at the end of each boundary's time step, after its per-image code
     mons = {name: StateMonitor(hub, "P_avg", record=True, dt=T, when="end") for name, hub in model.power_hubs.items()}
-    mons.update({f"{name}_astro": StateMonitor(a, ["C", "gate"], record=True, dt=T, when="end")
-                 for name, a in model.astros.items()})
+    mons.update(
+        {
+            f"{name}_astro": StateMonitor(a, ["C", "gate"], record=True, dt=T, when="end")
+            for name, a in model.astros.items()
+        }
+    )
     net.add(*mons.values())
     net.run(model.duration, namespace={})
     return mons

@@ -1,6 +1,7 @@
 """Hostile inputs to ``koo-spiking train``: each a one-line error naming the problem, a non-zero exit,
 nothing written, and all of it before anything compiles or runs (each case takes well under a second
 of simulation time: none reaches Brian2)."""
+
 import gzip
 import os
 
@@ -51,11 +52,14 @@ def test_bad_files(tmp_path, capsys):
     assert "train and test images differ in size" in _refused(["--data", str(sizes)], tmp_path, capsys)
 
 
-@pytest.mark.parametrize("name, array, message", [
-    ("inf.npy", np.full((30, 64), np.inf), "NaN or infinite"),
-    ("negative.npy", np.full((30, 64), -0.5), "must lie in [0, 1]"),
-    ("empty.npy", np.zeros((0, 64)), "non-empty 2-D array"),
-])
+@pytest.mark.parametrize(
+    "name, array, message",
+    [
+        ("inf.npy", np.full((30, 64), np.inf), "NaN or infinite"),
+        ("negative.npy", np.full((30, 64), -0.5), "must lie in [0, 1]"),
+        ("empty.npy", np.zeros((0, 64)), "non-empty 2-D array"),
+    ],
+)
 def test_bad_pixels(tmp_path, capsys, name, array, message):
     np.save(tmp_path / name, array)
     assert message in _refused(["--data", str(tmp_path / name)], tmp_path, capsys)
@@ -66,16 +70,21 @@ def test_mismatched_npz(tmp_path, capsys):
     assert "differ in size" in _refused(["--data", str(tmp_path / "mixed.npz")], tmp_path, capsys)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[forgetting]\ntau = 5\n", "[forgetting] tau = 5 is missing its unit (a quantity in ms-compatible units, "
-                                "like its default '2 s')"),
-    ('[forgetting]\ntau = "5 mV"\n', "[forgetting] tau has wrong unit: '5 mV'"),
-    ('[forgetting]\ntau = "-5 s"\n', "[forgetting] tau must be positive"),
-    ("[learning]\neta = nan\n", "[learning] eta must be a finite number"),
-    ("[network]\nn_h1 = 0\n", "[network] n_h1 must be positive"),
-    ("[network]\nn_h3 = 4\n", "unknown key 'n_h3'"),
-    ("[network]\nn_h1 = 300000\n", "needs about"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "[forgetting]\ntau = 5\n",
+            "[forgetting] tau = 5 is missing its unit (a quantity in ms-compatible units, like its default '2 s')",
+        ),
+        ('[forgetting]\ntau = "5 mV"\n', "[forgetting] tau has wrong unit: '5 mV'"),
+        ('[forgetting]\ntau = "-5 s"\n', "[forgetting] tau must be positive"),
+        ("[learning]\neta = nan\n", "[learning] eta must be a finite number"),
+        ("[network]\nn_h1 = 0\n", "[network] n_h1 must be positive"),
+        ("[network]\nn_h3 = 4\n", "unknown key 'n_h3'"),
+        ("[network]\nn_h1 = 300000\n", "needs about"),
+    ],
+)
 def test_bad_specs(tmp_path, capsys, text, message):
     assert message in _refused([_spec(tmp_path, text)], tmp_path, capsys)
 
@@ -87,13 +96,16 @@ def test_absurd_size_is_refused_with_a_memory_estimate():
     check_memory(validate_spec({}), 784, 100000, available=16 * 2**30)  # Fashion-MNIST, code 64: fits
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--train-samples", "-5"], "--train-samples must be a positive integer"),
-    (["--train-samples", "5"], "--train-samples must be at least 20"),
-    (["--seed", "-1"], "--seed must be a non-negative integer"),
-    (["--checkpoint-every", "-3"], "--checkpoint-every must be a positive number"),
-    (["--epochs", "0"], "--epochs must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--train-samples", "-5"], "--train-samples must be a positive integer"),
+        (["--train-samples", "5"], "--train-samples must be at least 20"),
+        (["--seed", "-1"], "--seed must be a non-negative integer"),
+        (["--checkpoint-every", "-3"], "--checkpoint-every must be a positive number"),
+        (["--epochs", "0"], "--epochs must be a positive integer"),
+    ],
+)
 def test_bad_arguments(tmp_path, capsys, args, message):
     assert message in _refused(args, tmp_path, capsys)
 
@@ -136,11 +148,19 @@ def test_any_file_of_a_previous_run_is_refused(tmp_path, capsys):
 def test_overwrite_keeps_the_interrupted_run_when_the_new_one_is_refused(tmp_path, capsys):
     """--overwrite removes an interrupted run's checkpoint only once the new run passed its checks."""
     from koo_spiking.encoder.checkpoint import CHECKPOINT
+
     out = tmp_path / "run"
     (out / "checkpoint").mkdir(parents=True)
     (out / "checkpoint" / CHECKPOINT).write_bytes(b"interrupted")
-    args = ["train", _spec(tmp_path, "[network]\nn_h3 = 4\n"), "--checkpoint-every", "10", "--overwrite",
-            "--out", str(out)]
+    args = [
+        "train",
+        _spec(tmp_path, "[network]\nn_h3 = 4\n"),
+        "--checkpoint-every",
+        "10",
+        "--overwrite",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 2
     assert "unknown key" in capsys.readouterr().err
     assert (out / "checkpoint" / CHECKPOINT).read_bytes() == b"interrupted"
@@ -149,19 +169,27 @@ def test_overwrite_keeps_the_interrupted_run_when_the_new_one_is_refused(tmp_pat
 def test_version_and_help_texts(capsys):
     """--version prints the installed version; each command's help names its options, exit status 0."""
     from importlib.metadata import version
+
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"koo-spiking {version('koo_spiking')}"
     with pytest.raises(SystemExit) as stop:
         main(["--help"])
     text = capsys.readouterr().out
-    assert stop.value.code == 0 and all(cmd in text for cmd in ("train", "demo", "inspect", "export", "sweep", "ablate",
-                                                                "plasticity"))
-    for cmd, options in (("train", ("--checkpoint-every", "--resume", "--overwrite", "--record", "--data")),
-                         ("demo", ("--images", "--out")), ("inspect", ("--from", "--to", "--layer")),
-                         ("export", ("--format",)), ("ablate", ("--seeds", "--variants", "--workers")),
-                         ("plasticity", ("--protocol", "--other", "--switches", "--eval-every", "--rate", "--checkpoint-every",
-                                         "--resume"))):
+    assert stop.value.code == 0 and all(
+        cmd in text for cmd in ("train", "demo", "inspect", "export", "sweep", "ablate", "plasticity")
+    )
+    for cmd, options in (
+        ("train", ("--checkpoint-every", "--resume", "--overwrite", "--record", "--data")),
+        ("demo", ("--images", "--out")),
+        ("inspect", ("--from", "--to", "--layer")),
+        ("export", ("--format",)),
+        ("ablate", ("--seeds", "--variants", "--workers")),
+        (
+            "plasticity",
+            ("--protocol", "--other", "--switches", "--eval-every", "--rate", "--checkpoint-every", "--resume"),
+        ),
+    ):
         with pytest.raises(SystemExit) as stop:
             main([cmd, "--help"])
         text = capsys.readouterr().out

@@ -1,4 +1,5 @@
 """``koo-spiking inspect`` and the spikes.npz that ``koo-spiking train`` writes."""
+
 import json
 import time
 
@@ -95,11 +96,15 @@ def test_export_refuses_to_overwrite(tmp_path, capsys):
 
 def _record(n_spikes, n_cells=1000, n_slots=100, T=0.1, seed=0):
     rng = np.random.default_rng(seed)
-    pops = {"h1": {"n": n_cells, "layer": "h1", "cell_type": "E"},
-            "h1_I": {"n": n_cells // 4, "layer": "h1", "cell_type": "I"}}
+    pops = {
+        "h1": {"n": n_cells, "layer": "h1", "cell_type": "E"},
+        "h1_I": {"n": n_cells // 4, "layer": "h1", "cell_type": "I"},
+    }
     n_i = n_spikes // 5
-    spikes = {"h1": (rng.integers(0, n_cells, n_spikes - n_i), rng.uniform(0, n_slots * T, n_spikes - n_i)),
-              "h1_I": (rng.integers(0, n_cells // 4, n_i), rng.uniform(0, n_slots * T, n_i))}
+    spikes = {
+        "h1": (rng.integers(0, n_cells, n_spikes - n_i), rng.uniform(0, n_slots * T, n_spikes - n_i)),
+        "h1_I": (rng.integers(0, n_cells // 4, n_i), rng.uniform(0, n_slots * T, n_i)),
+    }
     slots = T * np.c_[np.arange(n_slots), np.arange(1, n_slots + 1)]
     t = np.arange(0, n_slots * T, 0.01)
     traces = {"h1_astro": (t, rng.uniform(0, 1, (len(t), n_cells)), "uM")}

@@ -1,7 +1,8 @@
 """LIF f-I curve against the analytic rate; Izhikevich (2003) firing patterns."""
+
 import numpy as np
 import pytest
-from brian2 import Network, SpikeMonitor, defaultclock, mV, ms, nA, second
+from brian2 import Network, SpikeMonitor, defaultclock, ms, mV, nA, second
 
 from koo_spiking.neuron import izhikevich_group, lif_group, lif_rate
 

@@ -5,6 +5,7 @@ kernel's folder, which Brian2 reads at import): its small networks run quickly w
 its two dozen cold Cython builds took three minutes of CI. Every model it shows is compiled under Cython and
 cpp_standalone by the model tests.
 """
+
 from pathlib import Path
 
 import nbformat

@@ -1,5 +1,6 @@
 """Plasticity protocols: tasks, the one-run layout, bad input, evaluation windows that change no
 weight, and a small repeated protocol writing its JSON and plots."""
+
 import json
 
 import numpy as np
@@ -47,7 +48,7 @@ def test_layout_puts_plasticity_off_windows_of_every_task_into_one_run():
     # every window shows the same held-out images of each task; the first one before any training
     for p in lay["points"]:
         for j, X in enumerate(lay["eval_sets"]):
-            np.testing.assert_array_equal(lay["frames"][p["slots"][j]: p["slots"][j] + 7], X)
+            np.testing.assert_array_equal(lay["frames"][p["slots"][j] : p["slots"][j] + 7], X)
     assert lay["points"][0]["sample"] == 0 and lay["points"][-1]["sample"] == n_train
     # dense right after the switch, then every 40 images, and at the block's end
     n_a = 2 * len(tasks[0]["X_train"])
@@ -56,15 +57,18 @@ def test_layout_puts_plasticity_off_windows_of_every_task_into_one_run():
     assert np.array_equal(lay["train_images"], lay["frames"][lay["train_slots"]])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"protocol": "shuffle"}, "--protocol must be one of"),
-    ({"protocol": "repeated", "switches": 5}, "at least 10 switches"),
-    ({"rate": 0.0}, "--rate must be in"),
-    ({"eval_every": 0}, "--eval-every must be an integer"),
-    ({"protocol": "stream", "passes": 2}, "shows every image once"),
-    ({"data": "/no/such.npz"}, "no such data file"),
-    ({"spec": {"network": {"n_h2": -1}}}, "n_h2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"protocol": "shuffle"}, "--protocol must be one of"),
+        ({"protocol": "repeated", "switches": 5}, "at least 10 switches"),
+        ({"rate": 0.0}, "--rate must be in"),
+        ({"eval_every": 0}, "--eval-every must be an integer"),
+        ({"protocol": "stream", "passes": 2}, "shows every image once"),
+        ({"data": "/no/such.npz"}, "no such data file"),
+        ({"spec": {"network": {"n_h2": -1}}}, "n_h2"),
+    ],
+)
 def test_bad_protocol_arguments_are_refused_before_anything_is_written(tmp_path, kwargs, match):
     with pytest.raises((ValueError, FileNotFoundError), match=match):
         run_protocol(**{"out": tmp_path / "p", "verbose": False, **kwargs})
@@ -73,8 +77,12 @@ def test_bad_protocol_arguments_are_refused_before_anything_is_written(tmp_path,
 
 def test_unlabelled_data_cannot_be_split_by_class(tmp_path):
     np.save(tmp_path / "x.npy", np.random.default_rng(0).uniform(0, 1, (40, 64)))
-    assert main(["plasticity", "--protocol", "class-split", "--data", str(tmp_path / "x.npy"),
-                 "--out", str(tmp_path / "p")]) == 2
+    assert (
+        main(
+            ["plasticity", "--protocol", "class-split", "--data", str(tmp_path / "x.npy"), "--out", str(tmp_path / "p")]
+        )
+        == 2
+    )
     assert not (tmp_path / "p").exists()
 
 
@@ -87,9 +95,12 @@ def test_evaluation_windows_change_no_weight():
     from koo_spiking import KooEncoder
     from koo_spiking.encoder.spec import FEATURES
 
-    tiny = {"network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
-            "learning": {"warm_up": 2, "tau_avg": 5.0}, "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
-            "features": {name: True for name in FEATURES}}
+    tiny = {
+        "network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
+        "learning": {"warm_up": 2, "tau_avg": 5.0},
+        "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
+        "features": {name: True for name in FEATURES},
+    }
     _, tasks, blocks = build_tasks("class-split", "digits", train_samples=40, test_samples=20)
     lay = layout(tasks, blocks, passes=1, eval_every=8, eval_images=2, rng=np.random.default_rng(0))
     enc = KooEncoder(spec=tiny, backend="numpy", seed=1)
@@ -157,9 +168,26 @@ def test_an_interrupted_protocol_resumes_to_the_uninterrupted_result(tmp_path, m
 
     spec = tmp_path / "tiny.toml"
     spec.write_text(TINY)
-    args = ["plasticity", str(spec), "--protocol", "class-split", "--passes", "1", "--train-samples", "20",
-            "--test-samples", "4", "--eval-every", "8", "--eval-images", "2", "--backend", "numpy",
-            "--checkpoint-every", "20"]  # 50 slots: chunks of 20, 20 and 10
+    args = [
+        "plasticity",
+        str(spec),
+        "--protocol",
+        "class-split",
+        "--passes",
+        "1",
+        "--train-samples",
+        "20",
+        "--test-samples",
+        "4",
+        "--eval-every",
+        "8",
+        "--eval-images",
+        "2",
+        "--backend",
+        "numpy",
+        "--checkpoint-every",
+        "20",
+    ]  # 50 slots: chunks of 20, 20 and 10
     assert main([*args, "--out", str(tmp_path / "whole")]) == 0
     assert not (tmp_path / "whole" / "checkpoint").exists()  # removed once the run is complete
 
@@ -207,13 +235,16 @@ def test_plasticity_needs_a_protocol_and_an_out_unless_resumed(tmp_path, capsys)
 
 def _curves(koo_mse, ae_mse, blocks, points_per_block):
     """Evaluation points of a 2-task protocol and both models' curves (points x tasks)."""
-    points = [{"sample": 0, "block": -1}] + [{"sample": 10 * (k + 1) + 100 * b, "block": b}
-                                             for b in range(len(blocks)) for k in range(points_per_block)]
+    points = [{"sample": 0, "block": -1}] + [
+        {"sample": 10 * (k + 1) + 100 * b, "block": b} for b in range(len(blocks)) for k in range(points_per_block)
+    ]
     health = [None] * len(points)
     health[0] = health[-1] = {"h1": {"silent_fraction": 0.1, "effective_rank": 5.0}}
     lay = {"points": points}
-    return ({name: evaluate({"mse": m, "health": health}, lay, blocks) for name, m in
-             (("koo", koo_mse), ("backprop_autoencoder", ae_mse))})
+    return {
+        name: evaluate({"mse": m, "health": health}, lay, blocks)
+        for name, m in (("koo", koo_mse), ("backprop_autoencoder", ae_mse))
+    }
 
 
 def test_goals_not_measurable_when_nothing_moved():

@@ -1,4 +1,5 @@
 """Progress of standalone runs: compile and simulation lines, printed past Brian2's silenced output."""
+
 import brian2
 import numpy as np
 import pytest
@@ -13,8 +14,7 @@ def test_standalone_progress_lines(tmp_path, capfd):
     n_slots, period = 107, 2 * brian2.ms  # 107: -ffast-math printed '99% 107/107' at the end
     with backend.backend("cpp_standalone", directory=str(tmp_path / "build"), build_on_run=False):
         brian2.start_scope()
-        group = brian2.NeuronGroup(5, "dv/dt = (1.2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
-                                   method="exact")
+        group = brian2.NeuronGroup(5, "dv/dt = (1.2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact")
         group.v = "i/5.0"
         spikes = brian2.SpikeMonitor(group)
         net = brian2.Network(group, spikes, progress_group(n_slots, period))
@@ -48,12 +48,15 @@ def test_progress_lines_on_numpy(numpy_target, capfd):
     assert f"100% {n_slots}/{n_slots} images" in lines[-1] and len(lines) <= 3
 
 
-@pytest.mark.parametrize("done, n, elapsed, expect", [
-    (107, 107, 0.3, "100% 107/107 images, 357 images/s, 0.3 s"),
-    (150, 150, 0.04, "100% 150/150 images, 3750 images/s, 0.0 s"),
-    (0, 40, 0.0, "0% 0/40 images, - images/s, 0.0 s"),
-    (20, 40, 12.25, "50% 20/40 images, 2 images/s, 12.2 s"),
-])
+@pytest.mark.parametrize(
+    "done, n, elapsed, expect",
+    [
+        (107, 107, 0.3, "100% 107/107 images, 357 images/s, 0.3 s"),
+        (150, 150, 0.04, "100% 150/150 images, 3750 images/s, 0.0 s"),
+        (0, 40, 0.0, "0% 0/40 images, - images/s, 0.0 s"),
+        (20, 40, 12.25, "50% 20/40 images, 2 images/s, 12.2 s"),
+    ],
+)
 def test_progress_text_short_runs(done, n, elapsed, expect):
     """A run or chunk under 0.5 s shows its rate and time, not '0 images/s, 0 s'; the last line is 100 %."""
     from koo_spiking.progress import progress_text

@@ -5,6 +5,7 @@ stamps spikes at ``step * dt``; for about one slot count in six the two differ b
 on the window's first step fell before the window's start, and the record was refused after the
 whole simulation (or, where a later cut used the other product, dropped silently).
 """
+
 import numpy as np
 import pytest
 from brian2 import ms, second
@@ -42,9 +43,12 @@ def _result(n_slots, dt, present, steps):
     """A ``simulate`` result recording ``n_slots`` slots with one input spike at each of ``steps``."""
     steps = np.asarray(steps, np.int64)
     dt_s = float(dt / second)
-    return {"spec": _spec(dt, present), "counts": {"input": np.zeros((n_slots, 4))},
-            "raster": {"input": (np.zeros(len(steps), np.int32), steps * dt_s)},
-            "window": {"slots": n_slots, "steps": {"input": steps}, "astro_steps": {}, "astro": {}}}
+    return {
+        "spec": _spec(dt, present),
+        "counts": {"input": np.zeros((n_slots, 4))},
+        "raster": {"input": (np.zeros(len(steps), np.int32), steps * dt_s)},
+        "window": {"slots": n_slots, "steps": {"input": steps}, "astro_steps": {}, "astro": {}},
+    }
 
 
 @pytest.mark.parametrize("dt, present", SPECS)
@@ -81,7 +85,7 @@ def test_spike_record_tolerance_for_our_own_records_only():
     """``SpikeRecord`` keeps its strict check for files written by others; a tolerance (ours: dt/1000)
     takes a time just outside the window and moves it onto the bound."""
     pops = {"a": {"n": 1, "layer": "a", "cell_type": "E"}}
-    edge = ({"a": ([0], [1.0 - 1e-13])})
+    edge = {"a": ([0], [1.0 - 1e-13])}
     with pytest.raises(ValueError, match="outside"):
         SpikeRecord(edge, pops, 1.0, 2.0)
     rec = SpikeRecord(edge, pops, 1.0, 2.0, tolerance=5e-7)
@@ -105,8 +109,22 @@ def test_train_whose_window_start_is_inexact_completes(tmp_path):
 
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
     out = tmp_path / "run_tiny"
-    code = main(["train", str(spec), "--train-samples", "21", "--test-samples", "1", "--seed", "9", "--record", "1",
-                 "--out", str(out)])
+    code = main(
+        [
+            "train",
+            str(spec),
+            "--train-samples",
+            "21",
+            "--test-samples",
+            "1",
+            "--seed",
+            "9",
+            "--record",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert (out / "metrics.json").is_file()
     rec = load_spikes(out / "spikes.npz")
@@ -131,11 +149,29 @@ def test_train_profile_and_build_report(tmp_path):
         pytest.skip("perf is not installed (Debian: linux-perf)")
     spec = Path(__file__).parents[1] / "models" / "koo_small.toml"
     out = tmp_path / "profiled"
-    code = main(["train", str(spec), "--train-samples", "21", "--test-samples", "1", "--seed", "9", "--record", "1",
-                 "--profile", "--out", str(out)])
+    code = main(
+        [
+            "train",
+            str(spec),
+            "--train-samples",
+            "21",
+            "--test-samples",
+            "1",
+            "--seed",
+            "9",
+            "--record",
+            "1",
+            "--profile",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["build"]["files_total"] > 100 and 0 <= metrics["build"]["files_compiled"] <= metrics["build"]["files_total"]
+    assert (
+        metrics["build"]["files_total"] > 100
+        and 0 <= metrics["build"]["files_compiled"] <= metrics["build"]["files_total"]
+    )
     assert {"compile", "total"} <= set(metrics["build"]["seconds"])
     top = metrics["profile"]["top_self_percent"]
     assert top and all(0 < p <= 100 for p, _ in top), top

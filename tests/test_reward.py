@@ -1,23 +1,44 @@
 """Reward-modulated STDP (Izhikevich 2007): closed-form eligibility and the distal reward problem."""
+
 import brian2
 import numpy as np
 import pytest
-from brian2 import (Network, NeuronGroup, defaultclock, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses,
-                    ms, second)
+from brian2 import (
+    Network,
+    NeuronGroup,
+    SpikeGeneratorGroup,
+    SpikeMonitor,
+    StateMonitor,
+    Synapses,
+    defaultclock,
+    ms,
+    second,
+)
 
 from koo_spiking import backend
-from koo_spiking.neuromodulator import (dopamine_parts, eligibility_parts, reward_schedule, reward_stdp_synapses,
-                                        set_mode, settle)
+from koo_spiking.neuromodulator import (
+    dopamine_parts,
+    eligibility_parts,
+    reward_schedule,
+    reward_stdp_synapses,
+    set_mode,
+    settle,
+)
 from koo_spiking.neuron import if_group, lif_group
-
-
 
 
 def _post_group(n):
     """Neurons that fire exactly when told (through ``fire``) and carry dopamine."""
     parts = dopamine_parts()
-    group = NeuronGroup(n, "fire : 1\nge : 1\n" + parts["eqs"], threshold="fire > 0", reset="fire = 0",
-                        events=parts["events"], namespace=parts["namespace"], method="exact")
+    group = NeuronGroup(
+        n,
+        "fire : 1\nge : 1\n" + parts["eqs"],
+        threshold="fire > 0",
+        reset="fire = 0",
+        events=parts["events"],
+        namespace=parts["namespace"],
+        method="exact",
+    )
     for event, code in parts["on_event"].items():
         group.run_on_event(event, code)
     return group
@@ -32,8 +53,8 @@ def _driver(group, indices, times):
 
 def test_closed_form_matches_quadrature(target):
     post = _post_group(1)
-    pre = SpikeGeneratorGroup(1, [0, 0], [0.1, 3.0] * second)       # pairing, then a probe spike
-    drv = _driver(post, [0], [0.1095])                               # post fires at 0.110 s
+    pre = SpikeGeneratorGroup(1, [0, 0], [0.1, 3.0] * second)  # pairing, then a probe spike
+    drv = _driver(post, [0], [0.1095])  # post fires at 0.110 s
     gen, rsyn = reward_schedule(post, [0], [1.1] * second, 0.05)
     syn = reward_stdp_synapses(pre, post, effect=None)
     syn.connect()
@@ -43,7 +64,7 @@ def test_closed_form_matches_quadrature(target):
     Network(post, pre, *drv, gen, rsyn, syn, spikes, dop).run(3.2 * second)
     t_post = float(spikes.t[0] / second)
     d = dop.D[0]
-    t_d = float(dop.t[np.argmax(d > 0)] / second) - 1e-4             # dopamine jumps in this step
+    t_d = float(dop.t[np.argmax(d > 0)] / second) - 1e-4  # dopamine jumps in this step
     # reference: w' = c(t) D(t)/tau_s, c = A+ exp(-(t_post - t_pre)/tau_+) exp(-(t - t_post)/tau_c)
     c0 = 1.0 * np.exp(-(t_post - 0.1) / 0.02)
     tt = np.linspace(t_d, 3.0, 200001)
@@ -87,12 +108,13 @@ def test_distal_reward_credits_the_paired_synapse(target, record_property):
     others = np.abs(rewarded[1:])
     record_property("target_dw", float(rewarded[0]))
     record_property("max_other_dw", float(others.max()))
-    print(f"paired synapse dw = {rewarded[0]:.3f}; other synapses |dw| max {others.max():.3f}, "
-          f"mean {others.mean():.3f}")
+    print(
+        f"paired synapse dw = {rewarded[0]:.3f}; other synapses |dw| max {others.max():.3f}, mean {others.mean():.3f}"
+    )
     assert rewarded[0] > 1.0
     assert rewarded[0] > 2.0 * others.max()
     assert rewarded[0] > 5.0 * others.mean()
-    assert np.all(unrewarded == 0.0)       # no dopamine, no weight change at all
+    assert np.all(unrewarded == 0.0)  # no dopamine, no weight change at all
 
 
 def _pairing_then_reward(t_end):
@@ -123,14 +145,14 @@ def test_current_weight_between_events(target):
     net, syn, mon, spikes, dop = _pairing_then_reward(2.0 * second)
     net.run(2.0 * second)
     t_post = float(spikes.t[0] / second)
-    t_d = float(dop.t[np.argmax(dop.D[0] > 0)] / second) - 1e-4   # dopamine jumps in this step
+    t_d = float(dop.t[np.argmax(dop.D[0] > 0)] / second) - 1e-4  # dopamine jumps in this step
     t = np.asarray(mon.t / second)
     np.testing.assert_allclose(mon.w_now[0], _exact_weight(t, t_post, t_d), rtol=1e-9)
     c_exact = np.where(t >= t_post + 1e-4, np.exp(-(t_post - 0.1) / 0.02) * np.exp(-(t - t_post) / 1.0), 0.0)
     np.testing.assert_allclose(mon.c_now[0], c_exact, rtol=1e-9, atol=1e-15)
     late = t > 1.5
-    assert np.all(mon.w[0][late] == mon.w[0][late][0])          # the stored weight does not move ...
-    assert mon.w_now[0][-1] - mon.w[0][-1] > 0.3 * (mon.w_now[0][-1] - 1.0)   # ... and is far behind
+    assert np.all(mon.w[0][late] == mon.w[0][late][0])  # the stored weight does not move ...
+    assert mon.w_now[0][-1] - mon.w[0][-1] > 0.3 * (mon.w_now[0][-1] - 1.0)  # ... and is far behind
     if target != "cpp_standalone":  # Brian2 reads subexpressions of a standalone run only through monitors
         np.testing.assert_allclose(float(syn.w_now[0]), _exact_weight(2.0, t_post, t_d), rtol=1e-9)
 
@@ -146,7 +168,7 @@ def test_settle_writes_the_current_weight(numpy_target):
     assert abs(stale - exact) > 0.1 * (exact - 1.0)
     np.testing.assert_allclose(float(syn.w[0]), exact, rtol=1e-9)
     np.testing.assert_allclose(float(syn.c[0]), np.exp(-(t_post - 0.1) / 0.02) * np.exp(-(2.0 - t_post)), rtol=1e-9)
-    settle(syn)                                                 # idempotent: nothing has elapsed
+    settle(syn)  # idempotent: nothing has elapsed
     np.testing.assert_allclose(float(syn.w[0]), exact, rtol=1e-12)
 
 
@@ -177,7 +199,7 @@ def _integral(c0, t_c, amount, t_k, a, b):
 def test_one_synapse_switches_between_classical_and_reward_stdp(numpy_target):
     post = _post_group(1)
     pre = SpikeGeneratorGroup(1, [0, 0], [0.1, 1.1] * second)
-    drv = _driver(post, [0, 0], [0.1095, 1.1095])                   # post ~10 ms after each pre spike
+    drv = _driver(post, [0, 0], [0.1095, 1.1095])  # post ~10 ms after each pre spike
     gen, rsyn = reward_schedule(post, [0, 0], [0.5, 1.5] * second, 0.005)
     syn = reward_stdp_synapses(pre, post, effect=None, switchable=True)
     syn.connect()
@@ -187,9 +209,9 @@ def test_one_synapse_switches_between_classical_and_reward_stdp(numpy_target):
     set_mode(syn, "classical")
     net.run(1.0 * second)
     settle(syn)
-    first = np.exp(-(float(spikes.t[0] / second) - 0.1) / 0.02)     # A+ = 1, tau+ = 20 ms
+    first = np.exp(-(float(spikes.t[0] / second) - 0.1) / 0.02)  # A+ = 1, tau+ = 20 ms
     assert float(syn.w[0]) == pytest.approx(1.0 + first, rel=1e-12)  # changed at the pairing ...
-    assert float(syn.c[0]) == 0.0                                     # ... no trace, the reward did nothing
+    assert float(syn.c[0]) == 0.0  # ... no trace, the reward did nothing
     set_mode(syn, "reward")
     net.run(1.0 * second)
     settle(syn)
@@ -223,9 +245,16 @@ def test_dopamine_is_one_argument(numpy_target):
     # or in the same step with when='after_synapses', and is seen from the next step on
     assert step == [102, 102, 101]
     decay = np.arange(50) * 1e-4
-    for m, expected, k in zip(mons, (np.exp(-decay / 0.2), (1 - 1e-4 / 0.05) ** np.arange(50),  # if: Euler
-                                     np.exp(-decay / 0.1)), step):
-        np.testing.assert_allclose(m.D[0][k:k + 50], 0.5 * expected, rtol=1e-9)
+    for m, expected, k in zip(
+        mons,
+        (
+            np.exp(-decay / 0.2),
+            (1 - 1e-4 / 0.05) ** np.arange(50),  # if: Euler
+            np.exp(-decay / 0.1),
+        ),
+        step,
+    ):
+        np.testing.assert_allclose(m.D[0][k : k + 50], 0.5 * expected, rtol=1e-9)
     # a reward STDP synapse onto the same neurons settles before the jump of the 'after_synapses' event
     syn = reward_stdp_synapses(lif, now, effect=None)
     assert syn.reward.when == "after_synapses"
@@ -237,8 +266,15 @@ def test_effect_names_the_weight_as_a_word(numpy_target):
     """``effect`` may use names containing a w: only the word ``w`` is the weight (it once replaced the first
     letter w of the string, so ``gw_post += w`` became ``g{w}_post += w``)."""
     parts = dopamine_parts()
-    post = NeuronGroup(1, "gw : 1\nfire : 1\n" + parts["eqs"], threshold="fire > 0", reset="fire = 0",
-                       events=parts["events"], namespace=parts["namespace"], method="exact")
+    post = NeuronGroup(
+        1,
+        "gw : 1\nfire : 1\n" + parts["eqs"],
+        threshold="fire > 0",
+        reset="fire = 0",
+        events=parts["events"],
+        namespace=parts["namespace"],
+        method="exact",
+    )
     pre = SpikeGeneratorGroup(1, [0], [1.0] * ms)
     syn = reward_stdp_synapses(pre, post, effect="gw_post += 2*w")
     syn.connect()
@@ -255,22 +291,27 @@ def test_impulse_is_the_closed_form_of_a_brief_pulse(numpy_target, when):
     weights = {}
     for integration in ("impulse", "closed_form"):
         parts = dopamine_parts(when=when, tau_dop=0.5 * ms)
-        post = NeuronGroup(1, "ge : 1\n" + parts["eqs"], threshold="False", reset="", events=parts["events"],
-                           namespace=parts["namespace"])
+        post = NeuronGroup(
+            1,
+            "ge : 1\n" + parts["eqs"],
+            threshold="False",
+            reset="",
+            events=parts["events"],
+            namespace=parts["namespace"],
+        )
         for event, code in parts["on_event"].items():
             post.run_on_event(event, code)
         post.set_event_schedule("reward", when=when)
         pre = SpikeGeneratorGroup(1, [0, 0, 0], [0.1, 0.2, 0.3] * second)
         gen, rsyn = reward_schedule(post, [0], [1.1] * second, 0.05)
-        syn = reward_stdp_synapses(pre, post, effect=None, integration=integration, A_plus=0.0, A_minus=0.0,
-                                   A_pre=1.0)
+        syn = reward_stdp_synapses(pre, post, effect=None, integration=integration, A_plus=0.0, A_minus=0.0, A_pre=1.0)
         syn.connect()
         syn.w = 1.0
         Network(post, pre, gen, rsyn, syn).run(1.2 * second)
         settle(syn)
         weights[integration] = float(syn.w[0])
         if integration == "impulse":
-            assert "apre" not in syn.variables   # no pairing traces when both amplitudes are 0
+            assert "apre" not in syn.variables  # no pairing traces when both amplitudes are 0
     # the reward written at 1.1 s is detected in that step's 'after_synapses' slot, or at 'thresholds' a step later
     t_d = 1.1 + (1e-4 if when == "thresholds" else 0.0)
     c = sum(np.exp(-(t_d - t_k) / 1.0) for t_k in (0.1, 0.2, 0.3))
@@ -284,9 +325,11 @@ def test_impulse_is_the_closed_form_of_a_brief_pulse(numpy_target, when):
 def test_impulse_needs_the_reward_event_in_the_thresholds_slot(numpy_target):
     from koo_spiking.neuromodulator import reward_rule
     from koo_spiking.synapse import synapses
+
     parts = dopamine_parts(when="after_synapses")
-    post = NeuronGroup(1, "ge : 1\n" + parts["eqs"], threshold="False", reset="", events=parts["events"],
-                           namespace=parts["namespace"])
+    post = NeuronGroup(
+        1, "ge : 1\n" + parts["eqs"], threshold="False", reset="", events=parts["events"], namespace=parts["namespace"]
+    )
     post.set_event_schedule("reward", when="after_synapses")
     pre = NeuronGroup(1, "")
     with pytest.raises(ValueError, match="impulse.*before the synapses run"):
@@ -300,19 +343,40 @@ def test_a_neurons_own_trace_equals_per_synapse_traces(numpy_target):
     weights = {}
     for trace in (None, "elig_pre"):
         parts = dopamine_parts(tau_dop=0.5 * ms)
-        post = NeuronGroup(2, "ge : 1\n" + parts["eqs"], threshold="False", reset="", events=parts["events"],
-                           namespace=parts["namespace"])
+        post = NeuronGroup(
+            2,
+            "ge : 1\n" + parts["eqs"],
+            threshold="False",
+            reset="",
+            events=parts["events"],
+            namespace=parts["namespace"],
+        )
         for event, code in parts["on_event"].items():
             post.run_on_event(event, code)
         own = eligibility_parts("elig", tau_c=0.3 * second)
-        pre = NeuronGroup(3, "fire : 1\n" + own["eqs"], threshold="fire > 0", reset="fire = 0\n" + own["on_spike"],
-                          namespace=own["namespace"], method="exact")
+        pre = NeuronGroup(
+            3,
+            "fire : 1\n" + own["eqs"],
+            threshold="fire > 0",
+            reset="fire = 0\n" + own["on_spike"],
+            namespace=own["namespace"],
+            method="exact",
+        )
         gen = SpikeGeneratorGroup(3, [0, 1, 0, 2, 1, 0], [0.05, 0.1, 0.2, 0.3, 0.45, 0.6] * second)
         relay = Synapses(gen, pre, on_pre="fire_post = 1")
         relay.connect(j="i")
         rgen, rsyn = reward_schedule(post, [0, 1, 0], [0.4, 0.5, 0.8] * second, [0.05, -0.02, 0.03])
-        syn = reward_stdp_synapses(pre, post, effect=None, integration="impulse", A_plus=0.0, A_minus=0.0,
-                                   A_pre=1.0, tau_c=0.3 * second, trace=trace)
+        syn = reward_stdp_synapses(
+            pre,
+            post,
+            effect=None,
+            integration="impulse",
+            A_plus=0.0,
+            A_minus=0.0,
+            A_pre=1.0,
+            tau_c=0.3 * second,
+            trace=trace,
+        )
         syn.connect()
         syn.w = 1.0
         Network(post, pre, gen, relay, rgen, rsyn, syn).run(1.0 * second)
@@ -323,13 +387,20 @@ def test_a_neurons_own_trace_equals_per_synapse_traces(numpy_target):
     np.testing.assert_allclose(weights["elig_pre"], weights[None], rtol=1e-9)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"trace": "c_pre"}, "needs integration 'impulse'"),
-    ({"trace": "c", "integration": "impulse", "A_plus": 0.0, "A_minus": 0.0}, "ending in _pre or _post"),
-    ({"trace": "c_pre", "integration": "impulse"}, "A_plus = A_minus = 0"),
-    ({"trace": "c_pre", "integration": "impulse", "A_plus": 0.0, "A_minus": 0.0, "baseline": "2/second"}, "baseline 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"trace": "c_pre"}, "needs integration 'impulse'"),
+        ({"trace": "c", "integration": "impulse", "A_plus": 0.0, "A_minus": 0.0}, "ending in _pre or _post"),
+        ({"trace": "c_pre", "integration": "impulse"}, "A_plus = A_minus = 0"),
+        (
+            {"trace": "c_pre", "integration": "impulse", "A_plus": 0.0, "A_minus": 0.0, "baseline": "2/second"},
+            "baseline 0",
+        ),
+    ],
+)
 def test_a_neurons_own_trace_refuses_what_it_cannot_be(kwargs, match):
     from koo_spiking.neuromodulator import reward_rule
+
     with pytest.raises(ValueError, match=match):
         reward_rule(**kwargs)

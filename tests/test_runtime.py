@@ -11,16 +11,35 @@ from koo_spiking.io.datasets import load_dataset
 pytestmark = pytest.mark.cpp_standalone
 
 # every feature on, so every run parameter acts; a small network and a short schedule
-SPEC = {"network": {"n_h1": 12, "n_h2": 6}, "features": {name: True for name in FEATURES},
-        "learning": {"warm_up": 4}, "reward": {"tau_dop": "0.5 ms"}}
+SPEC = {
+    "network": {"n_h1": 12, "n_h2": 6},
+    "features": {name: True for name in FEATURES},
+    "learning": {"warm_up": 4},
+    "reward": {"tau_dop": "0.5 ms"},
+}
 # a value far enough from the default to matter within 40 images
 CHANGED = {
-    "learning.eta": 0.5, "learning.eta_decoder": 0.1, "learning.eta_inhibition": 0.5, "learning.eta_bias": 0.5,
-    "learning.eta_homeostasis": 0.8, "stdp.amplitude": 1.0, "stdp.tau": "5 ms", "short_term.U": 0.6,
-    "short_term.tau_d": "80 ms", "forgetting.tau": "0.2 s", "forgetting.consolidation": 0.9,
-    "astrocytes.gate_floor": 0.9, "astrocytes.drive": 0.3, "astrocytes.C_gate": "0.05 umolar",
-    "astrocytes.coupling_strength": 20.0, "reward.tau_c": "0.5 s", "reward.tau_dop": "0.2 ms", "reward.fast": 2.0,
-    "reward.slow": 4.0, "reward.max_gain": 1.0, "phase.amplitude": 0.2,
+    "learning.eta": 0.5,
+    "learning.eta_decoder": 0.1,
+    "learning.eta_inhibition": 0.5,
+    "learning.eta_bias": 0.5,
+    "learning.eta_homeostasis": 0.8,
+    "stdp.amplitude": 1.0,
+    "stdp.tau": "5 ms",
+    "short_term.U": 0.6,
+    "short_term.tau_d": "80 ms",
+    "forgetting.tau": "0.2 s",
+    "forgetting.consolidation": 0.9,
+    "astrocytes.gate_floor": 0.9,
+    "astrocytes.drive": 0.3,
+    "astrocytes.C_gate": "0.05 umolar",
+    "astrocytes.coupling_strength": 20.0,
+    "reward.tau_c": "0.5 s",
+    "reward.tau_dop": "0.2 ms",
+    "reward.fast": 2.0,
+    "reward.slow": 4.0,
+    "reward.max_gain": 1.0,
+    "phase.amplitude": 0.2,
 }
 
 
@@ -31,15 +50,20 @@ def setup(unoptimized):
     spec = enc._resolved_spec()
     X = ds["X_train"]
     frames = np.vstack([X, X[:10]])
-    schedule = {"enc": np.r_[np.ones(40), np.zeros(10)], "dec": np.r_[np.ones(40), np.zeros(10)],
-                "teach": np.r_[np.ones(40), np.zeros(10)]}
+    schedule = {
+        "enc": np.r_[np.ones(40), np.zeros(10)],
+        "dec": np.r_[np.ones(40), np.zeros(10)],
+        "teach": np.r_[np.ones(40), np.zeros(10)],
+    }
     stats = enc._input_stats(X, spec)
     return enc, spec, frames, schedule, stats
 
 
 def _fingerprint(result):
-    return np.concatenate([result["counts"][k].ravel() for k in sorted(result["counts"])] +
-                          [result["state"][k].ravel() for k in sorted(result["state"])])
+    return np.concatenate(
+        [result["counts"][k].ravel() for k in sorted(result["counts"])]
+        + [result["state"][k].ravel() for k in sorted(result["state"])]
+    )
 
 
 def test_every_run_parameter_is_listed_and_acts(setup):

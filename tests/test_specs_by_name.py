@@ -1,4 +1,5 @@
 """The shipped specs are reachable by name from any folder (the README's example worked from the root only)."""
+
 import os
 
 import pytest

@@ -1,5 +1,6 @@
 """Pair-based STDP reproduces the exponential window of Song, Miller & Abbott (2000); the synapse
 builder's effect order and its checks of effects and neighbour variables."""
+
 import numpy as np
 import pytest
 from brian2 import Network, NeuronGroup, SpikeGeneratorGroup, linked_var, ms, second
@@ -60,8 +61,7 @@ def test_effect_order(cython_only, order):
     # transmits w*r_S (r_S = U_0 = 0.5); 'before' transmits the weight before that update
     pre = SpikeGeneratorGroup(1, [0], [15] * ms)
     post = NeuronGroup(1, "g : 1", threshold="abs(t - 10*ms) < 0.05*ms", reset="")
-    syn = synapses(pre, post, [tm_rule(U_0=0.5, tau_f=0 * ms), stdp_rule()], effect="g_post += {w}",
-                   effect_order=order)
+    syn = synapses(pre, post, [tm_rule(U_0=0.5, tau_f=0 * ms), stdp_rule()], effect="g_post += {w}", effect_order=order)
     syn.connect()
     syn.w = 0.5
     Network(pre, post, syn).run(20 * ms)
@@ -82,21 +82,24 @@ def test_effect_placeholders_are_checked():
     for effect, bad in [("g_post += {weight}", "{weight}"), ("g_post += {w}*{scale}", "{scale}")]:
         _one_line_error(lambda: synapses(pre, post, [stdp_rule()], effect=effect), effect, bad, "{w}")
     _one_line_error(lambda: synapses(pre, post, [stdp_rule()], effect="g_post += {w"), "{w}")
-    _one_line_error(lambda: synapses(pre, post, [stdp_rule()], effect="g_post += {w}",
-                                     effect_order="during"), "effect_order")
+    _one_line_error(
+        lambda: synapses(pre, post, [stdp_rule()], effect="g_post += {w}", effect_order="during"), "effect_order"
+    )
 
 
 def test_missing_neighbour_variables_are_named():
     pre = SpikeGeneratorGroup(2, [], [] * ms)
     post = NeuronGroup(2, "ge : 1", threshold="ge > 1", reset="")
-    _one_line_error(lambda: synapses(pre, post, [stdp_rule(rate="gate_post")]), "'gate'",
-                    "koo_spiking.astrocyte.link_gate(neurons, astrocytes)")
+    _one_line_error(
+        lambda: synapses(pre, post, [stdp_rule(rate="gate_post")]),
+        "'gate'",
+        "koo_spiking.astrocyte.link_gate(neurons, astrocytes)",
+    )
     _one_line_error(lambda: synapses(pre, post, [stdp_rule()], effect="gx_post += {w}"), "'gx'", "target")
     _one_line_error(lambda: synapses(pre, post, [stdp_rule(rate="count_pre")]), "'count'", "source")
     # names of the synapse and its namespace are not neighbour variables; a linked gate exists
     gated = NeuronGroup(2, "ge : 1\ngate : 1 (linked)", threshold="ge > 1", reset="")
     astro = NeuronGroup(2, "gate : 1")
     gated.gate = linked_var(astro, "gate")
-    syn = synapses(pre, gated, [stdp_rule(rate="gate_post*k_post")], effect="ge_post += {w}",
-                   namespace={"k_post": 2.0})
+    syn = synapses(pre, gated, [stdp_rule(rate="gate_post*k_post")], effect="ge_post += {w}", namespace={"k_post": 2.0})
     assert "gate_post" in syn.variables

@@ -1,6 +1,7 @@
 """Structural plasticity in the encoder: synapses are pruned and regrow, each neuron's count stays
 within its bounds at every image, new synapses are protected, Dale's principle holds, and
 switching it off changes what is learned."""
+
 import numpy as np
 import pytest
 
@@ -10,12 +11,14 @@ from koo_spiking.encoder.spec import FEATURES
 from koo_spiking.io.datasets import load_dataset
 
 PROTECT = 5
-TINY = {"network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
-        "learning": {"epochs": 3, "decoder_epochs": 1, "warm_up": 2, "tau_avg": 5.0},
-        "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
-        # aggressive, so that a short run prunes and regrows
-        "structural": {"prune_below": 0.8, "tau": 3.0, "regrow": 0.3, "protect": PROTECT, "min_fraction": 0.5},
-        "features": {name: True for name in FEATURES}}
+TINY = {
+    "network": {"n_h1": 8, "n_h2": 4, "present": "40 ms", "dt": "1 ms"},
+    "learning": {"epochs": 3, "decoder_epochs": 1, "warm_up": 2, "tau_avg": 5.0},
+    "reward": {"fast": 2.0, "slow": 6.0, "tau_dop": "1 ms"},
+    # aggressive, so that a short run prunes and regrows
+    "structural": {"prune_below": 0.8, "tau": 3.0, "regrow": 0.3, "protect": PROTECT, "min_fraction": 0.5},
+    "features": {name: True for name in FEATURES},
+}
 TIED = ("ff1", "ff2", "dec")
 
 

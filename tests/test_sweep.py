@@ -1,4 +1,5 @@
 """Parameter sweeps: run_args without recompiling, Dask workers, the SQLite store, resumption."""
+
 import json
 import os
 import signal
@@ -94,13 +95,17 @@ def test_a_sweep_point_equals_a_fresh_build_with_its_values(swept):
     from koo_spiking.studies.train import prepare_study
 
     db, _ = swept
-    row = next(r for r in _rows(db).values() if r["params"]["learning.eta"] == 0.4
-               and r["params"]["astrocytes.gate_floor"] == 0.1)
+    row = next(
+        r
+        for r in _rows(db).values()
+        if r["params"]["learning.eta"] == 0.4 and r["params"]["astrocytes.gate_floor"] == 0.1
+    )
     spec = with_values(load_spec(str(SMALL)), row["params"])
     study = prepare_study(spec, "digits", 60, 20, 0)
     # built with the point's values (in worker 0's project: the code is the same, so make has little to do)
-    with study["enc"].compile(study["frames"], study["schedule"], state={}, astro=True, raster=6,
-                              build_key="|worker 0") as compiled:
+    with study["enc"].compile(
+        study["frames"], study["schedule"], state={}, astro=True, raster=6, build_key="|worker 0"
+    ) as compiled:
         result = compiled.run()
     recon = study["enc"].counts_to_images(result["counts"]["recon"][study["parts"]["test"]])
     assert np.mean((recon - study["ds"]["X_test"]) ** 2) == pytest.approx(row["test_mse"], rel=0, abs=0)
@@ -122,8 +127,10 @@ def _first_running(db, proc, deadline):
 
 def test_a_killed_worker_leaves_no_lost_or_duplicated_row(swept, sweep_file):
     db = sweep_file.parent / "killed.sqlite"
-    code = (f"from koo_spiking.studies.sweep import run_sweep; "
-            f"s = run_sweep({str(sweep_file)!r}, {str(db)!r}, workers=2, verbose=False); print(s)")
+    code = (
+        f"from koo_spiking.studies.sweep import run_sweep; "
+        f"s = run_sweep({str(sweep_file)!r}, {str(db)!r}, workers=2, verbose=False); print(s)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim = _first_running(db, proc, time.time() + 600)
     if victim is not None:
@@ -159,8 +166,13 @@ def test_the_sweep_stops_its_workers_with_it(sweep_file, tmp_path, sig=signal.SI
     the pool of ``koo_spiking.workers`` is tested with both in test_workers.py)."""
     db = tmp_path / "stopped.sqlite"
     env = {**os.environ, "KOO_BUILD_CACHE": "off"}  # a fresh build: the worker is busy compiling when signalled
-    proc = subprocess.Popen([sys.executable, "-m", "koo_spiking.cli", "sweep", str(sweep_file), "--db", str(db),
-                             "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "koo_spiking.cli", "sweep", str(sweep_file), "--db", str(db), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 600
     running = _first_running(db, proc, deadline)
     assert running is not None, proc.communicate(timeout=60)[0]
@@ -184,23 +196,28 @@ def _sweep(tmp_path, text):
     return str(path)
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[grid]\n"learning.etaa" = [0.1]\n', "unknown parameter 'learning.etaa'"),
-    ('[grid]\n"reward.tau_dop" = [2]\n', "missing its unit"),
-    ('[grid]\n"reward.tau_dop" = ["2 mV"]\n', "wrong unit"),
-    ('[grid]\n"learning.eta" = [-0.1]\n', "must be non-negative"),
-    ('[grid]\n"stdp.amplitude" = [0.1, 0.2]\n', "stdp.amplitude has no effect"),
-    ('[grid]\n"learning.eta" = 0.1\n', "non-empty list"),
-    ('seeds = [-1]\n[grid]\n"learning.eta" = [0.1]\n', "seeds must be"),
-    ('colour = 1\n', "unknown key 'colour'"),
-    ('data = "no_such.npz"\n[grid]\n"learning.eta" = [0.1]\n', "no such data file"),
-    ('train_samples = 0\n[grid]\n"learning.eta" = [0.1]\n', "train_samples must be a positive integer"),
-    ('[random]\n"learning.eta" = { low = 0.1, high = 0.4 }\n', "samples"),
-    ('[random]\nsamples = 2\n"learning.eta" = { low = 0.4, high = 0.1 }\n', "need low < high"),
-    ('[random]\nsamples = 2\n"reward.tau_dop" = { low = "1 ms", high = "2 s" }\n', "same unit"),
-    ('[grid]\n"learning.eta" = [0.1]\n[random]\nsamples = 2\n"learning.eta" = { low = 0.1, high = 0.4 }\n',
-     "both in [grid] and in [random]"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[grid]\n"learning.etaa" = [0.1]\n', "unknown parameter 'learning.etaa'"),
+        ('[grid]\n"reward.tau_dop" = [2]\n', "missing its unit"),
+        ('[grid]\n"reward.tau_dop" = ["2 mV"]\n', "wrong unit"),
+        ('[grid]\n"learning.eta" = [-0.1]\n', "must be non-negative"),
+        ('[grid]\n"stdp.amplitude" = [0.1, 0.2]\n', "stdp.amplitude has no effect"),
+        ('[grid]\n"learning.eta" = 0.1\n', "non-empty list"),
+        ('seeds = [-1]\n[grid]\n"learning.eta" = [0.1]\n', "seeds must be"),
+        ("colour = 1\n", "unknown key 'colour'"),
+        ('data = "no_such.npz"\n[grid]\n"learning.eta" = [0.1]\n', "no such data file"),
+        ('train_samples = 0\n[grid]\n"learning.eta" = [0.1]\n', "train_samples must be a positive integer"),
+        ('[random]\n"learning.eta" = { low = 0.1, high = 0.4 }\n', "samples"),
+        ('[random]\nsamples = 2\n"learning.eta" = { low = 0.4, high = 0.1 }\n', "need low < high"),
+        ('[random]\nsamples = 2\n"reward.tau_dop" = { low = "1 ms", high = "2 s" }\n', "same unit"),
+        (
+            '[grid]\n"learning.eta" = [0.1]\n[random]\nsamples = 2\n"learning.eta" = { low = 0.1, high = 0.4 }\n',
+            "both in [grid] and in [random]",
+        ),
+    ],
+)
 def test_bad_sweep_files_are_refused_before_anything_runs(tmp_path, text, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message.replace("[", r"\[").replace("]", r"\]")):
         load_sweep(_sweep(tmp_path, text))
@@ -208,9 +225,11 @@ def test_bad_sweep_files_are_refused_before_anything_runs(tmp_path, text, messag
 
 
 def test_random_ranges_are_drawn_reproducibly_within_bounds(tmp_path):
-    text = ('seeds = [0, 1]\n[grid]\n"astrocytes.gate_floor" = [0.2, 0.5]\n"learning.target_h1" = [5.0, 6.0]\n'
-            '[random]\nsamples = 3\nseed = 7\n'
-            '"reward.tau_dop" = { low = "0.5 ms", high = "2 ms", log = true }\n"learning.eta" = { low = 0.05, high = 0.4 }\n')
+    text = (
+        'seeds = [0, 1]\n[grid]\n"astrocytes.gate_floor" = [0.2, 0.5]\n"learning.target_h1" = [5.0, 6.0]\n'
+        "[random]\nsamples = 3\nseed = 7\n"
+        '"reward.tau_dop" = { low = "0.5 ms", high = "2 ms", log = true }\n"learning.eta" = { low = 0.05, high = 0.4 }\n'
+    )
     points = expand(load_sweep(_sweep(tmp_path, text)))
     assert len(points) == 2 * 2 * 3 * 2 and len({p["hash"] for p in points}) == 24
     taus = [float(p["params"]["reward.tau_dop"].split()[0]) for p in points]
@@ -238,16 +257,18 @@ def test_sweep_stops_after_identical_failures(tmp_path, capsys):
 
     data = tmp_path / "images.npy"
     np.save(data, np.random.default_rng(0).uniform(0, 1, (60, 64)))
-    points = make_points("doomed", load_spec(SMALL), [{"learning.eta": e} for e in np.linspace(0.1, 0.5, 10)],
-                         [0], str(data), 40, 10)
+    points = make_points(
+        "doomed", load_spec(SMALL), [{"learning.eta": e} for e in np.linspace(0.1, 0.5, 10)], [0], str(data), 40, 10
+    )
     data.unlink()
     stopped = r"the first 3 points failed with the same error and none succeeded, so the sweep stopped; 7 other"
     with pytest.raises(SweepStopped, match=stopped + r".*images\.npy"):
         run_sweep(None, str(tmp_path / "a.sqlite"), workers=1, points=points, name="doomed", verbose=False)
     rows = store.rows(store.connect(str(tmp_path / "a.sqlite")))
     assert sum(r["status"] == "failed" for r in rows) == 3
-    stats = run_sweep(None, str(tmp_path / "b.sqlite"), workers=1, points=points, name="doomed", verbose=False,
-                      keep_going=True)
+    stats = run_sweep(
+        None, str(tmp_path / "b.sqlite"), workers=1, points=points, name="doomed", verbose=False, keep_going=True
+    )
     assert stats["failed"] == len(points) and stats["done"] == 0
 
 
@@ -288,8 +309,17 @@ def test_a_worker_fits_the_baselines_of_a_split_once(monkeypatch):
 
     scored = []
     monkeypatch.setattr(train, "baselines", baselines)
-    monkeypatch.setattr(train, "prepare_study", lambda spec, data, n_train, n_test, seed, backend: {
-        "spec": spec, "enc": Enc(), "frames": None, "schedule": None, "ds": {"X_test": np.zeros((2, 4))}})
+    monkeypatch.setattr(
+        train,
+        "prepare_study",
+        lambda spec, data, n_train, n_test, seed, backend: {
+            "spec": spec,
+            "enc": Enc(),
+            "frames": None,
+            "schedule": None,
+            "ds": {"X_test": np.zeros((2, 4))},
+        },
+    )
     monkeypatch.setattr(train, "score_study", lambda study, result, base: (scored.append(base["pca"]["seed"]), None))
     monkeypatch.setattr(train, "rescued", lambda result, path: contextlib.nullcontext())
     monkeypatch.setattr(train, "test_record", lambda study, result: None)

@@ -1,4 +1,5 @@
 """The sweep report: tables, CSV, figures and best/worst rasters from a synthetic sweep database."""
+
 import csv
 import json
 import sqlite3
@@ -19,27 +20,42 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def metrics(i, j, seed):
     """Known headline metrics of point (eta index i, gate floor index j, seed)."""
     mse = 0.01 * (i + 1) + 0.004 * j + 0.002 * seed
-    return {"test_mse": mse, "r2": 0.9 - 10 * mse, "psnr": 20.0 + i + 0.25 * j, "probe_accuracy": 0.5 + 0.1 * i
-            + 0.05 * j + 0.01 * seed, "spikes_per_image": 100.0 * (i + 1) + 10 * j + seed}
+    return {
+        "test_mse": mse,
+        "r2": 0.9 - 10 * mse,
+        "psnr": 20.0 + i + 0.25 * j,
+        "probe_accuracy": 0.5 + 0.1 * i + 0.05 * j + 0.01 * seed,
+        "spikes_per_image": 100.0 * (i + 1) + 10 * j + seed,
+    }
 
 
 def record(n_spikes):
     rng = np.random.default_rng(n_spikes)
-    pops = {"input": {"n": 4, "layer": "input", "cell_type": "E"}, "E0": {"n": 6, "layer": "hidden", "cell_type": "E"},
-            "I0": {"n": 2, "layer": "hidden", "cell_type": "I"}}
+    pops = {
+        "input": {"n": 4, "layer": "input", "cell_type": "E"},
+        "E0": {"n": 6, "layer": "hidden", "cell_type": "E"},
+        "I0": {"n": 2, "layer": "hidden", "cell_type": "I"},
+    }
     spikes = {k: (rng.integers(0, p["n"], n_spikes), np.sort(rng.uniform(0, 0.2, n_spikes))) for k, p in pops.items()}
     return SpikeRecord(spikes, pops, 0.0, 0.2, slots=[[0, 0.1], [0.1, 0.2]], slot_image=[3, 7])
 
 
 def point(name, params, seed, sweep="gate_eta"):
-    return {"hash": name, "sweep": sweep, "group": "g0", "config": {"seed": seed, "spec": "koo"},
-            "params": params}
+    return {"hash": name, "sweep": sweep, "group": "g0", "config": {"seed": seed, "spec": "koo"}, "params": params}
 
 
 def result(values, seed, raster=None):
-    return {"summary": {"models": {"koo": values, "pca": {"test_mse": 0.5}}, "diagnostics": {}},
-            "build_s": 1.5 + seed, "run_s": 2.25, "wall_s": 4.0, "compiled": seed == 0, "worker": "w0", "pid": 1,
-            "code_version": "abc1234", "raster": raster}
+    return {
+        "summary": {"models": {"koo": values, "pca": {"test_mse": 0.5}}, "diagnostics": {}},
+        "build_s": 1.5 + seed,
+        "run_s": 2.25,
+        "wall_s": 4.0,
+        "compiled": seed == 0,
+        "worker": "w0",
+        "pid": 1,
+        "code_version": "abc1234",
+        "raster": raster,
+    }
 
 
 @pytest.fixture
@@ -52,10 +68,16 @@ def sweep_db(tmp_path):
         for j, floor in enumerate(FLOORS):
             for seed in SEEDS:
                 expected[f"p{i}{j}{seed}"] = (i, j, seed, eta, floor)
-    store.add_points(db, [point(h, {"learning.eta": e[3], "astrocytes.gate_floor": e[4]}, e[2])
-                          for h, e in expected.items()])
-    store.add_points(db, [point("failed", {"learning.eta": 0.05, "astrocytes.gate_floor": "0.1 umolar"}, 0),
-                          point("pending", {"learning.eta": 0.05, "astrocytes.gate_floor": "0.3 umolar"}, 0)])
+    store.add_points(
+        db, [point(h, {"learning.eta": e[3], "astrocytes.gate_floor": e[4]}, e[2]) for h, e in expected.items()]
+    )
+    store.add_points(
+        db,
+        [
+            point("failed", {"learning.eta": 0.05, "astrocytes.gate_floor": "0.1 umolar"}, 0),
+            point("pending", {"learning.eta": 0.05, "astrocytes.gate_floor": "0.3 umolar"}, 0),
+        ],
+    )
     # rasters for p010 (MSE 0.014) and p101 (MSE 0.022): neither the overall best nor the worst point
     rasters = {"p010": store.raster_bytes(record(30)), "p101": store.raster_bytes(record(50))}
     for h, (i, j, seed, _, _) in expected.items():
@@ -74,15 +96,21 @@ def test_tables(sweep_db, tmp_path):
     assert "8 done" in md and "1 failed" in md and "1 pending" in md and "out of memory" in md
     for i, j, seed, eta, floor in expected.values():  # one row per point, columns in the documented order
         m = metrics(i, j, seed)
-        row = (f"| {floor} | {eta} | {seed} | {m['test_mse']:.4f} | {m['r2']:.3f} | {m['psnr']:.2f} | "
-               f"{m['probe_accuracy']:.3f} | {m['spikes_per_image']:.0f} | {1.5 + seed:.1f} | 2.2 | "
-               f"{'yes' if seed == 0 else 'no'} |")
+        row = (
+            f"| {floor} | {eta} | {seed} | {m['test_mse']:.4f} | {m['r2']:.3f} | {m['psnr']:.2f} | "
+            f"{m['probe_accuracy']:.3f} | {m['spikes_per_image']:.0f} | {1.5 + seed:.1f} | 2.2 | "
+            f"{'yes' if seed == 0 else 'no'} |"
+        )
         assert row in lines, row
     # means over seeds, by hand: (eta 0.01, floor 0.1): MSE 0.010 and 0.012; (0.02, 0.3): 0.024 and 0.026
-    assert ("| 0.1 umolar | 0.01 | 2 | 0.0110 [0.0100, 0.0120] | 0.790 [0.780, 0.800] | 20.00 [20.00, 20.00] | "
-            "0.505 [0.500, 0.510] | 100 [100, 101] |") in lines
-    assert ("| 0.3 umolar | 0.02 | 2 | 0.0250 [0.0240, 0.0260] | 0.650 [0.640, 0.660] | 21.25 [21.25, 21.25] | "
-            "0.655 [0.650, 0.660] | 210 [210, 211] |") in lines
+    assert (
+        "| 0.1 umolar | 0.01 | 2 | 0.0110 [0.0100, 0.0120] | 0.790 [0.780, 0.800] | 20.00 [20.00, 20.00] | "
+        "0.505 [0.500, 0.510] | 100 [100, 101] |"
+    ) in lines
+    assert (
+        "| 0.3 umolar | 0.02 | 2 | 0.0250 [0.0240, 0.0260] | 0.650 [0.640, 0.660] | 21.25 [21.25, 21.25] | "
+        "0.655 [0.650, 0.660] | 210 [210, 211] |"
+    ) in lines
     assert sum(line.startswith("| 0.") for line in lines) == 8 + 4  # 8 points, 4 combinations
     # the CSV: one row per done point at full precision
     with open(tmp_path / "report" / "table.csv", newline="") as fh:
@@ -100,8 +128,16 @@ def test_figures_and_rasters(sweep_db, tmp_path):
     path, _ = sweep_db
     out = tmp_path / "deep" / "report"
     files = write_report(str(path), str(out))
-    names = {"table.md", "table.csv", "report.json", "curves_learning_eta.png", "curves_astrocytes_gate_floor.png",
-             "heatmap_astrocytes_gate_floor__learning_eta.png", "raster_best.png", "raster_worst.png"}
+    names = {
+        "table.md",
+        "table.csv",
+        "report.json",
+        "curves_learning_eta.png",
+        "curves_astrocytes_gate_floor.png",
+        "heatmap_astrocytes_gate_floor__learning_eta.png",
+        "raster_best.png",
+        "raster_worst.png",
+    }
     assert sorted(files) == sorted(str(out / n) for n in names)
     assert {p.name for p in out.iterdir()} == names
     for name in names:
@@ -119,15 +155,24 @@ def test_sweep_filter_bool_parameter_and_no_raster(tmp_path):
     """Two sweeps in one file; a bool parameter (categorical), one seed, no raster: no heat map, no raster file."""
     path = tmp_path / "two.sqlite"
     db = store.connect(str(path))
-    store.add_points(db, [point("a", {"features.stdp": True}, 0, "ablation"),
-                          point("b", {"features.stdp": False}, 0, "ablation"),
-                          point("c", {"learning.eta": 0.5}, 0, "other")])
+    store.add_points(
+        db,
+        [
+            point("a", {"features.stdp": True}, 0, "ablation"),
+            point("b", {"features.stdp": False}, 0, "ablation"),
+            point("c", {"learning.eta": 0.5}, 0, "other"),
+        ],
+    )
     for h, mse in (("a", 0.02), ("b", 0.03), ("c", 0.04)):
         store.mark_done(db, h, result({"test_mse": mse, "probe_accuracy": None}, 0))
     db.close()
     files = write_report(path, tmp_path / "ablation", sweep="ablation")
-    assert sorted(f.rsplit("/", 1)[1] for f in files) == ["curves_features_stdp.png", "report.json", "table.csv",
-                                                          "table.md"]
+    assert sorted(f.rsplit("/", 1)[1] for f in files) == [
+        "curves_features_stdp.png",
+        "report.json",
+        "table.csv",
+        "table.md",
+    ]
     md = (tmp_path / "ablation" / "table.md").read_text()
     assert "| true | 0 | 0.0200 | — |" in md and "| false | 0 | 0.0300 |" in md and "0.0400" not in md
     report = json.loads((tmp_path / "ablation" / "report.json").read_text())

@@ -1,4 +1,5 @@
 """``koo-spiking train``: outputs on the embedded digits, and one-line errors that write nothing."""
+
 import gzip
 import json
 import subprocess
@@ -21,13 +22,26 @@ def test_train_writes_metrics_and_figures(small_run):
 
     code, out = small_run
     assert code == 0
-    for name in ("metrics.json", "reconstructions.png", "receptive_fields.png", "raster.png",
-                 "astrocytes.png", "state.npz"):
+    for name in (
+        "metrics.json",
+        "reconstructions.png",
+        "receptive_fields.png",
+        "raster.png",
+        "astrocytes.png",
+        "state.npz",
+    ):
         assert (out / name).stat().st_size > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
     models = metrics["models"]
-    assert {"koo", "untrained", "mean_image", "pca", "pca_unclipped", "shallow_autoencoder",
-            "backprop_autoencoder"} <= set(models) and "autoencoder" not in models
+    assert {
+        "koo",
+        "untrained",
+        "mean_image",
+        "pca",
+        "pca_unclipped",
+        "shallow_autoencoder",
+        "backprop_autoencoder",
+    } <= set(models) and "autoencoder" not in models
     # the baselines' numbers, recomputed here from the same split
     ds = load_dataset("digits", 400, 100, seed=2)
     mean = ds["X_train"].mean(0)
@@ -128,20 +142,25 @@ def test_bad_data_errors(tmp_path, capsys):
 
 def test_bad_spec_errors(tmp_path, capsys):
     spec = tmp_path / "bad.toml"
-    spec.write_text('[network]\nn_h3 = 4\n')
+    spec.write_text("[network]\nn_h3 = 4\n")
     assert "unknown key 'n_h3'" in _run([str(spec)], tmp_path, capsys)
     spec.write_text('[network]\ndt = "0.5 mV"\n')
     assert "wrong unit" in _run([str(spec)], tmp_path, capsys)
-    spec.write_text('[network\n')
+    spec.write_text("[network\n")
     assert "not valid TOML" in _run([str(spec)], tmp_path, capsys)
     assert "no such file" in _run([str(tmp_path / "absent.toml")], tmp_path, capsys)
 
 
 def test_bad_output_errors_before_anything_runs(tmp_path):
     """--out is checked first: a file, or a previous run without --overwrite, is refused in seconds."""
+
     def refused(out):
-        proc = subprocess.run([sys.executable, "-m", "koo_spiking.cli", "train", "--out", str(out)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "koo_spiking.cli", "train", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         return proc.stderr
 

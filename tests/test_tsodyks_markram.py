@@ -1,5 +1,6 @@
 """Tsodyks-Markram synapses: releases against the analytic recurrence (two and three states),
 resources full from the start, and the effect that must carry the release fraction."""
+
 import numpy as np
 import pytest
 from brian2 import Network, NeuronGroup, SpikeGeneratorGroup, StateMonitor, ms

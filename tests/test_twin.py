@@ -11,6 +11,7 @@ What can fail here:
   and the effective matrices are exactly P - N A;
 - determinism (same seed, same codes; another seed, other codes) and one-line ValueErrors on bad input.
 """
+
 import numpy as np
 import pytest
 
@@ -48,7 +49,7 @@ def test_twin_beats_clipped_pca(trained, digits):
     assert passes_quality(mse, Xtr, Xte), f"twin {mse:.5f} not below clipped PCA-16 {pca16_clipped(Xtr, Xte):.5f}"
     assert mse <= 0.0085
     assert trained.transform(Xte).shape == (len(Xte), 16)
-    assert np.all(trained.transform(Xte) >= 0)                       # rates
+    assert np.all(trained.transform(Xte) >= 0)  # rates
     R = trained.reconstruct(Xte)
     assert R.shape == Xte.shape and R.min() >= 0 and R.max() <= 1
     assert trained.score(Xte) == pytest.approx(-mse)
@@ -68,7 +69,7 @@ def test_broken_learners_fail_the_bound(digits):
     assert not passes_quality(rand_mse, Xtr, Xte)
     untrained = RateTwin(seed=0, epochs=1, eta=1e-12).fit(Xtr).mse(Xte)
     assert not passes_quality(untrained, Xtr, Xte)
-    assert untrained > 3 * pca16_clipped(Xtr, Xte)                   # learning is what makes the twin good
+    assert untrained > 3 * pca16_clipped(Xtr, Xte)  # learning is what makes the twin good
 
 
 def test_two_layers_beat_one(trained, digits):
@@ -78,7 +79,7 @@ def test_two_layers_beat_one(trained, digits):
 
 
 def test_mirror_alignment_falls(trained):
-    angles = np.array(trained.history_["alignment"])                # epochs x layers, first row before learning
+    angles = np.array(trained.history_["alignment"])  # epochs x layers, first row before learning
     assert np.all(angles[0] > 70)
     assert np.all(angles[-1] < 20), angles[-1]
     W, _, B, _, _ = trained._weights()
@@ -90,16 +91,16 @@ def test_kolen_pollack_alignment_falls(digits):
     m = RateTwin(seed=0, feedback="kolen_pollack", decay=5.0, decay_until=1.0, epochs=6, track_every=1).fit(Xtr[:400])
     angles = np.array(m.history_["alignment"])
     assert np.all(angles[0] > 85)
-    assert np.all(angles[-1] < 70) and angles[-1][1] < 30, angles[-1]   # KP aligns the top layer fastest
+    assert np.all(angles[-1] < 70) and angles[-1][1] < 30, angles[-1]  # KP aligns the top layer fastest
 
 
 def test_dale_signs_hold_after_training(trained):
     p = trained.params_
     for name in ("W0", "W1", "V0", "V1"):
-        assert np.all(p[name + "P"] >= 0), name                       # out of E cells: excitatory
-        assert np.all(-p[name + "N"] <= 0), name                      # out of I cells: inhibitory
+        assert np.all(p[name + "P"] >= 0), name  # out of E cells: excitatory
+        assert np.all(-p[name + "N"] <= 0), name  # out of I cells: inhibitory
     for A in trained.pools_:
-        assert np.all(A >= 0)                                         # E -> I pooling
+        assert np.all(A >= 0)  # E -> I pooling
     W0 = trained._w("W0", 1)
     np.testing.assert_allclose(W0, p["W0P"] - p["W0N"] @ trained.pools_[1])
 
@@ -114,12 +115,15 @@ def test_determinism(digits):
     assert not np.allclose(a, c)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.full((5, 64), np.nan), "NaN"),
-    (np.zeros(64), "2-D"),
-    (-np.ones((5, 64)), r"\[0, 1\]"),
-    (np.zeros((5, 63)), "expected 64"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.full((5, 64), np.nan), "NaN"),
+        (np.zeros(64), "2-D"),
+        (-np.ones((5, 64)), r"\[0, 1\]"),
+        (np.zeros((5, 63)), "expected 64"),
+    ],
+)
 def test_bad_input_raises_one_line(trained, bad, match):
     with pytest.raises(ValueError, match=match) as err:
         trained.transform(bad)
@@ -142,9 +146,9 @@ def test_spike_counts(trained, digits):
     rate = trained.mse(Xte)
     trained.set_params(spike_window=32, spike_noise="deterministic")
     try:
-        counts = trained.mse(Xte)                                     # 32 levels per code cell: a small cost
+        counts = trained.mse(Xte)  # 32 levels per code cell: a small cost
         trained.set_params(spike_window=4)
-        coarse = trained.mse(Xte)                                     # 4 levels: clearly worse
+        coarse = trained.mse(Xte)  # 4 levels: clearly worse
         budget = trained.spike_budget(Xte, 8)
     finally:
         trained.set_params(spike_window=None)

@@ -6,6 +6,7 @@ defined), and the constructor and the public methods and properties a public cla
 module imports only under ``if TYPE_CHECKING:`` count as resolvable (a type checker sees them); a hint that
 names anything else fails.
 """
+
 import ast
 import importlib
 import inspect
@@ -15,15 +16,36 @@ from pathlib import Path
 import pytest
 
 MODULES = [
-    "koo_spiking.neuron", "koo_spiking.synapse", "koo_spiking.population", "koo_spiking.astrocyte",
-    "koo_spiking.neuromodulator", "koo_spiking.eligibility", "koo_spiking.structural", "koo_spiking.topology",
-    "koo_spiking.plotting", "koo_spiking.parameters", "koo_spiking.progress", "koo_spiking.workers",
-    "koo_spiking.demo", "koo_spiking.demo_report", "koo_spiking.cli",
-    "koo_spiking.io.datasets", "koo_spiking.io.export", "koo_spiking.io.spikes",
-    "koo_spiking.encoder.estimator", "koo_spiking.encoder.spec", "koo_spiking.encoder.record",
-    "koo_spiking.encoder.checkpoint", "koo_spiking.encoder.figures", "koo_spiking.encoder.runtime",
-    "koo_spiking.encoder.hubs", "koo_spiking.encoder.hold", "koo_spiking.encoder.boundary",
-    "koo_spiking.encoder.pathways", "koo_spiking.encoder.network", "koo_spiking.encoder.compiled",
+    "koo_spiking.neuron",
+    "koo_spiking.synapse",
+    "koo_spiking.population",
+    "koo_spiking.astrocyte",
+    "koo_spiking.neuromodulator",
+    "koo_spiking.eligibility",
+    "koo_spiking.structural",
+    "koo_spiking.topology",
+    "koo_spiking.plotting",
+    "koo_spiking.parameters",
+    "koo_spiking.progress",
+    "koo_spiking.workers",
+    "koo_spiking.demo",
+    "koo_spiking.demo_report",
+    "koo_spiking.cli",
+    "koo_spiking.io.datasets",
+    "koo_spiking.io.export",
+    "koo_spiking.io.spikes",
+    "koo_spiking.encoder.estimator",
+    "koo_spiking.encoder.spec",
+    "koo_spiking.encoder.record",
+    "koo_spiking.encoder.checkpoint",
+    "koo_spiking.encoder.figures",
+    "koo_spiking.encoder.runtime",
+    "koo_spiking.encoder.hubs",
+    "koo_spiking.encoder.hold",
+    "koo_spiking.encoder.boundary",
+    "koo_spiking.encoder.pathways",
+    "koo_spiking.encoder.network",
+    "koo_spiking.encoder.compiled",
 ]
 
 
@@ -67,9 +89,14 @@ def _missing(module):
             problems.append(f"{qualname}: hints do not resolve ({type(err).__name__}: {err})")
             continue
         params = list(inspect.signature(func).parameters)
-        if "." in qualname and params and params[0] in ("self", "cls") and not isinstance(
-                inspect.getattr_static(getattr(module, qualname.split(".")[0]), qualname.split(".")[1]),
-                staticmethod):
+        if (
+            "." in qualname
+            and params
+            and params[0] in ("self", "cls")
+            and not isinstance(
+                inspect.getattr_static(getattr(module, qualname.split(".")[0]), qualname.split(".")[1]), staticmethod
+            )
+        ):
             params = params[1:]
         problems += [f"{qualname}: parameter {p!r} has no type hint" for p in params if p not in hints]
         if "return" not in hints:
@@ -99,10 +126,13 @@ def test_a_missing_hint_is_found():
 
     module = types.ModuleType("fake_hints")
     module.__file__ = __file__
-    exec("def f(a: int, b) -> int: ...\n"
-         "def g(a: int): ...\n"
-         "def h(a: 'NoSuchType') -> None: ...\n"
-         "__all__ = ['f', 'g', 'h']", module.__dict__)
+    exec(
+        "def f(a: int, b) -> int: ...\n"
+        "def g(a: int): ...\n"
+        "def h(a: 'NoSuchType') -> None: ...\n"
+        "__all__ = ['f', 'g', 'h']",
+        module.__dict__,
+    )
     for func in (module.f, module.g, module.h):
         func.__module__ = "fake_hints"
     module.__name__ = "fake_hints"

@@ -5,6 +5,7 @@ The environment sees this machine's packages (``--system-site-packages``: brian2
 test extra) but not this checkout: the wheel is installed into it without dependencies, and the test checks that
 ``koo_spiking`` is imported from the environment, not from the source tree.
 """
+
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import koo_spiking
 
 ROOT = Path(__file__).parents[1]
 
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
@@ -29,8 +31,12 @@ def dist(tmp_path_factory):
         target.parent.mkdir(parents=True, exist_ok=True)
         if (ROOT / name).is_file():
             shutil.copy2(ROOT / name, target)
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(src)], check=True,
-                   capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(src)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out
 
 
@@ -38,8 +44,9 @@ def test_wheel_and_sdist_build_and_pass_twine_check(dist):
     version = koo_spiking.__version__
     wheel, sdist = dist / f"koo_spiking-{version}-py3-none-any.whl", dist / f"koo_spiking-{version}.tar.gz"
     assert wheel.is_file() and sdist.is_file()
-    check = subprocess.run([sys.executable, "-m", "twine", "check", str(wheel), str(sdist)], capture_output=True,
-                           text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "twine", "check", str(wheel), str(sdist)], capture_output=True, text=True
+    )
     assert check.returncode == 0 and "PASSED" in check.stdout, check.stdout + check.stderr
     names = zipfile.ZipFile(wheel).namelist()
     assert f"koo_spiking-{version}.data/data/share/koo_spiking/models/koo_small.toml" in names
@@ -51,12 +58,16 @@ def test_the_wheel_installs_and_runs_in_a_fresh_environment(dist, tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(env_dir)], check=True)
     python, cli = env_dir / "bin" / "python", env_dir / "bin" / "koo-spiking"
     wheel = next(dist.glob("koo_spiking-*.whl"))
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     version = subprocess.run([str(cli), "--version"], capture_output=True, text=True, env=clean, cwd=tmp_path)
-    assert version.returncode == 0 and version.stdout.split() == ["koo-spiking", koo_spiking.__version__], \
+    assert version.returncode == 0 and version.stdout.split() == ["koo-spiking", koo_spiking.__version__], (
         version.stdout + version.stderr
+    )
     code = """
 import brian2, koo_spiking
 from koo_spiking import neuron

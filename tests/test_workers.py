@@ -2,6 +2,7 @@
 
 Before, killing ``bench_encoder.py`` with SIGTERM left its pool worker (and its simulation) running.
 """
+
 import os
 import signal
 import subprocess
@@ -42,8 +43,9 @@ def test_pool_workers_stop_with_their_parent(tmp_path, sig, code):
     script = tmp_path / "parent.py"
     script.write_text(PARENT)
     pids = tmp_path / "pids"
-    proc = subprocess.Popen([sys.executable, str(script), str(pids)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(pids)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 240  # the spawned worker imports the package (Brian2): slow on a loaded machine
     while not (pids.exists() and pids.read_text().count(" ") == 1) and time.monotonic() < deadline:
         if proc.poll() is not None:

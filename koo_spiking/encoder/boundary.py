@@ -112,8 +112,9 @@ class ImageBoundary:
                 if key in self.state and var in group.variables:
                     value = np.asarray(self.state[key], float)
                     if value.shape != (len(group),):
-                        raise ValueError(f"encoder: stored state {key} has shape {value.shape}, "
-                                         f"expected ({len(group)},)")
+                        raise ValueError(
+                            f"encoder: stored state {key} has shape {value.shape}, expected ({len(group)},)"
+                        )
                     group.variables[var].set_value(value)
 
     def learned_state(self) -> dict[str, np.ndarray]:
@@ -128,53 +129,89 @@ class ImageBoundary:
 
     def _boundary_predicted(self, group, name, flag):
         bias = " + I_b*present/v_th" if name == "recon" else ""
-        reset = "v = rand()*v_th\ncph = 0\nsph = 0" if name != "input" else ("phi = rand()" if "phi" in group.variables else "")
+        reset = (
+            "v = rand()*v_th\ncph = 0\nsph = 0"
+            if name != "input"
+            else ("phi = rand()" if "phi" in group.variables else "")
+        )
         save_phase = "ph_c = cph\nph_s = sph\n" if name != "input" else ""
         pinh = "" if name == "recon" else " - pinh"
-        group.run_regularly(self._error_code(flag, bias, pinh) + save_phase + reset, clock=self.image_clock,
-                            when="groups", order=-20, name=f"{name}_error")
-        group.run_regularly(self._dopamine_code(flag), clock=self.image_clock, when="groups", order=20,
-                            name=f"{name}_dopamine")
+        group.run_regularly(
+            self._error_code(flag, bias, pinh) + save_phase + reset,
+            clock=self.image_clock,
+            when="groups",
+            order=-20,
+            name=f"{name}_error",
+        )
+        group.run_regularly(
+            self._dopamine_code(flag), clock=self.image_clock, when="groups", order=20, name=f"{name}_dopamine"
+        )
         if name == "recon":  # the read-out's bias learns like a synapse from an always-on input
-            group.run_regularly(f"I_b += {self._previous('dec')}*eta_bias*raw_err*v_th/present",
-                                clock=self.image_clock, when="groups", order=21, name="recon_bias")
+            group.run_regularly(
+                f"I_b += {self._previous('dec')}*eta_bias*raw_err*v_th/present",
+                clock=self.image_clock,
+                when="groups",
+                order=21,
+                name="recon_bias",
+            )
             group.I_b = self._init("recon", "I_b", np.zeros(len(group))) * (mV / second)
 
     def _boundary_inhibitory(self, inhib, flag, pname):
         learn = self._previous(flag)
         # the I cell's astrocyte gates the scaling of its inputs
         rate = "(gate_floor + (1 - gate_floor)*gate)" if self.f["astrocytes"] else "1"
-        inhib.run_regularly(f"""
+        inhib.run_regularly(
+            f"""
         a_in *= 1 + {learn}*eta_scale*{rate}*clip((target_i - csum/N)/target_i, -1, 1)
         m_count += {learn}*(count - m_count)/tau_avg
         n_last = count
         count = 0
         q = 0
         v = (i + 0.5)/N*v_th
-        """, clock=self.image_clock, when="groups", order=-20, name=f"{inhib.name}_boundary")
+        """,
+            clock=self.image_clock,
+            when="groups",
+            order=-20,
+            name=f"{inhib.name}_boundary",
+        )
         # the I cells' dopamine: the mean error of the layer they pool, with the sign of inhibition
-        inhib.run_regularly(f"dop = -int({learn} > 0)*esum_low/n_low\nreward_in = dop\nstep = nrm",
-                            clock=self.image_clock, when="groups", order=20, name=f"{inhib.name}_dopamine")
+        inhib.run_regularly(
+            f"dop = -int({learn} > 0)*esum_low/n_low\nreward_in = dop\nstep = nrm",
+            clock=self.image_clock,
+            when="groups",
+            order=20,
+            name=f"{inhib.name}_dopamine",
+        )
         if f"{inhib.name}.a_in" in self.state:
             inhib.a_in = self.state[f"{inhib.name}.a_in"]
 
     def _homeostasis(self, group, target):
-        group.run_regularly(f"I_b += {self._previous('enc')}*eta_homeostasis*(({target!r}) - n_last)*v_th/present",
-                            clock=self.image_clock, when="groups", order=-10, name=f"{group.name}_homeostasis")
+        group.run_regularly(
+            f"I_b += {self._previous('enc')}*eta_homeostasis*(({target!r}) - n_last)*v_th/present",
+            clock=self.image_clock,
+            when="groups",
+            order=-10,
+            name=f"{group.name}_homeostasis",
+        )
         group.I_b = self._init(group.name, "I_b", np.zeros(len(group))) * (mV / second)
 
     def _monitors(self):
         mons = {}
         for name, group in self.groups.items():
-            variables = ["n_last"] + (["ph_c", "ph_s"] if name in ("h1", "h2") else []) + \
-                (["dop"] if "dop" in group.variables else [])
-            mons[name] = StateMonitor(group, variables, record=True, clock=self.image_clock, when="groups", order=25,
-                                      name=f"{name}_per_image")
+            variables = (
+                ["n_last"]
+                + (["ph_c", "ph_s"] if name in ("h1", "h2") else [])
+                + (["dop"] if "dop" in group.variables else [])
+            )
+            mons[name] = StateMonitor(
+                group, variables, record=True, clock=self.image_clock, when="groups", order=25, name=f"{name}_per_image"
+            )
         for name, astro in self.astros.items():
             every = max(float(self.T / second), float(self.n_slots * self.T / second) / 400) * second
             timing = {"clock": self.image_clock} if float(every) == float(self.T) else {"dt": every}
-            mons[f"{name}_astro"] = StateMonitor(astro, ["C", "gate"], record=True, name=f"{name}_astro_state",
-                                                 **timing)
+            mons[f"{name}_astro"] = StateMonitor(
+                astro, ["C", "gate"], record=True, name=f"{name}_astro_state", **timing
+            )
         return mons
 
     def _gate_eqs(self):
@@ -198,22 +235,43 @@ class ImageBoundary:
         a = self.spec["astrocytes"]
         n = len(neurons)
         rows, cols = square_shape(n)
-        astro = astrocyte_group(n, dt=a["dt"], clock=self.astro_clock, name=f"{name}_astro", preset="single",
-                               C_gate=a["C_gate"])
+        astro = astrocyte_group(
+            n, dt=a["dt"], clock=self.astro_clock, name=f"{name}_astro", preset="single", C_gate=a["C_gate"]
+        )
         objs.append(astro)
         if n > 1 and a["coupling"] != "none":
             topology = a["coupling"] if n > 2 or a["coupling"] != "grid" else "chain"
-            objs.append(couple(astro, topology, shape=(rows, cols), k=min(4, n - 1), name=f"{name}_gap",
-                               F=COUPLING_PARAMS["F"].value * a["coupling_strength"]))
+            objs.append(
+                couple(
+                    astro,
+                    topology,
+                    shape=(rows, cols),
+                    k=min(4, n - 1),
+                    name=f"{name}_gap",
+                    F=COUPLING_PARAMS["F"].value * a["coupling_strength"],
+                )
+            )
         # the layer's running mean |dopamine| (over the images it learned from) scales the drive
-        scale = mean_hub(f"{name}_hub_dop", self.image_clock, {"tau_avg": self.spec["learning"]["tau_avg"], "n_cells": float(n)},
-                         order=25)
+        scale = mean_hub(
+            f"{name}_hub_dop",
+            self.image_clock,
+            {"tau_avg": self.spec["learning"]["tau_avg"], "n_cells": float(n)},
+            order=25,
+        )
         neurons.dop_avg = linked_var(scale, "S_avg", index=np.zeros(n, dtype=int))
         objs += [scale, sum_to_hub(neurons, scale, "S", "abs(reward_in_pre)", f"{name}_dop_to_hub")]
         # (the mean is the previous images'; synapses cannot read a linked variable with an index)
-        neurons.run_regularly("drive_rel = int(dop_avg > 0)*abs(reward_in)/clip(dop_avg, 1e-9, inf)", clock=self.image_clock,
-                              when="groups", order=22, name=f"{name}_drive_rel")
-        objs.append(drive_from_events(neurons, astro, event="reward", amount="drive_rel_pre", gain=a["drive"],
-                                      name=f"{name}_to_astro"))
+        neurons.run_regularly(
+            "drive_rel = int(dop_avg > 0)*abs(reward_in)/clip(dop_avg, 1e-9, inf)",
+            clock=self.image_clock,
+            when="groups",
+            order=22,
+            name=f"{name}_drive_rel",
+        )
+        objs.append(
+            drive_from_events(
+                neurons, astro, event="reward", amount="drive_rel_pre", gain=a["drive"], name=f"{name}_to_astro"
+            )
+        )
         link_gate(neurons, astro)
         self.astros[name] = astro

@@ -22,12 +22,11 @@ import os
 import signal
 import subprocess
 import threading
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from brian2 import NeuronGroup, Synapses, second
 from brian2.core.variables import ArrayVariable
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -52,9 +51,14 @@ class Interrupted(Exception):
 
 def _state_variables(obj):
     for name, var in obj.variables.items():
-        if (isinstance(var, ArrayVariable) and var.owner is not None and var.owner.name == obj.name
-                and not name.startswith("_") and name != "t_start"
-                and (not var.read_only or name == "lastupdate")):
+        if (
+            isinstance(var, ArrayVariable)
+            and var.owner is not None
+            and var.owner.name == obj.name
+            and not name.startswith("_")
+            and name != "t_start"
+            and (not var.read_only or name == "lastupdate")
+        ):
             yield name, var
 
 
@@ -98,9 +102,11 @@ def restore_state(objects: Iterable[BrianObject], state: Mapping[str, ArrayLike]
 
 def _own_group(call):
     """``subprocess.call`` with the child in a process group of its own."""
+
     def wrapped(*args, **kwargs):
         kwargs.setdefault("process_group", 0)
         return call(*args, **kwargs)
+
     return wrapped
 
 
@@ -146,8 +152,12 @@ def _key(frames, schedule, spec, seed, every, weights_every=None):
     for name in sorted(schedule):
         h.update(name.encode())
         h.update(np.ascontiguousarray(schedule[name], float).tobytes())
-    h.update(json.dumps({s: {k: str(v) for k, v in val.items()} if isinstance(val, dict) else str(val)
-                         for s, val in spec.items()}, sort_keys=True).encode())
+    h.update(
+        json.dumps(
+            {s: {k: str(v) for k, v in val.items()} if isinstance(val, dict) else str(val) for s, val in spec.items()},
+            sort_keys=True,
+        ).encode()
+    )
     h.update(f"{seed}:{every}".encode())
     if weights_every:  # (records only, but a resumed run must record them as the first part did)
         h.update(f":weights {weights_every}".encode())
@@ -156,21 +166,31 @@ def _key(frames, schedule, spec, seed, every, weights_every=None):
 
 def _merge(parts, t_offsets):
     """One ``simulate`` result from the results of consecutive chunks."""
-    out = {"state": parts[-1].get("state"), "spec": parts[-1]["spec"], "full_state": parts[-1].get("full_state"),
-           "wall_s": float(sum(p["wall_s"] for p in parts))}
+    out = {
+        "state": parts[-1].get("state"),
+        "spec": parts[-1]["spec"],
+        "full_state": parts[-1].get("full_state"),
+        "wall_s": float(sum(p["wall_s"] for p in parts)),
+    }
     for key in ("counts", "dopamine", "phase"):
         out[key] = {name: np.concatenate([p[key][name] for p in parts]) for name in parts[0][key]}
     if "weights" in parts[0]:
-        out["weights"] = {name: _merge_weights([p["weights"][name] for p in parts], t_offsets)
-                          for name in parts[0]["weights"]}
+        out["weights"] = {
+            name: _merge_weights([p["weights"][name] for p in parts], t_offsets) for name in parts[0]["weights"]
+        }
     for key in ("raster", "window"):  # recorded in the last chunk only
         if key in parts[-1]:
             out[key] = parts[-1][key]
     if "astrocytes" in parts[0]:
-        out["astrocytes"] = {name: tuple(np.concatenate([p["astrocytes"][name][0] + t0 for p, t0 in zip(parts, t_offsets)])
-                                         if n == 0 else np.concatenate([p["astrocytes"][name][n] for p in parts], axis=-1)
-                                         for n in range(3))
-                             for name in parts[0]["astrocytes"]}
+        out["astrocytes"] = {
+            name: tuple(
+                np.concatenate([p["astrocytes"][name][0] + t0 for p, t0 in zip(parts, t_offsets)])
+                if n == 0
+                else np.concatenate([p["astrocytes"][name][n] for p in parts], axis=-1)
+                for n in range(3)
+            )
+            for name in parts[0]["astrocytes"]
+        }
     return out
 
 
@@ -242,8 +262,15 @@ def _write(path, arrays):
 def _save(directory, k, done, key, part, t0):
     """Chunk ``k``'s records in its own file, then the state: a chunk counts once the state says so."""
     _write(_chunk_file(directory, k), {"__t0": np.array(t0), **_flatten(part, _RECORDS)})
-    _write(os.path.join(directory, CHECKPOINT), {"__done": np.array(done), "__chunks": np.array(k + 1),
-                                                 "__key": np.array(key), **_flatten(part, ("state", "full_state"))})
+    _write(
+        os.path.join(directory, CHECKPOINT),
+        {
+            "__done": np.array(done),
+            "__chunks": np.array(k + 1),
+            "__key": np.array(key),
+            **_flatten(part, ("state", "full_state")),
+        },
+    )
 
 
 def load_checkpoint(directory, key, spec):
@@ -254,14 +281,17 @@ def load_checkpoint(directory, key, spec):
     with np.load(path, allow_pickle=False) as data:
         flat = {name: data[name] for name in data.files}
     if str(flat.pop("__key")) != key:
-        raise ValueError(f"checkpoint {path} was written by a different run (spec, data, seed or chunking "
-                         "differ); remove it or start in another directory")
+        raise ValueError(
+            f"checkpoint {path} was written by a different run (spec, data, seed or chunking "
+            "differ); remove it or start in another directory"
+        )
     done, n_chunks = int(flat.pop("__done")), int(flat.pop("__chunks"))
     parts, offsets = [], []
     for k in range(n_chunks):
         if not os.path.exists(_chunk_file(directory, k)):
-            raise ValueError(f"checkpoint {path}: the records of chunk {k + 1} ({_chunk_file(directory, k)}) "
-                             "are missing")
+            raise ValueError(
+                f"checkpoint {path}: the records of chunk {k + 1} ({_chunk_file(directory, k)}) are missing"
+            )
         with np.load(_chunk_file(directory, k), allow_pickle=False) as data:
             offsets.append(float(data["__t0"]))
             parts.append(_unflatten({name: data[name] for name in data.files if name != "__t0"}, spec, _RECORDS))
@@ -271,10 +301,18 @@ def load_checkpoint(directory, key, spec):
     return done, merged
 
 
-def run_chunks(encoder: KooEncoder, frames: np.ndarray, schedule: Mapping[str, np.ndarray], every: int,
-               directory: str | os.PathLike, state: Mapping[str, np.ndarray] | None = None, raster: bool | int = False,
-               astro: bool = False, say: Callable[[str], object] = print,
-               weights_every: int | None = None) -> dict[str, Any]:
+def run_chunks(
+    encoder: KooEncoder,
+    frames: np.ndarray,
+    schedule: Mapping[str, np.ndarray],
+    every: int,
+    directory: str | os.PathLike,
+    state: Mapping[str, np.ndarray] | None = None,
+    raster: bool | int = False,
+    astro: bool = False,
+    say: Callable[[str], object] = print,
+    weights_every: int | None = None,
+) -> dict[str, Any]:
     """``encoder.simulate`` over ``frames`` in chunks of ``every`` images, resumable from ``directory``.
 
     ``state`` is the learned state the first chunk starts from (``{}``: untrained; None: the
@@ -302,14 +340,23 @@ def run_chunks(encoder: KooEncoder, frames: np.ndarray, schedule: Mapping[str, n
         shown = (True if raster is True else min(int(raster), b - a)) if raster and last else False
         caught = []
         with _holding_sigint(caught):  # the chunk and its save
-            part = encoder.simulate(frames[a:b], {name: s[a:b] for name, s in schedule.items()}, state=state,
-                                    full_state=merged["full_state"] if merged else None, t_start=a * T,
-                                    seed=_chunk_seed(encoder.seed, k), raster=shown,
-                                    astro=astro or bool(raster), keep_full=True, weights_every=weights_every)
+            part = encoder.simulate(
+                frames[a:b],
+                {name: s[a:b] for name, s in schedule.items()},
+                state=state,
+                full_state=merged["full_state"] if merged else None,
+                t_start=a * T,
+                seed=_chunk_seed(encoder.seed, k),
+                raster=shown,
+                astro=astro or bool(raster),
+                keep_full=True,
+                weights_every=weights_every,
+            )
             t0 = float(a * T / second)
             merged = part if merged is None else _merge([merged, part], [0.0, t0])
             _save(directory, k, b, key, part, t0)
         if caught and not last:
-            raise Interrupted(f"interrupted after image {b} of {n}; the state is saved in "
-                              f"{os.path.join(directory, CHECKPOINT)}")
+            raise Interrupted(
+                f"interrupted after image {b} of {n}; the state is saved in {os.path.join(directory, CHECKPOINT)}"
+            )
     return merged

@@ -13,6 +13,7 @@ import gc
 import os
 import shutil
 import time
+from typing import TYPE_CHECKING, Any
 
 import brian2
 import numpy as np
@@ -21,10 +22,8 @@ from .. import backend
 from ..progress import compile_progress, progress_group
 from . import checkpoint, runtime
 from .hold import HOLD_KEYS
-from .record import relative_steps, steps_per_slot
 from .network import EncoderNetwork
-
-from typing import TYPE_CHECKING, Any
+from .record import relative_steps, steps_per_slot
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,9 +45,11 @@ def build_line(report: Mapping[str, Any]) -> str:
     if report.get("objects_s") is not None:
         parts.append(f"objects.cpp {report['objects_s']:.0f} s")
     merged = f", {report['files_merged']} identical copies not compiled" if report.get("files_merged") else ""
-    return (f"  built: {report['files_compiled']} of {report['files_total']} C++ files compiled{merged} in "
-            f"{sec.get('total', sec.get('make', 0)):.0f} s ({', '.join(parts)}; compiler CPU "
-            f"{report.get('cpu_seconds', 0):.0f} s)")
+    return (
+        f"  built: {report['files_compiled']} of {report['files_total']} C++ files compiled{merged} in "
+        f"{sec.get('total', sec.get('make', 0)):.0f} s ({', '.join(parts)}; compiler CPU "
+        f"{report.get('cpu_seconds', 0):.0f} s)"
+    )
 
 
 @contextlib.contextmanager
@@ -71,8 +72,12 @@ def profile_report(path: str | os.PathLike, out_text: str | os.PathLike, limit: 
     as ``[[percent, symbol], ...]`` (self time, at least ``limit`` %)."""
     import subprocess
 
-    run = subprocess.run([PERF, "report", "--stdio", "--no-children", "--sort", "dso,symbol", "-i", path,
-                          "--percent-limit", str(limit)], capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [PERF, "report", "--stdio", "--no-children", "--sort", "dso,symbol", "-i", path, "--percent-limit", str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if run.returncode != 0:
         raise RuntimeError(f"perf report failed: {' '.join(run.stderr.split())[:300]}")
     with open(out_text, "w") as fh:
@@ -91,8 +96,18 @@ def profile_report(path: str | os.PathLike, out_text: str | os.PathLike, limit: 
 def structure_key(spec: Mapping[str, Any], n_pixels: int, raster: bool | int, astro: bool) -> str:
     """What a compiled project depends on beyond run parameters and initial values."""
     net = spec["network"]
-    return repr((sorted(spec["features"].items()), net["n_h1"], net["n_h2"], net["ei_ratio"], n_pixels,
-                 bool(raster), astro, brian2.__version__))
+    return repr(
+        (
+            sorted(spec["features"].items()),
+            net["n_h1"],
+            net["n_h2"],
+            net["ei_ratio"],
+            n_pixels,
+            bool(raster),
+            astro,
+            brian2.__version__,
+        )
+    )
 
 
 class CompiledNetwork:
@@ -107,12 +122,25 @@ class CompiledNetwork:
     Use as a context manager or call :meth:`close`.
     """
 
-    def __init__(self, encoder: KooEncoder, frames: ArrayLike, schedule: Mapping[str, ArrayLike],
-                 spec: Mapping[str, Any], stats: tuple[float, np.ndarray], state: Mapping[str, np.ndarray] | None,
-                 raster: bool | int = False, astro: bool = False, full_state: Mapping[str, np.ndarray] | None = None,
-                 t_start: Quantity | None = None, seed: int | None = None, keep_full: bool = False,
-                 build_key: str = "", cache: bool = True, weights_every: int | None = None,
-                 profile: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        encoder: KooEncoder,
+        frames: ArrayLike,
+        schedule: Mapping[str, ArrayLike],
+        spec: Mapping[str, Any],
+        stats: tuple[float, np.ndarray],
+        state: Mapping[str, np.ndarray] | None,
+        raster: bool | int = False,
+        astro: bool = False,
+        full_state: Mapping[str, np.ndarray] | None = None,
+        t_start: Quantity | None = None,
+        seed: int | None = None,
+        keep_full: bool = False,
+        build_key: str = "",
+        cache: bool = True,
+        weights_every: int | None = None,
+        profile: str | os.PathLike | None = None,
+    ) -> None:
         self.enc, self.frames, self.schedule, self.spec = encoder, frames, schedule, spec
         self.stats, self.state, self.raster, self.astro = stats, state, raster, astro
         self.full_state, self.t_start, self.keep_full = full_state, t_start, keep_full
@@ -132,17 +160,24 @@ class CompiledNetwork:
     def _build(self, spec):
         """Build (and in standalone mode compile) the network with ``spec``'s run parameters."""
         t0 = time.time()
-        key = structure_key(spec, len(self.frames[0]), self.raster, self.astro) + self.build_key + \
-            (f"|weights {self.weights_every}" if self.weights_every else "") + \
-            ("|hold" if HOLD_KEYS[0] in self.schedule else "")
+        key = (
+            structure_key(spec, len(self.frames[0]), self.raster, self.astro)
+            + self.build_key
+            + (f"|weights {self.weights_every}" if self.weights_every else "")
+            + ("|hold" if HOLD_KEYS[0] in self.schedule else "")
+        )
         directory = None
         if self.standalone:
-            place = backend.build_directory(key, prefix="koo_encoder_") if self.cache else \
-                backend.temporary_directory("koo_encoder_")
+            place = (
+                backend.build_directory(key, prefix="koo_encoder_")
+                if self.cache
+                else backend.temporary_directory("koo_encoder_")
+            )
             directory = self._stack.enter_context(place)
         # two run calls (spikes of the last slots only) need an explicit build in standalone mode
-        self._stack.enter_context(backend.backend(self.enc.backend, directory=directory,
-                                                  build_on_run=not self.standalone))
+        self._stack.enter_context(
+            backend.backend(self.enc.backend, directory=directory, build_on_run=not self.standalone)
+        )
         self.directory = directory
         # free the objects of an earlier run in this process: Brian2 would otherwise number the new
         # objects' names (h1_1, ...), so the generated files would differ and all be recompiled
@@ -151,8 +186,9 @@ class CompiledNetwork:
         brian2.defaultclock.dt = spec["network"]["dt"]
         backend.seed(self.seed)
         power, mean_image = self.stats
-        model = EncoderNetwork(spec, self.frames, self.schedule, power, mean_image, state=self.state,
-                               t_start=self.t_start)
+        model = EncoderNetwork(
+            spec, self.frames, self.schedule, power, mean_image, state=self.state, t_start=self.t_start
+        )
         net = model.build()
         if self.full_state is not None:
             checkpoint.restore_state(net.objects, self.full_state)
@@ -160,16 +196,20 @@ class CompiledNetwork:
         if self.raster:
             self.spike_mons = {name: brian2.SpikeMonitor(g, name=f"raster_{name}") for name, g in model.groups.items()}
             # Ca2+ at the astrocytes' own time step over the recorded slots (observation only)
-            self.astro_mons = {name: brian2.StateMonitor(a, "C", record=True, name=f"window_{name}_astro")
-                               for name, a in model.astros.items()}
+            self.astro_mons = {
+                name: brian2.StateMonitor(a, "C", record=True, name=f"window_{name}_astro")
+                for name, a in model.astros.items()
+            }
             net.add(*self.spike_mons.values(), *self.astro_mons.values())
         self.weight_mons = {}
         if self.weights_every:  # after the boundary code: sample k holds what slots 0..k*every-1 learned
             for name, syn in model.synapses.items():
-                variables = (["w_slow", "w_fast"] if "w_slow" in syn.variables else ["w"]) + \
-                    (["alive"] if "alive" in syn.variables else [])
-                self.weight_mons[name] = brian2.StateMonitor(syn, variables, record=True, when="end",
-                                                             dt=self.weights_every * model.T, name=f"weights_{name}")
+                variables = (["w_slow", "w_fast"] if "w_slow" in syn.variables else ["w"]) + (
+                    ["alive"] if "alive" in syn.variables else []
+                )
+                self.weight_mons[name] = brian2.StateMonitor(
+                    syn, variables, record=True, when="end", dt=self.weights_every * model.T, name=f"weights_{name}"
+                )
             net.add(*self.weight_mons.values())
         report = dict(report=self.enc._report(len(self.frames), spec), report_period=5 * brian2.second, namespace={})
         verbose = self.standalone and self.enc.verbose
@@ -210,8 +250,11 @@ class CompiledNetwork:
         if self.standalone:
             results = f"results_{os.getpid()}_{self.runs}"  # (an orphaned binary may still write its own)
             with _sampled(self.profile):
-                brian2.device.run(self.directory, results_directory=results,
-                                  run_args=runtime.run_args(self.model.run_parameters, spec))
+                brian2.device.run(
+                    self.directory,
+                    results_directory=results,
+                    run_args=runtime.run_args(self.model.run_parameters, spec),
+                )
         out = self._collect(spec)
         out["build"] = self.build_report if self.runs == 0 else None
         if self.standalone:
@@ -224,40 +267,67 @@ class CompiledNetwork:
 
     def _collect(self, spec):
         model, mons = self.model, self.model.monitors
-        out = {"counts": {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups},
-               "dopamine": {k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups
-                            if "dop" in mons[k].record_variables},
-               "phase": {k: np.asarray(mons[k].ph_c).T[1:] + 1j * np.asarray(mons[k].ph_s).T[1:]
-                         for k in model.hidden},
-               "state": model.learned_state(), "spec": spec}
+        out = {
+            "counts": {k: np.asarray(mons[k].n_last).T[1:].copy() for k in model.groups},
+            "dopamine": {
+                k: np.asarray(mons[k].dop).T[1:].copy() for k in model.groups if "dop" in mons[k].record_variables
+            },
+            "phase": {k: np.asarray(mons[k].ph_c).T[1:] + 1j * np.asarray(mons[k].ph_s).T[1:] for k in model.hidden},
+            "state": model.learned_state(),
+            "spec": spec,
+        }
         if self.keep_full:
-            out["full_state"] = checkpoint.capture_state([o for o in self.net.objects if o.name != "progress"],
-                                                         model.duration)
+            out["full_state"] = checkpoint.capture_state(
+                [o for o in self.net.objects if o.name != "progress"], model.duration
+            )
         if self.raster:  # times as integer steps from the window's first step (encoder.record)
             dt = float(spec["network"]["dt"] / brian2.second)
             first = (len(self.frames) - self.shown) * steps_per_slot(spec) if self.shown else 0
             steps = {k: relative_steps(m.t_[:], dt, first) for k, m in self.spike_mons.items()}
-            astro = {k: (relative_steps(m.t_[:], dt, first), np.asarray(m.C / brian2.umolar).T)
-                     for k, m in self.astro_mons.items()}
+            astro = {
+                k: (relative_steps(m.t_[:], dt, first), np.asarray(m.C / brian2.umolar).T)
+                for k, m in self.astro_mons.items()
+            }
             out["raster"] = {k: (np.asarray(m.i[:]), steps[k] * dt) for k, m in self.spike_mons.items()}
-            out["window"] = {"slots": self.shown or len(self.frames), "steps": steps, "astro_steps": astro,
-                             "astro": {k: (s * dt, c) for k, (s, c) in astro.items()}}
+            out["window"] = {
+                "slots": self.shown or len(self.frames),
+                "steps": steps,
+                "astro_steps": astro,
+                "astro": {k: (s * dt, c) for k, (s, c) in astro.items()},
+            }
         if self.weight_mons:
             out["weights"] = {}
             for name, m in self.weight_mons.items():
                 w = np.asarray(m.w_slow + m.w_fast) if "w_slow" in m.record_variables else np.asarray(m.w)
-                out["weights"][name] = {"t": np.asarray(m.t / brian2.second), "mean": w.mean(0),
-                                        "std": w.std(0), "mean_abs": np.abs(w).mean(0)}
+                out["weights"][name] = {
+                    "t": np.asarray(m.t / brian2.second),
+                    "mean": w.mean(0),
+                    "std": w.std(0),
+                    "mean_abs": np.abs(w).mean(0),
+                }
                 if "alive" in m.record_variables:  # structural plasticity: active synapses per target neuron
                     syn = model.synapses[name]
                     j, a = np.asarray(syn.j[:]), np.asarray(m.alive)
-                    counts = np.stack([np.bincount(j, weights=a[:, k], minlength=len(syn.target))
-                                       for k in range(a.shape[1])], axis=1) if a.size else np.zeros((0, 0))
-                    out["weights"][name].update(active=a.mean(0), count_min=counts.min(0), count_max=counts.max(0),
-                                                n_possible=float(len(syn.source)))
+                    counts = (
+                        np.stack(
+                            [np.bincount(j, weights=a[:, k], minlength=len(syn.target)) for k in range(a.shape[1])],
+                            axis=1,
+                        )
+                        if a.size
+                        else np.zeros((0, 0))
+                    )
+                    out["weights"][name].update(
+                        active=a.mean(0),
+                        count_min=counts.min(0),
+                        count_max=counts.max(0),
+                        n_possible=float(len(syn.source)),
+                    )
         if self.astro or self.raster:
-            out["astrocytes"] = {k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar),
-                                          np.asarray(m.gate)) for k, m in mons.items() if k.endswith("_astro")}
+            out["astrocytes"] = {
+                k[:-6]: (np.asarray(m.t / brian2.second), np.asarray(m.C / brian2.umolar), np.asarray(m.gate))
+                for k, m in mons.items()
+                if k.endswith("_astro")
+            }
         return out
 
     def close(self) -> None:

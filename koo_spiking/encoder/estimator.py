@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+from typing import TYPE_CHECKING, Any
 
 import brian2
 import numpy as np
@@ -22,8 +23,6 @@ from ..io.datasets import check_images
 from .compiled import CompiledNetwork
 from .spec import FEATURES, check_memory, load_spec, validate_spec
 
-from typing import TYPE_CHECKING, Any
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -33,8 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["KooEncoder", "training_schedule", "decoder_matrix"]
 
 
-def training_schedule(n_images: int, spec: Mapping[str, Any],
-                      rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def training_schedule(
+    n_images: int, spec: Mapping[str, Any], rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Image order and plasticity flags of a training run.
 
     ``epochs`` passes with every pathway plastic, then ``decoder_epochs`` passes with only the
@@ -81,9 +81,16 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         Show progress (images/s) while simulating.
     """
 
-    def __init__(self, spec: str | os.PathLike | dict[str, Any] | None = None, code_size: int | None = None,
-                 epochs: int | None = None, features: Mapping[str, bool] | None = None,
-                 backend: str = "cpp_standalone", seed: int = 0, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        spec: str | os.PathLike | dict[str, Any] | None = None,
+        code_size: int | None = None,
+        epochs: int | None = None,
+        features: Mapping[str, bool] | None = None,
+        backend: str = "cpp_standalone",
+        seed: int = 0,
+        verbose: bool = False,
+    ) -> None:
         self.spec = spec
         self.code_size = code_size
         self.epochs = epochs
@@ -128,12 +135,22 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         n0 = float(spec["network"]["input_rate"] * spec["network"]["present"])
         return float(np.sum(np.var(X * n0, axis=0))), X.mean(0)
 
-    def simulate(self, frames: ArrayLike, schedule: Mapping[str, ArrayLike],
-                 state: Mapping[str, np.ndarray] | None = None, spec: Mapping[str, Any] | None = None,
-                 stats: tuple[float, np.ndarray] | None = None, raster: bool | int = False, astro: bool = False,
-                 full_state: Mapping[str, np.ndarray] | None = None,
-                 t_start: Quantity | None = None, seed: int | None = None, keep_full: bool = False,
-                 weights_every: int | None = None, profile: str | os.PathLike | None = None) -> dict[str, Any]:
+    def simulate(
+        self,
+        frames: ArrayLike,
+        schedule: Mapping[str, ArrayLike],
+        state: Mapping[str, np.ndarray] | None = None,
+        spec: Mapping[str, Any] | None = None,
+        stats: tuple[float, np.ndarray] | None = None,
+        raster: bool | int = False,
+        astro: bool = False,
+        full_state: Mapping[str, np.ndarray] | None = None,
+        t_start: Quantity | None = None,
+        seed: int | None = None,
+        keep_full: bool = False,
+        weights_every: int | None = None,
+        profile: str | os.PathLike | None = None,
+    ) -> dict[str, Any]:
         """Run the network over a schedule of image slots in one Brian2 run.
 
         Parameters
@@ -172,25 +189,47 @@ class KooEncoder(TransformerMixin, BaseEstimator):
         stats = stats or self.input_stats_
         state = self.state_ if state is None and hasattr(self, "state_") else state
         t0 = time.time()
-        with CompiledNetwork(self, frames, schedule, spec, stats, state, raster=raster, astro=astro,
-                             full_state=full_state, t_start=t_start, seed=seed, keep_full=keep_full,
-                             weights_every=weights_every, profile=profile) as compiled:
+        with CompiledNetwork(
+            self,
+            frames,
+            schedule,
+            spec,
+            stats,
+            state,
+            raster=raster,
+            astro=astro,
+            full_state=full_state,
+            t_start=t_start,
+            seed=seed,
+            keep_full=keep_full,
+            weights_every=weights_every,
+            profile=profile,
+        ) as compiled:
             out = compiled.run()
         out["wall_s"] = time.time() - t0
         return out
 
-    def compile(self, frames: ArrayLike, schedule: Mapping[str, ArrayLike], spec: Mapping[str, Any] | None = None,
-                stats: tuple[float, np.ndarray] | None = None, state: Mapping[str, np.ndarray] | None = None,
-                raster: bool | int = False, astro: bool = False, build_key: str = "",
-                cache: bool = True) -> CompiledNetwork:
+    def compile(
+        self,
+        frames: ArrayLike,
+        schedule: Mapping[str, ArrayLike],
+        spec: Mapping[str, Any] | None = None,
+        stats: tuple[float, np.ndarray] | None = None,
+        state: Mapping[str, np.ndarray] | None = None,
+        raster: bool | int = False,
+        astro: bool = False,
+        build_key: str = "",
+        cache: bool = True,
+    ) -> CompiledNetwork:
         """The network over a schedule, built once and run with :meth:`CompiledNetwork.run`, e.g. once per
         point of a sweep over run parameters (``encoder.runtime``): in ``cpp_standalone`` it compiles
         once. Close it (or use it in a ``with`` block) when done."""
         spec = spec or self.spec_
         stats = stats or self.input_stats_
         state = self.state_ if state is None and hasattr(self, "state_") else state
-        return CompiledNetwork(self, frames, schedule, spec, stats, state, raster=raster, astro=astro,
-                               build_key=build_key, cache=cache)
+        return CompiledNetwork(
+            self, frames, schedule, spec, stats, state, raster=raster, astro=astro, build_key=build_key, cache=cache
+        )
 
     def _report(self, n_slots, spec):
         if not self.verbose:
@@ -203,8 +242,12 @@ class KooEncoder(TransformerMixin, BaseEstimator):
             done = min(float(complete * duration) * per_s, n_slots)  # the run ends with one empty slot
             rate = done / max(float(elapsed), 1e-9)
             bar = "#" * int(30 * complete)
-            print(f"\r  [{bar:<30}] {complete:4.0%} {done:6.0f}/{n_slots} images, {rate:6.1f} images/s",
-                  end="\n" if complete >= 1 else "", flush=True)
+            print(
+                f"\r  [{bar:<30}] {complete:4.0%} {done:6.0f}/{n_slots} images, {rate:6.1f} images/s",
+                end="\n" if complete >= 1 else "",
+                flush=True,
+            )
+
         return report
 
     def _check_fitted(self):

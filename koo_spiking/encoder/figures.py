@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from ..plotting import astrocyte_calcium, save
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import os
@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 __all__ = ["reconstructions", "receptive_fields", "astrocytes"]
 
 
-def reconstructions(path: str | os.PathLike, originals: np.ndarray, shape: tuple[int, int],
-                    models: Mapping[str, np.ndarray]) -> None:
+def reconstructions(
+    path: str | os.PathLike, originals: np.ndarray, shape: tuple[int, int], models: Mapping[str, np.ndarray]
+) -> None:
     """Originals on the top row, each model's reconstructions below."""
     rows = [("original", originals)] + list(models.items())
     n = len(originals)
@@ -41,7 +42,7 @@ def _tiles(ax, fields, shape, title):
     for k, f in enumerate(fields):
         r, c = divmod(k, cols)
         f = f - f.min()
-        canvas[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = (f / (f.max() or 1)).reshape(shape)
+        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = (f / (f.max() or 1)).reshape(shape)
     ax.imshow(canvas, cmap="viridis")
     ax.set_title(title, fontsize=9)
     ax.axis("off")

@@ -16,11 +16,11 @@ image's worth of astrocyte dynamics, 1/(window length) of it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from brian2 import Clock, NeuronGroup, linked_var
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,8 +46,15 @@ def hold_flags(window: ArrayLike) -> dict[str, np.ndarray]:
     return {"hold_save": (before & ~two_before).astype(float), "hold_restore": (before & ~w).astype(float)}
 
 
-def holder(group: NeuronGroup, variables: Sequence[str], period: Clock | Quantity, namespace: dict[str, Any],
-           name: str, save: tuple[str, int] = ("start", 0), restore: tuple[str, int] = ("start", 1)) -> NeuronGroup:
+def holder(
+    group: NeuronGroup,
+    variables: Sequence[str],
+    period: Clock | Quantity,
+    namespace: dict[str, Any],
+    name: str,
+    save: tuple[str, int] = ("start", 0),
+    restore: tuple[str, int] = ("start", 1),
+) -> NeuronGroup:
     """A group that saves ``group``'s ``variables`` at ``hold_save`` and restores them at ``hold_restore``.
 
     ``save`` and ``restore`` are the (``when``, ``order``) of the two steps at a slot boundary, so
@@ -65,6 +72,5 @@ def holder(group: NeuronGroup, variables: Sequence[str], period: Clock | Quantit
     for var in variables:
         setattr(keeper, var, linked_var(group, var))
     keeper.run_regularly("\n".join(save_code), **timing, when=save[0], order=save[1], name=f"{name}_save")
-    keeper.run_regularly("\n".join(restore_code), **timing, when=restore[0], order=restore[1],
-                         name=f"{name}_restore")
+    keeper.run_regularly("\n".join(restore_code), **timing, when=restore[0], order=restore[1], name=f"{name}_restore")
     return keeper

@@ -7,9 +7,9 @@ summed-variable update per image instead of all-to-all synapses.
 
 from __future__ import annotations
 
-from brian2 import Clock, NeuronGroup, Synapses
-
 from typing import TYPE_CHECKING, Any
+
+from brian2 import Clock, NeuronGroup, Synapses
 
 if TYPE_CHECKING:
     from brian2.groups.group import Group
@@ -46,12 +46,21 @@ def power_hub(name: str, period: Clock | Quantity, namespace: dict[str, Any], t_
     The running mean averages over the images seen so far, at most ``tau_avg`` of them;
     ``t_start`` is where the run starts in a schedule split into chunks (``encoder.checkpoint``).
     """
-    power = NeuronGroup(1, "P : 1\nP_avg : 1\nnorm : 1\nt_start : second (shared, constant)",
-                        namespace=namespace, name=name, **clocked(period))
+    power = NeuronGroup(
+        1,
+        "P : 1\nP_avg : 1\nnorm : 1\nt_start : second (shared, constant)",
+        namespace=namespace,
+        name=name,
+        **clocked(period),
+    )
     power.order = 0
-    power.run_regularly("P_avg += (P - P_avg)/clip((t + t_start)/present, 1, tau_avg)\n"
-                        "norm = 1/(P + P_avg + 1)", when="groups", order=1, **clocked(period),
-                        name=name.replace("_power", "_norm"))
+    power.run_regularly(
+        "P_avg += (P - P_avg)/clip((t + t_start)/present, 1, tau_avg)\nnorm = 1/(P + P_avg + 1)",
+        when="groups",
+        order=1,
+        **clocked(period),
+        name=name.replace("_power", "_norm"),
+    )
     power.norm = 1.0
     power.t_start = t_start
     return power
@@ -62,6 +71,11 @@ def mean_hub(name: str, period: Clock | Quantity, namespace: dict[str, Any], ord
     images where ``S > 0`` (at most ``tau_avg`` of them; ``k`` counts them)."""
     group = NeuronGroup(1, "S : 1\nS_avg : 1\nk : 1", namespace=namespace, name=name, **clocked(period))
     group.order = order
-    group.run_regularly("k += int(S > 0)\nS_avg += int(S > 0)*(S/n_cells - S_avg)/clip(k, 1, tau_avg)",
-                        when="groups", order=order + 1, name=f"{name}_mean", **clocked(period))
+    group.run_regularly(
+        "k += int(S > 0)\nS_avg += int(S > 0)*(S/n_cells - S_avg)/clip(k, 1, tau_avg)",
+        when="groups",
+        order=order + 1,
+        name=f"{name}_mean",
+        **clocked(period),
+    )
     return group

@@ -31,6 +31,8 @@ Per-image code (errors, dopamine, homeostasis, astrocytes, monitors) is in ``bou
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from brian2 import Clock, Network, NeuronGroup, Synapses, TimedArray, linked_var, second
 
@@ -40,8 +42,6 @@ from .boundary import LEARNED_STATE, ImageBoundary
 from .hold import HOLD_KEYS, holder
 from .hubs import hub, power_hub, sum_to_hub
 from .pathways import V_TH, Pathways
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,9 +77,16 @@ class EncoderNetwork(Pathways, ImageBoundary):
         Where this run starts in a schedule split into chunks (``encoder.checkpoint``).
     """
 
-    def __init__(self, spec: Mapping[str, Any], frames: ArrayLike, schedule: Mapping[str, ArrayLike], power: float,
-                 mean_image: ArrayLike, state: Mapping[str, np.ndarray] | None = None,
-                 t_start: Quantity | None = None) -> None:
+    def __init__(
+        self,
+        spec: Mapping[str, Any],
+        frames: ArrayLike,
+        schedule: Mapping[str, ArrayLike],
+        power: float,
+        mean_image: ArrayLike,
+        state: Mapping[str, np.ndarray] | None = None,
+        t_start: Quantity | None = None,
+    ) -> None:
         self.spec, self.f = spec, spec["features"]
         self.frames = np.asarray(frames, float)
         self.n_slots, self.n_px = self.frames.shape
@@ -105,16 +112,26 @@ class EncoderNetwork(Pathways, ImageBoundary):
         pad = np.zeros((1, self.n_px))
         ns = {
             "stimulus": TimedArray(np.vstack([self.frames, pad]), dt=self.T, name="stimulus"),
-            "v_th": V_TH, "present": self.T, "n_white": self.n0, "out_gain": self.n_out / self.n0,
-            "tau_avg": s["learning"]["tau_avg"], "eta_bias": s["learning"]["eta_bias"],
-            "warm_up": float(s["learning"]["warm_up"]), "eta_homeostasis": s["learning"]["eta_homeostasis"],
-            "target_i": s["learning"]["target_i"], "eta_scale": 0.05,
-            "fast": s["reward"]["fast"], "slow": s["reward"]["slow"], "max_gain": s["reward"]["max_gain"],
-            "n_stages": 4.0, "A_ramp": s["phase"]["amplitude"] if self.f["phase"] else 0.0,
+            "v_th": V_TH,
+            "present": self.T,
+            "n_white": self.n0,
+            "out_gain": self.n_out / self.n0,
+            "tau_avg": s["learning"]["tau_avg"],
+            "eta_bias": s["learning"]["eta_bias"],
+            "warm_up": float(s["learning"]["warm_up"]),
+            "eta_homeostasis": s["learning"]["eta_homeostasis"],
+            "target_i": s["learning"]["target_i"],
+            "eta_scale": 0.05,
+            "fast": s["reward"]["fast"],
+            "slow": s["reward"]["slow"],
+            "max_gain": s["reward"]["max_gain"],
+            "n_stages": 4.0,
+            "A_ramp": s["phase"]["amplitude"] if self.f["phase"] else 0.0,
             "gate_floor": s["astrocytes"]["gate_floor"],
             "consolidation": s["forgetting"]["consolidation"],
             # learning rates (run parameters: shared constants, see ``runtime``)
-            "eta_enc": s["learning"]["eta"], "eta_dec": s["learning"]["eta_decoder"],
+            "eta_enc": s["learning"]["eta"],
+            "eta_dec": s["learning"]["eta_decoder"],
             "eta_inh": s["learning"]["eta_inhibition"],
         }
         for key in ("enc", "dec", "teach") + (HOLD_KEYS if self.hold else ()):
@@ -132,8 +149,16 @@ class EncoderNetwork(Pathways, ImageBoundary):
         else:
             threshold = f"rand() < stimulus(t, i)*n_white*n_stages/present*dt*{first}"
             reset = "count += 1"
-        group = NeuronGroup(self.n_px, eqs, threshold=threshold, reset=reset, method="euler",
-                            events=parts["events"], namespace={**ns, **parts["namespace"]}, name="input")
+        group = NeuronGroup(
+            self.n_px,
+            eqs,
+            threshold=threshold,
+            reset=reset,
+            method="euler",
+            events=parts["events"],
+            namespace={**ns, **parts["namespace"]},
+            name="input",
+        )
         for event, c in parts["on_event"].items():
             group.run_on_event(event, c)
         group.m_count = self.n0 * self.mean_image
@@ -143,12 +168,17 @@ class EncoderNetwork(Pathways, ImageBoundary):
 
     def _excitatory(self, name, n, flag_err, ns):
         """Hidden or reconstruction E cells: IF neurons with a bias, a dendritic prediction and dopamine."""
-        extra = self._predicted_eqs() + ("pinh : 1 (linked)\n" if name != "recon" else "") + """
+        extra = (
+            self._predicted_eqs()
+            + ("pinh : 1 (linked)\n" if name != "recon" else "")
+            + """
         cph : 1
         sph : 1
         ph_c : 1
         ph_s : 1
-        """ + self._gate_eqs()
+        """
+            + self._gate_eqs()
+        )
         parts, extra = self._with_dopamine(flag_err, extra)
         traces, on_traces = self._eligibility(name, parts)
         extra += traces
@@ -162,13 +192,26 @@ class EncoderNetwork(Pathways, ImageBoundary):
         release = f"int(floor({cycle}) == {stage})"
         ramp = f"(1 + A_ramp*clip(1 - 1.25*({cycle} - {stage}), 0, 1))"
         phase = f"2*pi*({cycle} - {stage})"
-        group = if_group(n, extra_eqs=extra, drive=drive, threshold=f"v > v_th*{ramp} and {release} > 0",
-                         on_spike=f"count += 1\ncph += cos({phase})\nsph += sin({phase})" + on_traces,
-                         events=parts["events"], on_event=parts["on_event"],
-                         extra_namespace={**ns, **parts["namespace"]}, name=name, t_ref=t_ref)
+        group = if_group(
+            n,
+            extra_eqs=extra,
+            drive=drive,
+            threshold=f"v > v_th*{ramp} and {release} > 0",
+            on_spike=f"count += 1\ncph += cos({phase})\nsph += sin({phase})" + on_traces,
+            events=parts["events"],
+            on_event=parts["on_event"],
+            extra_namespace={**ns, **parts["namespace"]},
+            name=name,
+            t_ref=t_ref,
+        )
         group.v = "rand()*v_th"
-        group.m_count = self._init(name, "m_count", self.n_out * self.mean_image if name == "recon"
-                                   else np.full(n, self.spec["learning"].get(f"target_{name}", 0.0)))
+        group.m_count = self._init(
+            name,
+            "m_count",
+            self.n_out * self.mean_image
+            if name == "recon"
+            else np.full(n, self.spec["learning"].get(f"target_{name}", 0.0)),
+        )
         return group
 
     def _inhibitory(self, name, n, n_lower, mean_lower, ns):
@@ -188,16 +231,21 @@ class EncoderNetwork(Pathways, ImageBoundary):
         es : 1
         """ + self._gate_eqs()
         parts, extra = self._with_dopamine("enc" if name != "recon_I" else "dec", extra)
-        group = if_group(n, extra_eqs=extra, on_spike="count += 1", events=parts["events"],
-                         on_event=parts["on_event"],
-                         extra_namespace={**ns, **parts["namespace"], "n_low": float(n_lower)},
-                         name=name, t_ref=self.spec["network"]["t_ref"])
+        group = if_group(
+            n,
+            extra_eqs=extra,
+            on_spike="count += 1",
+            events=parts["events"],
+            on_event=parts["on_event"],
+            extra_namespace={**ns, **parts["namespace"], "n_low": float(n_lower)},
+            name=name,
+            t_ref=self.spec["network"]["t_ref"],
+        )
         target = self.spec["learning"]["target_i"]
         group.a_in = target / max(mean_lower * n_lower, 1e-3)  # I cells sum the whole layer below
         group.m_count = target
         group.v = f"(i + 0.5)/{n}*v_th"
         return group
-
 
     def _init(self, name, var, default):
         key = f"{name}.{var}"
@@ -243,11 +291,11 @@ class EncoderNetwork(Pathways, ImageBoundary):
         predictor = {**dict(zip(layers[:-1], layers[1:])), "recon": "h2"}
         for name, source in predictor.items():
             g[name].nrm = linked_var(self.power_hubs[source], "norm", index=np.zeros(len(g[name]), dtype=int))
-        means = {"input": self.n0 * float(self.mean_image.mean()), "h1": learn["target_h1"],
-                 "h2": learn["target_h2"]}
+        means = {"input": self.n0 * float(self.mean_image.mean()), "h1": learn["target_h1"], "h2": learn["target_h2"]}
         # feed-forward pathways ff1 (input -> first hidden layer), ff2; the read-out dec
-        pathways = [(lower, upper, "enc", f"ff{k + 1}") for k, (lower, upper) in
-                    enumerate(zip(layers[:-2], layers[1:-1]))] + [("h2", "recon", "dec", "dec")]
+        pathways = [
+            (lower, upper, "enc", f"ff{k + 1}") for k, (lower, upper) in enumerate(zip(layers[:-2], layers[1:-1]))
+        ] + [("h2", "recon", "dec", "dec")]
         for lower, upper, flag, pname in pathways:
             L, U = g[lower], g[upper]
             decoder = upper == "recon"
@@ -282,23 +330,35 @@ class EncoderNetwork(Pathways, ImageBoundary):
                 inh = self._inhibit(U, inhib, f"{pname}_inh", flag, eta, ns, v0, decoder=decoder)
                 self.synapses[f"{pname}_inh"] = inh
                 inhib.esum_low = linked_var(hub_e, "esum", index=np.zeros(n_i, dtype=int))
-                objs += [inhib, pool, inh, sum_to_hub(inhib, hub_q, "pinh", "a_in_pre*q_pre",
-                                                            f"{upper}_I_to_hub")]
+                objs += [inhib, pool, inh, sum_to_hub(inhib, hub_q, "pinh", "a_in_pre*q_pre", f"{upper}_I_to_hub")]
                 self._boundary_inhibitory(inhib, flag, pname)
         for name in layers:
             self._boundary_predicted(g[name], name, "dec" if name in ("h2", "recon") else "enc")
         for name in self.hidden:
             self._homeostasis(g[name], learn[f"target_{name}"])
-        teacher = Synapses(g["input"], g["recon"], on_pre="v_post += teach(t)*out_gain*v_th", namespace=ns, name="teacher")
+        teacher = Synapses(
+            g["input"], g["recon"], on_pre="v_post += teach(t)*out_gain*v_th", namespace=ns, name="teacher"
+        )
         teacher.connect(j="i")
         objs.append(teacher)
         if self.hold:  # evaluation windows leave the slow state as they found it
             hold_ns = {k: ns[k] for k in HOLD_KEYS}
             for name, astro in self.astros.items():
-                objs.append(holder(astro, sorted(astro.equations.diff_eq_names), self.image_clock, hold_ns, f"{name}_hold"))
+                objs.append(
+                    holder(astro, sorted(astro.equations.diff_eq_names), self.image_clock, hold_ns, f"{name}_hold")
+                )
             for name, power in self.power_hubs.items():  # around the hub's update (order 1)
-                objs.append(holder(power, ["P_avg"], self.image_clock, hold_ns, f"{name}_hub_hold",
-                                   save=("groups", 0), restore=("groups", 2)))
+                objs.append(
+                    holder(
+                        power,
+                        ["P_avg"],
+                        self.image_clock,
+                        hold_ns,
+                        f"{name}_hub_hold",
+                        save=("groups", 0),
+                        restore=("groups", 2),
+                    )
+                )
         self.monitors = self._monitors()
         objs += list(self.monitors.values())
         self._restore_groups()

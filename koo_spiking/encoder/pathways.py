@@ -44,8 +44,9 @@ class Pathways:
         """
         s = self.spec
         # the image that just ended sets the rate (its error acts at, or just after, its boundary)
-        rate = f"{sign!r}*{eta}*{self._previous(flag)}*{self._rate_factor(who_gate)}*step_{dop_side}" + \
-            ("*alive" if gated else "")
+        rate = f"{sign!r}*{eta}*{self._previous(flag)}*{self._rate_factor(who_gate)}*step_{dop_side}" + (
+            "*alive" if gated else ""
+        )
         weight = "w_fast" if self.f["forgetting"] else "w"
         lower, upper = ("-w_slow", "w_max - w_slow") if self.f["forgetting"] else ("0", "w_max")
         if not self.f["reward"]:
@@ -59,11 +60,27 @@ class Pathways:
         pairing = stdp["amplitude"] if self.f["stdp"] else 0.0  # spike-timing pairings add to the trace
         elig = {"A_pre": 1.0, "A_post": 0.0} if elig_side == "pre" else {"A_pre": 0.0, "A_post": 1.0}
         shared = {"integration": "impulse", "trace": f"c_{flag}_{elig_side}"} if self._shared_traces else {}
-        rule = reward_rule(rate=rate, weight=weight, dopamine=dop_side, tau_dop=tau_dop, active=f"int({flag}(t) > 0)",
-                           lower=lower, upper=upper, suffix=suffix, reward_order=-1, mirror=True,
-                           tau_c=tau_c, tau_s=tau_star, A_plus=pairing, A_minus=pairing,
-                           tau_plus=stdp["tau"], tau_minus=stdp["tau"],
-                           w_max=self._w_max, **elig, **shared)
+        rule = reward_rule(
+            rate=rate,
+            weight=weight,
+            dopamine=dop_side,
+            tau_dop=tau_dop,
+            active=f"int({flag}(t) > 0)",
+            lower=lower,
+            upper=upper,
+            suffix=suffix,
+            reward_order=-1,
+            mirror=True,
+            tau_c=tau_c,
+            tau_s=tau_star,
+            A_plus=pairing,
+            A_minus=pairing,
+            tau_plus=stdp["tau"],
+            tau_minus=stdp["tau"],
+            w_max=self._w_max,
+            **elig,
+            **shared,
+        )
         if shared:  # the whole pulse acts at the reward event; the cell resets its own trace
             return [rule]
         # the eligible neuron's ``trace_reset`` event restarts the trace (settled first)
@@ -91,8 +108,9 @@ class Pathways:
             # read-out: recon's error (LMS) x eligibility from h2 spikes, and h2's error x recon spikes
             rules += self._plastic_rules("dec", eta, "pre", "pre", "post", "m_count_post", suffix="_r", gated=gated)
             if self._sym > 0:
-                rules += self._plastic_rules("dec", f"{eta}*{self._sym!r}", "pre", "post", "pre", "m_count_pre",
-                                             gated=gated)
+                rules += self._plastic_rules(
+                    "dec", f"{eta}*{self._sym!r}", "pre", "post", "pre", "m_count_pre", gated=gated
+                )
         else:
             rules += self._plastic_rules(flag, eta, "pre", "post", "pre", "m_count_pre", gated=gated)
         rel = "/U_0" if f["short_term"] else ""
@@ -108,14 +126,20 @@ class Pathways:
         st, n_pre = self.spec["structural"], len(upper)
         glia = self.f["astrocytes"] and lower.name in self.astros
         growth = "(gate_floor + (1 - gate_floor)*gate_post)" if glia else "1"
-        return structural_rule(weights=("w_slow", "w_fast") if self.f["forgetting"] else ("w",),
-                               active=self._previous(flag), growth=growth,
-                               # one partner per lower neuron and image, in turn: counts move by one at most
-                               turn="int(i == int(t/present + 0.5) % N_pre)",
-                               prune_below=st["prune_below"], tau_w=st["tau"], regrow=st["regrow"],
-                               protect=float(st["protect"]), w_ref=float(w_ref),
-                               n_min=float(np.ceil(st["min_fraction"] * n_pre)),
-                               n_max=float(np.floor(st["max_fraction"] * n_pre)))
+        return structural_rule(
+            weights=("w_slow", "w_fast") if self.f["forgetting"] else ("w",),
+            active=self._previous(flag),
+            growth=growth,
+            # one partner per lower neuron and image, in turn: counts move by one at most
+            turn="int(i == int(t/present + 0.5) % N_pre)",
+            prune_below=st["prune_below"],
+            tau_w=st["tau"],
+            regrow=st["regrow"],
+            protect=float(st["protect"]),
+            w_ref=float(w_ref),
+            n_min=float(np.ceil(st["min_fraction"] * n_pre)),
+            n_max=float(np.floor(st["max_fraction"] * n_pre)),
+        )
 
     def _learning_synapses(self, source, target, rules, effect, name, flag, ns, w0, w_ref=None):
         """All-to-all plastic synapses in feedback orientation, with forgetting when it is on
@@ -124,11 +148,28 @@ class Pathways:
         if w_ref is not None:
             weight = f"alive*({weight})"
         if self.f["forgetting"]:
-            rules.append(forgetting_rule(consolidation=self._consolidation("pre"), active=self._previous(flag),
-                                         tau_forget=self.spec["forgetting"]["tau"], period=self.T,
-                                         w_max=self._w_max))
-        syn = synapses(source, target, rules, effect=effect, transmit="post", weight=weight, name=name,
-                       namespace={**ns, "w_max": self._w_max}, period=self.image_clock, when="groups", order=30)
+            rules.append(
+                forgetting_rule(
+                    consolidation=self._consolidation("pre"),
+                    active=self._previous(flag),
+                    tau_forget=self.spec["forgetting"]["tau"],
+                    period=self.T,
+                    w_max=self._w_max,
+                )
+            )
+        syn = synapses(
+            source,
+            target,
+            rules,
+            effect=effect,
+            transmit="post",
+            weight=weight,
+            name=name,
+            namespace={**ns, "w_max": self._w_max},
+            period=self.image_clock,
+            when="groups",
+            order=30,
+        )
         i, j = all_pairs(len(source), len(target))
         syn.connect(i=i, j=j)
         apply_init(syn)
@@ -164,8 +205,9 @@ class Pathways:
             st = self.spec["short_term"]
             rules.append(tm_rule("depressing", U_0=st["U"], tau_d=st["tau_d"], tau_f=st["tau_f"]))
         rel = "/U_0" if self.f["short_term"] else ""
-        syn = synapses(lower, inhib, rules, effect=f"v_post += a_in_post*v_th*{{w}}{rel}", name=name,
-                       namespace={"v_th": V_TH})
+        syn = synapses(
+            lower, inhib, rules, effect=f"v_post += a_in_post*v_th*{{w}}{rel}", name=name, namespace={"v_th": V_TH}
+        )
         i, j = all_pairs(len(lower), len(inhib))
         syn.connect(i=i, j=j)
         syn.w = 1.0

@@ -9,12 +9,12 @@ simulator's ``step * 0.5 ms`` differed by such amounts for some slot counts).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import brian2
 import numpy as np
 
 from ..io.spikes import SpikeRecord
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,8 +64,9 @@ def window_steps(slot_offset: int, n_slots: int, spp: int) -> tuple[int, np.ndar
     return first, slots, first + (int(n_slots) + 1) * int(spp)
 
 
-def spike_record(result: Mapping[str, Any], slot_image: ArrayLike | None = None, t_offset: float = 0.0,
-                 slot_offset: int = 0) -> SpikeRecord:
+def spike_record(
+    result: Mapping[str, Any], slot_image: ArrayLike | None = None, t_offset: float = 0.0, slot_offset: int = 0
+) -> SpikeRecord:
     """Spikes, image slots and astrocyte Ca2+ of the slots a ``simulate`` or ``encode`` call recorded.
 
     Parameters
@@ -98,8 +99,14 @@ def spike_record(result: Mapping[str, Any], slot_image: ArrayLike | None = None,
     spp = steps_per_slot(result["spec"])
     dt = float(result["spec"]["network"]["dt"] / brian2.second)
     slot_image = np.arange(n) if slot_image is None else np.asarray(slot_image)
-    populations = {name: {"n": result["counts"][name].shape[1], "layer": name.removesuffix("_I"),
-                          "cell_type": "I" if name.endswith("_I") else "E"} for name in result["raster"]}
+    populations = {
+        name: {
+            "n": result["counts"][name].shape[1],
+            "layer": name.removesuffix("_I"),
+            "cell_type": "I" if name.endswith("_I") else "E",
+        }
+        for name in result["raster"]
+    }
     first, slot_steps, last = window_steps(slot_offset, n, spp)
     t_offset = float(t_offset)
 
@@ -108,11 +115,14 @@ def spike_record(result: Mapping[str, Any], slot_image: ArrayLike | None = None,
 
     if "steps" in window:  # integer steps from the window's start (encoder.compiled)
         spikes = {name: (result["raster"][name][0], seconds(first + s)) for name, s in window["steps"].items()}
-        traces = {f"{name}_astro": (seconds(first + s), calcium, "uM")
-                  for name, (s, calcium) in window["astro_steps"].items()}
+        traces = {
+            f"{name}_astro": (seconds(first + s), calcium, "uM") for name, (s, calcium) in window["astro_steps"].items()
+        }
     else:  # a result from an older version: times in s from the window's start
         spikes = {name: (i, seconds(first) + t) for name, (i, t) in result["raster"].items()}
-        traces = {f"{name}_astro": (seconds(first) + t, calcium, "uM")
-                  for name, (t, calcium) in window["astro"].items()}
-    return SpikeRecord(spikes, populations, seconds(first), seconds(last), seconds(slot_steps), slot_image, traces,
-                       tolerance=dt / 1000)
+        traces = {
+            f"{name}_astro": (seconds(first) + t, calcium, "uM") for name, (t, calcium) in window["astro"].items()
+        }
+    return SpikeRecord(
+        spikes, populations, seconds(first), seconds(last), seconds(slot_steps), slot_image, traces, tolerance=dt / 1000
+    )

@@ -14,12 +14,12 @@ spec (a time constant can set a derived one: ``tau_star = 1/(1/tau_c + 1/tau_dop
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from brian2 import NeuronGroup, Synapses, get_dimensions
 
 from ..astrocyte import COUPLING_PARAMS
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -115,8 +115,9 @@ def _same(a, b):
         return False
 
 
-def declare(objects: Iterable[BrianObject],
-            spec: Mapping[str, Any]) -> dict[str, list[tuple[NeuronGroup | Synapses, str]]]:
+def declare(
+    objects: Iterable[BrianObject], spec: Mapping[str, Any]
+) -> dict[str, list[tuple[NeuronGroup | Synapses, str]]]:
     """Turn the run parameters in the objects' namespaces into shared constant variables.
 
     A name counts only where the namespace holds the spec's value (so an unrelated constant
@@ -137,8 +138,16 @@ def declare(objects: Iterable[BrianObject],
             if name in obj.namespace and _same(obj.namespace[name], value) and name not in obj.variables:
                 # (a namespace dict may be shared between objects: each gets its own copy)
                 obj.namespace = {k: v for k, v in obj.namespace.items() if k != name}
-                obj.variables.add_array(name, size=1, dimensions=get_dimensions(value), dtype=float, constant=True,
-                                        scalar=True, read_only=False, values=value)
+                obj.variables.add_array(
+                    name,
+                    size=1,
+                    dimensions=get_dimensions(value),
+                    dtype=float,
+                    constant=True,
+                    scalar=True,
+                    read_only=False,
+                    values=value,
+                )
                 found.setdefault(name, []).append(obj)
     registry = {}
     for key, fn in RUN_PARAMETERS.items():
@@ -148,8 +157,9 @@ def declare(objects: Iterable[BrianObject],
     return registry
 
 
-def run_args(registry: Mapping[str, Sequence[tuple[NeuronGroup | Synapses, str]]],
-             spec: Mapping[str, Any]) -> list[str]:
+def run_args(
+    registry: Mapping[str, Sequence[tuple[NeuronGroup | Synapses, str]]], spec: Mapping[str, Any]
+) -> list[str]:
     """``run_args`` for ``device.run``: every declared variable set from the spec's values.
 
     As Brian2's command-line form ``'object.variable=value'`` (SI units): a dict keyed by the
@@ -172,5 +182,7 @@ def check_same_structure(spec: Mapping[str, Any], other: Mapping[str, Any]) -> N
             continue
         for key, value in entries.items():
             if not is_run_parameter(f"{section}.{key}") and _plain(other[section][key]) != _plain(value):
-                raise ValueError(f"run parameters: [{section}] {key} is structural ({_plain(value)} -> "
-                                 f"{_plain(other[section][key])}); it needs a build of its own")
+                raise ValueError(
+                    f"run parameters: [{section}] {key} is structural ({_plain(value)} -> "
+                    f"{_plain(other[section][key])}); it needs a build of its own"
+                )

@@ -94,6 +94,7 @@ spikes, the code and hidden-1 rates scaled so that the 99th percentile of traini
 ``deterministic`` (rounded) or ``poisson``, then mapped back. :meth:`RateTwin.spike_budget` estimates the spikes
 per image.
 """
+
 import time
 
 import numpy as np
@@ -247,47 +248,51 @@ class RateTwin:
         Seed of initial weights, batch order and Poisson counts: same seed, same result.
     """
 
-    def __init__(self, n_h1=64,                 # hidden-1 value units
-                 n_h2=16,                       # code units
-                 layers=2,                      # 2 hidden layers or 1
-                 ei_ratio=4,                    # E cells per I cell
-                 feedback="mirror",             # tied | kolen_pollack | mirror | random
-                 eta_mirror=0.3,                # rate of the weight mirror (per batch)
-                 mirror_samples=256,            # noise samples per mirror step
-                 feedback_init=0.1,             # initial scale of learned feedback (x 1/sqrt(n))
-                 init_scale=1.0,                # initial scale of generative weights (x 1/sqrt(n))
-                 dale=True,                     # E/I split with sign constraints
-                 balance=50.0,                  # size of the cancelling E and I offsets
-                 astrocytes=True,               # per-neuron gated learning rate
-                 dopamine=False,                # per-neuron surprise scales learning
-                 forgetting=False,              # fast weights decay unless consolidated
-                 amortised=True,                # encoder initialises inference
-                 epochs=50,                     # passes over the data
-                 batch_size=32,                 # images per minibatch
-                 eta=0.01,                      # rate with astrocyte gates
-                 eta_plain=0.02,                # rate without astrocytes
-                 eta_encoder=1.0,               # encoder rate relative to eta
-                 anneal=(0.3, 0.1),             # rate factors, last 40 % / 15 % of epochs
-                 decay=0.0,                     # weight decay relative to the rate (W and B)
-                 decay_until=0.25,              # fraction of the epochs with weight decay
-                 n_settle=20,                   # inference steps (training)
-                 n_settle_test=None,            # inference steps (transform)
-                 settle_rate=0.5,               # dt of the code's dynamics
-                 prior=0.0,                     # leak of the code
-                 max_step=0.5,                  # largest membrane change per settling step
-                 max_membrane=10.0,             # membrane bound (rates saturate at f(10))
-                 tau_astro=100.0,               # astrocyte calcium time constant (batches)
-                 diffusion=0.05,                # neighbour coupling of astrocytes
-                 gate_eps=1e-6,                 # calcium floor
-                 dopamine_gain=0.25,            # surprise sensitivity
-                 dopamine_max=3.0,              # largest dopamine factor
-                 tau_dopamine=100.0,            # running error time constant (batches)
-                 tau_forget=200.0,              # fast-weight decay (batches)
-                 consolidation=0.05,            # confirmed fraction consolidated per batch
-                 spike_window=None,             # max spikes per window in evaluation
-                 spike_noise="deterministic",   # deterministic | poisson
-                 track_every=0,                 # epochs between alignment records
-                 seed=0):                       # random seed
+    # fmt: off  (one parameter per line, its comment aligned)
+    def __init__(
+        self,
+        n_h1=64,  # hidden-1 value units
+        n_h2=16,  # code units
+        layers=2,  # 2 hidden layers or 1
+        ei_ratio=4,  # E cells per I cell
+        feedback="mirror",  # tied | kolen_pollack | mirror | random
+        eta_mirror=0.3,  # rate of the weight mirror (per batch)
+        mirror_samples=256,  # noise samples per mirror step
+        feedback_init=0.1,  # initial scale of learned feedback (x 1/sqrt(n))
+        init_scale=1.0,  # initial scale of generative weights (x 1/sqrt(n))
+        dale=True,  # E/I split with sign constraints
+        balance=50.0,  # size of the cancelling E and I offsets
+        astrocytes=True,  # per-neuron gated learning rate
+        dopamine=False,  # per-neuron surprise scales learning
+        forgetting=False,  # fast weights decay unless consolidated
+        amortised=True,  # encoder initialises inference
+        epochs=50,  # passes over the data
+        batch_size=32,  # images per minibatch
+        eta=0.01,  # rate with astrocyte gates
+        eta_plain=0.02,  # rate without astrocytes
+        eta_encoder=1.0,  # encoder rate relative to eta
+        anneal=(0.3, 0.1),  # rate factors, last 40 % / 15 % of epochs
+        decay=0.0,  # weight decay relative to the rate (W and B)
+        decay_until=0.25,  # fraction of the epochs with weight decay
+        n_settle=20,  # inference steps (training)
+        n_settle_test=None,  # inference steps (transform)
+        settle_rate=0.5,  # dt of the code's dynamics
+        prior=0.0,  # leak of the code
+        max_step=0.5,  # largest membrane change per settling step
+        max_membrane=10.0,  # membrane bound (rates saturate at f(10))
+        tau_astro=100.0,  # astrocyte calcium time constant (batches)
+        diffusion=0.05,  # neighbour coupling of astrocytes
+        gate_eps=1e-6,  # calcium floor
+        dopamine_gain=0.25,  # surprise sensitivity
+        dopamine_max=3.0,  # largest dopamine factor
+        tau_dopamine=100.0,  # running error time constant (batches)
+        tau_forget=200.0,  # fast-weight decay (batches)
+        consolidation=0.05,  # confirmed fraction consolidated per batch
+        spike_window=None,  # max spikes per window in evaluation
+        spike_noise="deterministic",  # deterministic | poisson
+        track_every=0,  # epochs between alignment records
+        seed=0,
+    ):  # random seed
         self.n_h1, self.n_h2, self.layers, self.ei_ratio = n_h1, n_h2, layers, ei_ratio
         self.feedback_init, self.balance, self.init_scale = feedback_init, balance, init_scale
         self.eta_mirror, self.mirror_samples = eta_mirror, mirror_samples
@@ -302,6 +307,8 @@ class RateTwin:
         self.tau_forget, self.consolidation = tau_forget, consolidation
         self.spike_window, self.spike_noise, self.track_every, self.seed = spike_window, spike_noise, track_every, seed
 
+    # fmt: on
+
     # ------------------------------------------------------------------ checks and set-up
     def _check_params(self):
         def pos_int(name, lo=1):
@@ -311,8 +318,12 @@ class RateTwin:
 
         def pos_float(name, zero=False):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(v) \
-                    or (v < 0 if zero else v <= 0):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float, np.number))
+                or not np.isfinite(v)
+                or (v < 0 if zero else v <= 0)
+            ):
                 raise ValueError(f"{name} must be a finite number {'>= 0' if zero else '> 0'}, got {v!r}")
 
         for name in ("mirror_samples", "n_h1", "n_h2", "ei_ratio", "epochs", "batch_size", "n_settle"):
@@ -328,8 +339,22 @@ class RateTwin:
             raise ValueError(f"spike_noise must be 'deterministic' or 'poisson', got {self.spike_noise!r}")
         if self.spike_window is not None:
             pos_int("spike_window")
-        for name in ("max_step", "max_membrane", "eta_mirror", "init_scale", "balance", "eta", "eta_plain", "eta_encoder", "settle_rate", "tau_astro", "gate_eps", "dopamine_max",
-                     "tau_dopamine", "tau_forget"):
+        for name in (
+            "max_step",
+            "max_membrane",
+            "eta_mirror",
+            "init_scale",
+            "balance",
+            "eta",
+            "eta_plain",
+            "eta_encoder",
+            "settle_rate",
+            "tau_astro",
+            "gate_eps",
+            "dopamine_max",
+            "tau_dopamine",
+            "tau_forget",
+        ):
             pos_float(name)
         for name in ("feedback_init", "decay", "decay_until", "prior", "diffusion", "dopamine_gain", "consolidation"):
             pos_float(name, zero=True)
@@ -357,19 +382,19 @@ class RateTwin:
         L = len(sizes) - 1
         self._rng = rng
         self.random_B_ = {}
-        self.pools_ = [self._pool(n, rng) for n in sizes]             # E -> I pooling of each layer
+        self.pools_ = [self._pool(n, rng) for n in sizes]  # E -> I pooling of each layer
         p = {}
         self._nonneg = set()
-        for l in range(L):                                             # generative W_l: layer l+1 -> layer l
+        for l in range(L):  # generative W_l: layer l+1 -> layer l
             n_out, n_in = sizes[l], sizes[l + 1]
             W = rng.normal(0.0, self.init_scale / np.sqrt(n_in), (n_out, n_in)) * (0.5 if l == 0 else 1.0)
             self._put(p, f"W{l}", W, self.pools_[l + 1])
             p[f"b{l}"] = X.mean(0).copy() if l == 0 else np.zeros(n_out)
-            if self.feedback in ("kolen_pollack", "mirror"):           # separate, signed feedback synapses
+            if self.feedback in ("kolen_pollack", "mirror"):  # separate, signed feedback synapses
                 p[f"B{l}"] = rng.normal(0.0, self.feedback_init / np.sqrt(n_out), (n_in, n_out))
             elif self.feedback == "random":
                 self.random_B_[l] = rng.normal(0.0, 1.0 / np.sqrt(n_out), (n_in, n_out))
-        for l in range(L):                                             # encoder V_l: layer l -> layer l+1
+        for l in range(L):  # encoder V_l: layer l -> layer l+1
             n_out, n_in = sizes[l + 1], sizes[l]
             V = rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_out, n_in))
             self._put(p, f"V{l}", V, self.pools_[l])
@@ -435,15 +460,18 @@ class RateTwin:
         xL = u[-1] if self.amortised else np.tile(self.code_mean_, (len(X), 1))
         dt, L = self.settle_rate, self.layers
         for k in range(n_steps + 1):
-            xs, mu0 = self._down(xL, W, b)                 # xs[j] = value of layer j+1
-            errs = [X - mu0]                               # e_0
-            for l in range(1, L):                          # e_l = f'(x_l) * (B_{l-1} e_{l-1})
+            xs, mu0 = self._down(xL, W, b)  # xs[j] = value of layer j+1
+            errs = [X - mu0]  # e_0
+            for l in range(1, L):  # e_l = f'(x_l) * (B_{l-1} e_{l-1})
                 errs.append(_sigmoid(xs[l - 1]) * (errs[-1] @ B[l - 1].T))
             if k == n_steps:
                 break
             drive = _sigmoid(xL) * (errs[-1] @ B[L - 1].T)
-            xL = np.clip(xL + np.clip(dt * (drive - self.prior * xL), -self.max_step, self.max_step),
-                         -self.max_membrane, self.max_membrane)
+            xL = np.clip(
+                xL + np.clip(dt * (drive - self.prior * xL), -self.max_step, self.max_step),
+                -self.max_membrane,
+                self.max_membrane,
+            )
         return xs, errs, u
 
     # ------------------------------------------------------------------ plasticity helpers
@@ -455,7 +483,7 @@ class RateTwin:
         ca = self.calcium_[key]
         ca += (power - ca) / self.tau_astro + self.diffusion * (self.lap_[key] @ ca)
         np.maximum(ca, 0.0, out=ca)
-        corr = 1.0 - (1.0 - 1.0 / self.tau_astro) ** self.astro_steps_   # start-up correction (like a mean)
+        corr = 1.0 - (1.0 - 1.0 / self.tau_astro) ** self.astro_steps_  # start-up correction (like a mean)
         return ca / max(corr, 1e-12)
 
     def _gate(self, key, G):
@@ -492,11 +520,11 @@ class RateTwin:
         p = self.params_
         if self.forgetting:
             fast = self.fast_[name]
-            confirm = (delta * fast) > 0                   # the new change agrees with the unconsolidated one
+            confirm = (delta * fast) > 0  # the new change agrees with the unconsolidated one
             fast += delta
             moved = self.consolidation * confirm * fast
             p[name] += delta
-            fast -= moved                                  # moved into the slow part (p = slow + fast)
+            fast -= moved  # moved into the slow part (p = slow + fast)
             forgotten = fast / self.tau_forget
             fast -= forgotten
             p[name] -= forgotten
@@ -517,7 +545,7 @@ class RateTwin:
         """
         p, lam = self.params_, (rate * self._decay if decay else 0.0)
         if self.dale:
-            GI = G @ self.pools_[l_src].T                  # error x I-cell rate of the source layer
+            GI = G @ self.pools_[l_src].T  # error x I-cell rate of the source layer
             for key, d in ((name + "P", rate * G), (name + "N", -rate * GI)):
                 self._apply(key, d - lam * p[key], True)
             if mirror is not None:
@@ -544,7 +572,7 @@ class RateTwin:
         xs, errs, u = self._settle(X, W, V, B, b, c, self.n_settle)
         n, L = len(X), self.layers
         self.astro_steps_ += 1
-        pre = [_softplus(x) for x in xs]                   # rates of layers 1..L
+        pre = [_softplus(x) for x in xs]  # rates of layers 1..L
         for l in range(L):
             e = errs[l]
             d = self._dopamine(f"e{l}", e)
@@ -589,7 +617,7 @@ class RateTwin:
             rate = base * (1.0 if frac < 0.6 else self.anneal[0] if frac < 0.85 else self.anneal[1])
             self._decay = self.decay if frac < self.decay_until else 0.0
             order = rng.permutation(len(X))
-            errs = [self._learn(X[order[i:i + self.batch_size]], rate) for i in range(0, len(X), self.batch_size)]
+            errs = [self._learn(X[order[i : i + self.batch_size]], rate) for i in range(0, len(X), self.batch_size)]
             if not np.all(np.isfinite(errs)):
                 raise FloatingPointError(f"training diverged at epoch {ep} (non-finite error); lower eta")
             if self.track_every and ((ep + 1) % self.track_every == 0 or ep + 1 == self.epochs):
@@ -601,8 +629,15 @@ class RateTwin:
         self.rate_scale_ = [float(np.percentile(codes, 99)) + 1e-9]
         if self.layers == 2:
             W, V, B, b, c = self._weights()
-            self.rate_scale_.insert(0, float(np.percentile(_softplus(self._down(self._settle(
-                X, W, V, B, b, c, self._n_test())[0][-1], W, b)[0][0]), 99)) + 1e-9)
+            self.rate_scale_.insert(
+                0,
+                float(
+                    np.percentile(
+                        _softplus(self._down(self._settle(X, W, V, B, b, c, self._n_test())[0][-1], W, b)[0][0]), 99
+                    )
+                )
+                + 1e-9,
+            )
         return self
 
     def _n_test(self):
@@ -645,8 +680,9 @@ class RateTwin:
         self._check_fitted()
         code = np.asarray(code, dtype=np.float64)
         if code.ndim != 2 or code.shape[1] != self.n_h2 or not np.all(np.isfinite(code)) or np.any(code < 0):
-            raise ValueError(f"code must be a finite, non-negative array of shape (n, {self.n_h2}), got "
-                             f"shape {code.shape}")
+            raise ValueError(
+                f"code must be a finite, non-negative array of shape (n, {self.n_h2}), got shape {code.shape}"
+            )
         W, _, _, b, _ = self._weights()
         r = code
         for l in range(self.layers - 1, -1, -1):
@@ -703,6 +739,7 @@ class RateTwin:
     def get_params(self, deep=True):
         """Constructor parameters (scikit-learn convention)."""
         import inspect
+
         return {k: getattr(self, k) for k in inspect.signature(type(self).__init__).parameters if k != "self"}
 
     def set_params(self, **params):

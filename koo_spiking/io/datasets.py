@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import gzip
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -25,8 +24,10 @@ __all__ = ["load_digits01", "check_images", "load_dataset", "read_idx", "resampl
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 _FASHION_FILES = {
-    "X_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
-    "X_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte",
+    "X_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "X_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
 }
 
 
@@ -73,17 +74,20 @@ def read_idx(path: str, ndim: int | None = None) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"IDX file {path} is corrupt: bad magic number (expected unsigned-byte data)")
     if ndim is not None and raw[3] != ndim:
-        raise ValueError(f"IDX file {path} has the wrong magic number 0x{int.from_bytes(raw[:4], 'big'):08x} "
-                         f"(expected 0x{0x800 + ndim:08x}: {ndim}-D unsigned bytes)")
+        raise ValueError(
+            f"IDX file {path} has the wrong magic number 0x{int.from_bytes(raw[:4], 'big'):08x} "
+            f"(expected 0x{0x800 + ndim:08x}: {ndim}-D unsigned bytes)"
+        )
     ndim = raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
         raise ValueError(f"IDX file {path} is corrupt: truncated header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(ndim))
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
-        raise ValueError(f"IDX file {path} is truncated or corrupt: {len(raw)} bytes, expected {expected} "
-                         f"for shape {shape}")
+        raise ValueError(
+            f"IDX file {path} is truncated or corrupt: {len(raw)} bytes, expected {expected} for shape {shape}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -97,8 +101,10 @@ def _find(directory, stem):
 
 def _load_idx_dir(directory, name):
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"no such data directory: {directory}"
-                                + (" (install Debian's dataset-fashion-mnist)" if directory == FASHION_DIR else ""))
+        raise FileNotFoundError(
+            f"no such data directory: {directory}"
+            + (" (install Debian's dataset-fashion-mnist)" if directory == FASHION_DIR else "")
+        )
     paths = {key: _find(directory, stem) for key, stem in _FASHION_FILES.items()}  # all present?
     arrays = {key: read_idx(path, 3 if key.startswith("X") else 1) for key, path in paths.items()}
     for split in ("train", "test"):
@@ -106,11 +112,14 @@ def _load_idx_dir(directory, name):
         if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
             raise ValueError(f"{directory}: {split} images {X.shape} and labels {y.shape} do not match")
     shape = arrays["X_train"].shape[1:]
-    return Dataset(name=name, shape=shape,
-                   X_train=arrays["X_train"].reshape(len(arrays["X_train"]), -1) / 255.0,
-                   y_train=arrays["y_train"].astype(np.int64),
-                   X_test=arrays["X_test"].reshape(len(arrays["X_test"]), -1) / 255.0,
-                   y_test=arrays["y_test"].astype(np.int64))
+    return Dataset(
+        name=name,
+        shape=shape,
+        X_train=arrays["X_train"].reshape(len(arrays["X_train"]), -1) / 255.0,
+        y_train=arrays["y_train"].astype(np.int64),
+        X_test=arrays["X_test"].reshape(len(arrays["X_test"]), -1) / 255.0,
+        y_test=arrays["y_test"].astype(np.int64),
+    )
 
 
 def _split(X, y, seed):
@@ -137,8 +146,12 @@ def _load_array_file(path, seed):
     else:
         keys = set(loaded.files)
         if {"X_train", "X_test"} <= keys:
-            parts = (loaded["X_train"], loaded["y_train"] if "y_train" in keys else None,
-                     loaded["X_test"], loaded["y_test"] if "y_test" in keys else None)
+            parts = (
+                loaded["X_train"],
+                loaded["y_train"] if "y_train" in keys else None,
+                loaded["X_test"],
+                loaded["y_test"] if "y_test" in keys else None,
+            )
         elif "X" in keys:
             y = loaded["y"].astype(np.int64) if "y" in keys else None
             parts = _split(check_images(loaded["X"], f"{path}:X"), y, seed)
@@ -150,8 +163,9 @@ def _load_array_file(path, seed):
     return Dataset(name=os.path.basename(path), shape=shape, X_train=Xtr, y_train=ytr, X_test=Xte, y_test=yte)
 
 
-def load_dataset(data: str = "digits", train_samples: int | None = None, test_samples: int | None = None,
-                 seed: int = 0) -> Dataset:
+def load_dataset(
+    data: str = "digits", train_samples: int | None = None, test_samples: int | None = None, seed: int = 0
+) -> Dataset:
     """Load a data set by name or path and cut it to the requested sample budget.
 
     Returns a :class:`Dataset`; pixels are float64 in [0, 1].
@@ -167,7 +181,9 @@ def load_dataset(data: str = "digits", train_samples: int | None = None, test_sa
     elif data.endswith((".npy", ".npz")):
         ds = _load_array_file(data, seed)
     elif not os.path.exists(data):
-        raise FileNotFoundError(f"unknown data set or missing path: {data!r} (digits, fashion-mnist, DIR, PATH.npy, PATH.npz)")
+        raise FileNotFoundError(
+            f"unknown data set or missing path: {data!r} (digits, fashion-mnist, DIR, PATH.npy, PATH.npz)"
+        )
     else:
         raise ValueError(f"data {data!r}: expected digits, fashion-mnist, an IDX directory, or .npy/.npz")
     for split in ("train", "test"):
@@ -183,7 +199,9 @@ def load_dataset(data: str = "digits", train_samples: int | None = None, test_sa
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"--{split}-samples must be a positive integer, got {n!r}")
         if n > len(ds[f"X_{split}"]):
-            raise ValueError(f"--{split}-samples {n} exceeds the {len(ds[f'X_{split}'])} {split} images of {ds['name']}")
+            raise ValueError(
+                f"--{split}-samples {n} exceeds the {len(ds[f'X_{split}'])} {split} images of {ds['name']}"
+            )
         ds[f"X_{split}"] = ds[f"X_{split}"][:n]
         if ds.get(f"y_{split}") is not None:
             ds[f"y_{split}"] = ds[f"y_{split}"][:n]

@@ -27,12 +27,11 @@ import datetime
 import hashlib
 import json
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .spikes import load_spikes
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import neo
@@ -56,6 +55,7 @@ def _cell_trains(i, t, n):
 def _units(unit):
     """A quantities unit for a trace's unit string; dimensionless when quantities does not know it."""
     import quantities as pq
+
     try:
         return pq.Quantity(1.0, unit).units if unit else pq.dimensionless
     except (LookupError, ValueError, TypeError, SyntaxError):
@@ -89,23 +89,39 @@ def to_neo(record: SpikeRecord) -> neo.Block:
     block.segments.append(seg)
     for name, p in record.populations.items():
         i, t = record.spikes[name]
-        group = neo.Group(name=name, allowed_types=[neo.SpikeTrain], layer=p["layer"],
-                          cell_type=p["cell_type"], n_cells=p["n"])
+        group = neo.Group(
+            name=name, allowed_types=[neo.SpikeTrain], layer=p["layer"], cell_type=p["cell_type"], n_cells=p["n"]
+        )
         for k, times in enumerate(_cell_trains(i, t, p["n"])):
-            train = neo.SpikeTrain(times * pq.s, t_start=t0, t_stop=t1, name=f"{name}[{k}]",
-                                   population=name, layer=p["layer"], cell_type=p["cell_type"], index=k)
+            train = neo.SpikeTrain(
+                times * pq.s,
+                t_start=t0,
+                t_stop=t1,
+                name=f"{name}[{k}]",
+                population=name,
+                layer=p["layer"],
+                cell_type=p["cell_type"],
+                index=k,
+            )
             seg.spiketrains.append(train)
             group.add(train)
         block.groups.append(group)
     slots = record.slots
-    seg.epochs.append(neo.Epoch(times=slots[:, 0] * pq.s, durations=(slots[:, 1] - slots[:, 0]) * pq.s,
-                                labels=np.array([str(k) for k in record.slot_image], dtype="U"),
-                                name="image_slots", description="image presentations (-1: blank)",
-                                image=record.slot_image.copy()))
+    seg.epochs.append(
+        neo.Epoch(
+            times=slots[:, 0] * pq.s,
+            durations=(slots[:, 1] - slots[:, 0]) * pq.s,
+            labels=np.array([str(k) for k in record.slot_image], dtype="U"),
+            name="image_slots",
+            description="image presentations (-1: blank)",
+            image=record.slot_image.copy(),
+        )
+    )
     for name, (t, v, unit) in record.traces.items():
         values = np.asarray(v, np.float64).reshape(len(t), -1)
         seg.irregularlysampledsignals.append(
-            neo.IrregularlySampledSignal(t * pq.s, values, units=_units(unit), name=name, unit=unit))
+            neo.IrregularlySampledSignal(t * pq.s, values, units=_units(unit), name=name, unit=unit)
+        )
     return block
 
 
@@ -174,9 +190,13 @@ def _digest(record):
     return h.hexdigest()[:16]
 
 
-def write_nwb(record: SpikeRecord, path: str | os.PathLike,
-              session_description: str = "koo_spiking spiking autoencoder run", identifier: str | None = None,
-              session_start_time: datetime.datetime = SESSION_START) -> str:
+def write_nwb(
+    record: SpikeRecord,
+    path: str | os.PathLike,
+    session_description: str = "koo_spiking spiking autoencoder run",
+    identifier: str | None = None,
+    session_start_time: datetime.datetime = SESSION_START,
+) -> str:
     """Write the record as an NWB file with pynwb, atomically.
 
     Parameters
@@ -212,20 +232,34 @@ def write_nwb(record: SpikeRecord, path: str | os.PathLike,
         raise ImportError("NWB export needs pynwb: pip install 'koo_spiking[export]'") from None
 
     path = _target(path, ".nwb")
-    nwb = NWBFile(session_description=session_description,
-                  identifier=identifier or f"koo_spiking-{_digest(record)}",
-                  session_start_time=session_start_time, file_create_date=session_start_time,
-                  source_script="koo_spiking", source_script_file_name="koo_spiking/io/export.py")
-    columns = {"population": "population (neuron group) of the cell", "layer": "network layer",
-               "cell_type": "E (excitatory) or I (inhibitory)", "index": "index of the cell in its population"}
+    nwb = NWBFile(
+        session_description=session_description,
+        identifier=identifier or f"koo_spiking-{_digest(record)}",
+        session_start_time=session_start_time,
+        file_create_date=session_start_time,
+        source_script="koo_spiking",
+        source_script_file_name="koo_spiking/io/export.py",
+    )
+    columns = {
+        "population": "population (neuron group) of the cell",
+        "layer": "network layer",
+        "cell_type": "E (excitatory) or I (inhibitory)",
+        "index": "index of the cell in its population",
+    }
     for col, text in columns.items():
         nwb.add_unit_column(col, text)
     window = [[record.t_start, record.t_stop]]
     for name, p in record.populations.items():
         i, t = record.spikes[name]
         for k, times in enumerate(_cell_trains(i, t, p["n"])):
-            nwb.add_unit(spike_times=times, obs_intervals=window, population=name, layer=p["layer"],
-                         cell_type=p["cell_type"], index=k)
+            nwb.add_unit(
+                spike_times=times,
+                obs_intervals=window,
+                population=name,
+                layer=p["layer"],
+                cell_type=p["cell_type"],
+                index=k,
+            )
     if len(record.slots):
         table = TimeIntervals(name="image_presentations", description="one row per image presentation")
         table.add_column("image", "index of the image shown (-1: blank)")
@@ -235,17 +269,22 @@ def write_nwb(record: SpikeRecord, path: str | os.PathLike,
     if record.traces:
         module = nwb.create_processing_module("traces", "sampled state variables, e.g. astrocyte Ca2+")
         for name, (t, v, unit) in record.traces.items():
-            module.add(TimeSeries(name=name, data=v, timestamps=t, unit=unit or "n/a",
-                                  description=f"{name}: one column per cell"))
+            module.add(
+                TimeSeries(
+                    name=name, data=v, timestamps=t, unit=unit or "n/a", description=f"{name}: one column per cell"
+                )
+            )
 
     def write(tmp):
         with NWBHDF5IO(tmp, "w") as io:
             io.write(nwb)
+
     return _atomic(path, ".part.nwb", write)
 
 
-def export_run(run_dir: str | os.PathLike, fmt: str, out: str | os.PathLike | None = None,
-               overwrite: bool = False) -> str:
+def export_run(
+    run_dir: str | os.PathLike, fmt: str, out: str | os.PathLike | None = None, overwrite: bool = False
+) -> str:
     """Export ``RUN_DIR/spikes.npz`` as NWB (``fmt="nwb"``) or Neo (``fmt="neo"``).
 
     Parameters

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -51,17 +50,27 @@ class SpikeRecord:
         from our own runs pass a small fraction of the time step.
     """
 
-    def __init__(self, spikes: Mapping[str, tuple[ArrayLike, ArrayLike]], populations: Mapping[str, Mapping[str, Any]],
-                 t_start: float, t_stop: float, slots: ArrayLike | None = None, slot_image: ArrayLike | None = None,
-                 traces: Mapping[str, tuple[ArrayLike, ArrayLike, str]] | None = None, tolerance: float = 0.0) -> None:
+    def __init__(
+        self,
+        spikes: Mapping[str, tuple[ArrayLike, ArrayLike]],
+        populations: Mapping[str, Mapping[str, Any]],
+        t_start: float,
+        t_stop: float,
+        slots: ArrayLike | None = None,
+        slot_image: ArrayLike | None = None,
+        traces: Mapping[str, tuple[ArrayLike, ArrayLike, str]] | None = None,
+        tolerance: float = 0.0,
+    ) -> None:
         self.t_start, self.t_stop = float(t_start), float(t_stop)
         tolerance = float(tolerance)
         if not tolerance >= 0:
             raise ValueError(f"spike record: tolerance must be a non-negative number of seconds, got {tolerance}")
         if not self.t_stop > self.t_start:
             raise ValueError(f"spike record: t_stop {self.t_stop} s must be after t_start {self.t_start} s")
-        self.populations = {k: {"n": int(v["n"]), "layer": str(v["layer"]), "cell_type": str(v["cell_type"])}
-                            for k, v in populations.items()}
+        self.populations = {
+            k: {"n": int(v["n"]), "layer": str(v["layer"]), "cell_type": str(v["cell_type"])}
+            for k, v in populations.items()
+        }
         self.spikes = {}
         for name, (i, t) in spikes.items():
             if name not in self.populations:
@@ -72,11 +81,13 @@ class SpikeRecord:
             n = self.populations[name]["n"]
             if i.size and (i.min() < 0 or i.max() >= n):
                 raise ValueError(f"spike record: {name}: index outside 0..{n - 1}")
-            if t.size and (not np.all(np.isfinite(t)) or t.min() < self.t_start - tolerance
-                           or t.max() > self.t_stop + tolerance):
+            if t.size and (
+                not np.all(np.isfinite(t)) or t.min() < self.t_start - tolerance or t.max() > self.t_stop + tolerance
+            ):
                 bad = t[~np.isfinite(t) | (t < self.t_start - tolerance) | (t > self.t_stop + tolerance)][0]
-                raise ValueError(f"spike record: {name}: spike time {bad!r} s outside [{self.t_start}, "
-                                 f"{self.t_stop}] s")
+                raise ValueError(
+                    f"spike record: {name}: spike time {bad!r} s outside [{self.t_start}, {self.t_stop}] s"
+                )
             if tolerance:
                 t = np.clip(t, self.t_start, self.t_stop)
             self.spikes[name] = (i, t)
@@ -85,12 +96,14 @@ class SpikeRecord:
                 raise ValueError(f"spike record: {name}: cell_type must be 'E' or 'I', not {p['cell_type']!r}")
             self.spikes.setdefault(name, (np.zeros(0, np.int32), np.zeros(0)))
         self.slots = np.zeros((0, 2)) if slots is None else np.asarray(slots, np.float64).reshape(-1, 2)
-        self.slot_image = (np.full(len(self.slots), -1, np.int64) if slot_image is None
-                           else np.asarray(slot_image, np.int64))
+        self.slot_image = (
+            np.full(len(self.slots), -1, np.int64) if slot_image is None else np.asarray(slot_image, np.int64)
+        )
         if self.slot_image.shape != (len(self.slots),):
             raise ValueError(f"spike record: {len(self.slots)} slots but {self.slot_image.shape} image indices")
-        self.traces = {k: (np.asarray(t, np.float64), np.asarray(v, np.float64), str(u))
-                       for k, (t, v, u) in (traces or {}).items()}
+        self.traces = {
+            k: (np.asarray(t, np.float64), np.asarray(v, np.float64), str(u)) for k, (t, v, u) in (traces or {}).items()
+        }
 
     def counts(self) -> dict[str, int]:
         """Spikes per population."""
@@ -111,8 +124,12 @@ class SpikeRecord:
 def save_spikes(path: str | os.PathLike, record: SpikeRecord) -> None:
     """Write ``record`` to ``path`` atomically (a temporary file, then rename)."""
     path = os.fspath(path)
-    meta = {"populations": record.populations, "t_start": record.t_start, "t_stop": record.t_stop,
-            "traces": {k: u for k, (_, _, u) in record.traces.items()}}
+    meta = {
+        "populations": record.populations,
+        "t_start": record.t_start,
+        "t_stop": record.t_stop,
+        "traces": {k: u for k, (_, _, u) in record.traces.items()},
+    }
     arrays = {"_meta": np.array(json.dumps(meta)), "_slots": record.slots, "_slot_image": record.slot_image}
     for name, (i, t) in record.spikes.items():
         arrays[f"{name}.i"], arrays[f"{name}.t"] = i, t
@@ -134,7 +151,10 @@ def load_spikes(path: str | os.PathLike) -> SpikeRecord:
     except (KeyError, ValueError, OSError) as err:
         raise ValueError(f"{path}: not a koo_spiking spike record ({err})") from None
     spikes = {name: (arrays[f"{name}.i"], arrays[f"{name}.t"]) for name in meta["populations"]}
-    traces = {name: (arrays[f"_trace.{name}.t"], arrays[f"_trace.{name}.v"], unit)
-              for name, unit in meta.get("traces", {}).items()}
-    return SpikeRecord(spikes, meta["populations"], meta["t_start"], meta["t_stop"], arrays["_slots"],
-                       arrays["_slot_image"], traces)
+    traces = {
+        name: (arrays[f"_trace.{name}.t"], arrays[f"_trace.{name}.v"], unit)
+        for name, unit in meta.get("traces", {}).items()
+    }
+    return SpikeRecord(
+        spikes, meta["populations"], meta["t_start"], meta["t_stop"], arrays["_slots"], arrays["_slot_image"], traces
+    )

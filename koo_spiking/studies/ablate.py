@@ -6,6 +6,7 @@ and seed, stored in ``OUT/ablation.sqlite``, so the study is resumable and sprea
 workers. Writes ``ablation.json`` (every run's metrics and diagnostics), ``ablation.md`` (means,
 bootstrap CIs, paired effects against the full model) and ``ablation.png`` (``studies.effects``).
 """
+
 import json
 import os
 import sys
@@ -19,12 +20,28 @@ __all__ = ["variant_table", "run_ablation", "NOT_AVAILABLE"]
 
 #: mission features the encoder cannot leave out yet, with the reason (reported in the outputs)
 NOT_AVAILABLE = {}
-_LABEL = {"second_hidden": "second hidden layer", "inhibition": "inhibitory populations", "astrocytes": "astrocytes",
-          "reward": "per-neuron reward",
-          "short_term": "short-term plasticity", "forgetting": "forgetting/consolidation", "phase": "phase code",
-          "stdp": "STDP pairings", "structural": "structural plasticity"}
-_ORDER = ("second_hidden", "inhibition", "astrocytes", "reward", "short_term", "forgetting", "phase", "stdp",
-          "structural")
+_LABEL = {
+    "second_hidden": "second hidden layer",
+    "inhibition": "inhibitory populations",
+    "astrocytes": "astrocytes",
+    "reward": "per-neuron reward",
+    "short_term": "short-term plasticity",
+    "forgetting": "forgetting/consolidation",
+    "phase": "phase code",
+    "stdp": "STDP pairings",
+    "structural": "structural plasticity",
+}
+_ORDER = (
+    "second_hidden",
+    "inhibition",
+    "astrocytes",
+    "reward",
+    "short_term",
+    "forgetting",
+    "phase",
+    "stdp",
+    "structural",
+)
 
 
 def _size(spec):
@@ -63,8 +80,20 @@ def _check_out(out):
     return out
 
 
-def run_ablation(spec=None, data="digits", seeds=5, out="ablation", variants=None, train_samples=None,
-                 test_samples=None, workers=None, scheduler=None, command=None, verbose=True, keep_going=False):
+def run_ablation(
+    spec=None,
+    data="digits",
+    seeds=5,
+    out="ablation",
+    variants=None,
+    train_samples=None,
+    test_samples=None,
+    workers=None,
+    scheduler=None,
+    command=None,
+    verbose=True,
+    keep_going=False,
+):
     """Run (or resume) the ablation and write its JSON, Markdown and PNG to ``out``.
 
     Parameters
@@ -94,33 +123,61 @@ def run_ablation(spec=None, data="digits", seeds=5, out="ablation", variants=Non
         if unknown:
             raise ValueError(f"ablate: unknown variant {unknown[0]!r} (known: {', '.join(table)})")
         table = {k: v for k, v in table.items() if k == "full" or k in variants}
-    points = {name: make_points("ablation", base, [flips], list(range(seeds)), data, train_samples, test_samples)
-              for name, (_, flips) in table.items()}
+    points = {
+        name: make_points("ablation", base, [flips], list(range(seeds)), data, train_samples, test_samples)
+        for name, (_, flips) in table.items()
+    }
     from ..io.datasets import load_dataset
 
     load_dataset(data, train_samples, test_samples, 0)  # a bad data set fails here, before anything runs
     os.makedirs(out, exist_ok=True)
     db_path = os.path.join(out, "ablation.sqlite")
-    stats = run_sweep(None, db_path, workers=workers, scheduler=scheduler, verbose=verbose, keep_going=keep_going,
-                      points=[p for pts in points.values() for p in pts], name="ablation")
+    stats = run_sweep(
+        None,
+        db_path,
+        workers=workers,
+        scheduler=scheduler,
+        verbose=verbose,
+        keep_going=keep_going,
+        points=[p for pts in points.values() for p in pts],
+        name="ablation",
+    )
     db = store.connect(db_path)
     rows = {r["hash"]: r for r in store.rows(db)}
-    result = {"provenance": provenance(base, command), "data": data, "seeds": list(range(seeds)),
-              "train_samples": train_samples, "test_samples": test_samples, "full": "full", "variants": {},
-              "not_available": NOT_AVAILABLE, "timing": {k: stats[k] for k in ("done", "skipped", "failed", "compiled")}}
+    result = {
+        "provenance": provenance(base, command),
+        "data": data,
+        "seeds": list(range(seeds)),
+        "train_samples": train_samples,
+        "test_samples": test_samples,
+        "full": "full",
+        "variants": {},
+        "not_available": NOT_AVAILABLE,
+        "timing": {k: stats[k] for k in ("done", "skipped", "failed", "compiled")},
+    }
     for name, (label, flips) in table.items():
         runs = []
         for p in points[name]:
             row = rows[p["hash"]]
-            run = {"seed": row["seed"], "status": row["status"], "hash": row["hash"], "code_version": row["code_version"],
-                   "wall_s": row["wall_s"]}
+            run = {
+                "seed": row["seed"],
+                "status": row["status"],
+                "hash": row["hash"],
+                "code_version": row["code_version"],
+                "wall_s": row["wall_s"],
+            }
             if row["status"] == "done":
                 run.update(models=row["metrics"]["models"], diagnostics=row["metrics"]["diagnostics"])
             else:
                 run["error"] = row["error"]
             runs.append(run)
-        result["variants"][name] = {"label": label, "flips": flips, "size": _size(with_values(base, flips)),
-                                    "spec": plain_spec(with_values(base, flips)), "runs": runs}
+        result["variants"][name] = {
+            "label": label,
+            "flips": flips,
+            "size": _size(with_values(base, flips)),
+            "spec": plain_spec(with_values(base, flips)),
+            "runs": runs,
+        }
     paths = [os.path.join(out, name) for name in ("ablation.json", "ablation.md", "ablation.png")]
     tmp = paths[0] + ".tmp"
     with open(tmp, "w") as fh:
@@ -133,6 +190,8 @@ def run_ablation(spec=None, data="digits", seeds=5, out="ablation", variants=Non
         print(f"smallest model not significantly worse than the full one: {effects.smallest_not_worse(rows_)}")
         print(f"wrote {', '.join(paths)}")
     if stats["failed"]:
-        print(f"koo-spiking: warning: {stats['failed']} run(s) failed (see {paths[1]}); rerun to retry them",
-              file=sys.stderr)
+        print(
+            f"koo-spiking: warning: {stats['failed']} run(s) failed (see {paths[1]}); rerun to retry them",
+            file=sys.stderr,
+        )
     return {"ablation": result, "failed": stats["failed"], "paths": paths}

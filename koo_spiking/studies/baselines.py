@@ -20,6 +20,7 @@ key                        what it is
 Results written before 0.4 name the shallow autoencoder ``autoencoder``; read any ``models``
 mapping through :func:`read_models` to get today's keys.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,12 +29,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Baseline", "BACKPROP_AE", "LABELS", "OLD_KEYS", "KEYS", "mean_image", "pca", "shallow_autoencoder",
-           "backprop_autoencoder", "fit_baselines", "read_models"]
+__all__ = [
+    "Baseline",
+    "BACKPROP_AE",
+    "LABELS",
+    "OLD_KEYS",
+    "KEYS",
+    "mean_image",
+    "pca",
+    "shallow_autoencoder",
+    "backprop_autoencoder",
+    "fit_baselines",
+    "read_models",
+]
 
 #: the deep backprop autoencoder's recipe (every value documented in :func:`backprop_autoencoder`)
-BACKPROP_AE = {"hidden": (256, 128), "learning_rate": 1e-3, "batch_size": 200, "alpha": 0.1,
-               "validation_fraction": 0.1, "patience": 50, "max_epochs": 2000}
+BACKPROP_AE = {
+    "hidden": (256, 128),
+    "learning_rate": 1e-3,
+    "batch_size": 200,
+    "alpha": 0.1,
+    "validation_fraction": 0.1,
+    "patience": 50,
+    "max_epochs": 2000,
+}
 
 #: keys of the baselines, in the order they are reported
 KEYS = ("mean_image", "pca", "pca_unclipped", "shallow_autoencoder", "backprop_autoencoder")
@@ -163,8 +182,16 @@ def shallow_autoencoder(X_train: np.ndarray, X_test: np.ndarray, k: int, seed: i
     from sklearn.neural_network import MLPRegressor
 
     t0 = time.time()
-    ae = MLPRegressor(hidden_layer_sizes=(k,), activation="relu", solver="adam", max_iter=500,
-                      early_stopping=True, random_state=seed, tol=1e-6, n_iter_no_change=20)
+    ae = MLPRegressor(
+        hidden_layer_sizes=(k,),
+        activation="relu",
+        solver="adam",
+        max_iter=500,
+        early_stopping=True,
+        random_state=seed,
+        tol=1e-6,
+        n_iter_no_change=20,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ae.fit(X_train, X_train)
@@ -224,9 +251,15 @@ def backprop_autoencoder(X_train: np.ndarray, X_test: np.ndarray, k: int, seed: 
     n_val = min(len(X_train) - 1, max(1, int(round(r["validation_fraction"] * len(X_train)))))
     X_val, X_fit = X_train[perm[:n_val]], X_train[perm[n_val:]]
     hidden = tuple(r["hidden"]) + (k,) + tuple(reversed(r["hidden"]))
-    ae = MLPRegressor(hidden_layer_sizes=hidden, activation="relu", solver="adam", alpha=r["alpha"],
-                      batch_size=min(r["batch_size"], len(X_fit)), learning_rate_init=r["learning_rate"],
-                      random_state=seed)
+    ae = MLPRegressor(
+        hidden_layer_sizes=hidden,
+        activation="relu",
+        solver="adam",
+        alpha=r["alpha"],
+        batch_size=min(r["batch_size"], len(X_fit)),
+        learning_rate_init=r["learning_rate"],
+        random_state=seed,
+    )
     best, best_epoch, best_weights = np.inf, 0, None
     for epoch in range(1, r["max_epochs"] + 1):
         ae.partial_fit(X_fit, X_fit)
@@ -239,9 +272,17 @@ def backprop_autoencoder(X_train: np.ndarray, X_test: np.ndarray, k: int, seed: 
     ae.coefs_, ae.intercepts_ = best_weights
     depth = len(r["hidden"]) + 1
     R = np.clip(ae.predict(X_test), 0, 1)
-    return _result(R, X_test, k, t0, (_relu_code(ae, X_train, depth), _relu_code(ae, X_test, depth)),
-                   epochs=epoch, best_epoch=best_epoch, validation_mse=best,
-                   architecture="-".join(str(n) for n in (X_train.shape[1], *hidden, X_train.shape[1])))
+    return _result(
+        R,
+        X_test,
+        k,
+        t0,
+        (_relu_code(ae, X_train, depth), _relu_code(ae, X_test, depth)),
+        epochs=epoch,
+        best_epoch=best_epoch,
+        validation_mse=best,
+        architecture="-".join(str(n) for n in (X_train.shape[1], *hidden, X_train.shape[1])),
+    )
 
 
 def fit_baselines(X_train: np.ndarray, X_test: np.ndarray, k: int, seed: int = 0) -> dict[str, Baseline]:
@@ -261,10 +302,13 @@ def fit_baselines(X_train: np.ndarray, X_test: np.ndarray, k: int, seed: int = 0
     dict
         Key (:data:`KEYS`) -> :class:`Baseline`.
     """
-    return {"mean_image": mean_image(X_train, X_test), "pca": pca(X_train, X_test, k, seed),
-            "pca_unclipped": pca(X_train, X_test, k, seed, clip=False),
-            "shallow_autoencoder": shallow_autoencoder(X_train, X_test, k, seed),
-            "backprop_autoencoder": backprop_autoencoder(X_train, X_test, k, seed)}
+    return {
+        "mean_image": mean_image(X_train, X_test),
+        "pca": pca(X_train, X_test, k, seed),
+        "pca_unclipped": pca(X_train, X_test, k, seed, clip=False),
+        "shallow_autoencoder": shallow_autoencoder(X_train, X_test, k, seed),
+        "backprop_autoencoder": backprop_autoencoder(X_train, X_test, k, seed),
+    }
 
 
 def read_models(models: dict) -> dict:

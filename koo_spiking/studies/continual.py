@@ -15,10 +15,22 @@ MSE per task at those points:
 Signs: forgetting > 0 means the error on an earlier task grew; forward transfer > 0 means
 training on earlier tasks lowered a task's error before it was trained.
 """
+
 import numpy as np
 
-__all__ = ["asymptote", "samples_to_adapt", "area_under_curve", "block_metrics", "task_matrix",
-           "forgetting", "forward_transfer", "effective_rank", "silent_fraction", "code_health", "trend"]
+__all__ = [
+    "asymptote",
+    "samples_to_adapt",
+    "area_under_curve",
+    "block_metrics",
+    "task_matrix",
+    "forgetting",
+    "forward_transfer",
+    "effective_rank",
+    "silent_fraction",
+    "code_health",
+    "trend",
+]
 
 
 def asymptote(mse, tail=3):
@@ -26,7 +38,7 @@ def asymptote(mse, tail=3):
     mse = np.asarray(mse, float)
     if not len(mse):
         raise ValueError("asymptote of an empty curve")
-    return float(mse[-min(tail, len(mse)):].mean())
+    return float(mse[-min(tail, len(mse)) :].mean())
 
 
 def samples_to_adapt(samples, mse, within=0.1, tail=3):
@@ -55,9 +67,13 @@ def block_metrics(samples, mse, within=0.1, tail=3):
     samples = np.asarray(samples, float)
     area = area_under_curve(samples, mse)
     length = float(samples[-1] - samples[0])
-    return {"samples_to_adapt": samples_to_adapt(samples - samples[0], mse, within, tail),
-            "area": area, "mean_mse": area / length if length > 0 else float(np.mean(mse)),
-            "asymptote": asymptote(mse, tail), "first": float(np.asarray(mse)[0])}
+    return {
+        "samples_to_adapt": samples_to_adapt(samples - samples[0], mse, within, tail),
+        "area": area,
+        "mean_mse": area / length if length > 0 else float(np.mean(mse)),
+        "asymptote": asymptote(mse, tail),
+        "first": float(np.asarray(mse)[0]),
+    }
 
 
 def task_matrix(block_end_mse):
@@ -88,8 +104,12 @@ def forgetting(R, block_task):
         last = max(i for i, t in enumerate(block_task) if t == j)
         if last < len(block_task) - 1:
             final[j] = float(R[-1, j] - R[last, j])
-    return {"per_block": per_block, "mean": float(np.mean(values)) if values else None, "final": final,
-            "mean_final": float(np.mean(list(final.values()))) if final else None}
+    return {
+        "per_block": per_block,
+        "mean": float(np.mean(values)) if values else None,
+        "final": final,
+        "mean_final": float(np.mean(list(final.values()))) if final else None,
+    }
 
 
 def forward_transfer(R, block_task, initial):
@@ -122,8 +142,10 @@ def silent_fraction(H):
 
 def code_health(codes):
     """Silent fraction and effective rank of each hidden code (layer -> samples x units)."""
-    return {layer: {"silent_fraction": silent_fraction(H), "effective_rank": effective_rank(H)}
-            for layer, H in codes.items()}
+    return {
+        layer: {"silent_fraction": silent_fraction(H), "effective_rank": effective_rank(H)}
+        for layer, H in codes.items()
+    }
 
 
 def trend(x, y):
@@ -133,5 +155,9 @@ def trend(x, y):
         return {"slope": 0.0, "first_quarter": float(np.mean(y)), "last_quarter": float(np.mean(y)), "change": 0.0}
     q = max(1, len(y) // 4)
     first, last = float(y[:q].mean()), float(y[-q:].mean())
-    return {"slope": float(np.polyfit(x, y, 1)[0]), "first_quarter": first, "last_quarter": last,
-            "change": last - first}
+    return {
+        "slope": float(np.polyfit(x, y, 1)[0]),
+        "first_quarter": first,
+        "last_quarter": last,
+        "change": last - first,
+    }

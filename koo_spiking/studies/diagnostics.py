@@ -11,12 +11,13 @@
 - ``short_term``: release factor of a synapse at the measured input and hidden rates;
 - ``phase``: probe accuracy of hidden 2 from spike counts and from counts plus spike phases.
 """
+
 import numpy as np
 from brian2 import second
 
 from ..encoder.record import slot_index
-from ..topology import topology_pairs
 from ..synapse import tm_release
+from ..topology import topology_pairs
 
 __all__ = ["diagnostics", "health"]
 
@@ -36,18 +37,25 @@ def health(counts, spec):
         mean = c.mean(0)
         silent = float(np.mean(c.sum(0) == 0))
         saturated = float(np.mean(mean >= 0.9 * limit))
-        out[layer] = {"silent_fraction": silent, "saturated_fraction": saturated,
-                      "mean_spikes_per_image": float(mean.mean()), "refractory_limit": limit}
+        out[layer] = {
+            "silent_fraction": silent,
+            "saturated_fraction": saturated,
+            "mean_spikes_per_image": float(mean.mean()),
+            "refractory_limit": limit,
+        }
         if layer in HIDDEN and (silent >= 0.5 or saturated >= 0.5):
             state = "silent" if silent >= 0.5 else "saturated"
-            warnings.append(f"layer {layer} collapsed: {max(silent, saturated):.0%} of its neurons are {state} "
-                            "on the test set")
+            warnings.append(
+                f"layer {layer} collapsed: {max(silent, saturated):.0%} of its neurons are {state} on the test set"
+            )
         target = spec["learning"].get(f"target_{layer}")
         if target is not None:
             out[layer]["target_spikes_per_image"] = float(target)
             if not 0.5 * target <= mean.mean() <= 2 * target:
-                warnings.append(f"layer {layer} fires {mean.mean():.2f} spikes per neuron and image on the test set, "
-                                f"far from its target {target:g}: its learning went off balance")
+                warnings.append(
+                    f"layer {layer} fires {mean.mean():.2f} spikes per neuron and image on the test set, "
+                    f"far from its target {target:g}: its learning went off balance"
+                )
     return {"layers": out, "warnings": warnings}
 
 
@@ -66,11 +74,14 @@ def _reward(dop, training):
             continue
         tenth = max(len(d) // 10, 1)
         active = d[np.any(d != 0, axis=1)] if np.any(d != 0) else d
-        out[layer] = {"mean_abs": float(np.abs(active).mean()), "std": float(active.std()),
-                      "positive_fraction": float(np.mean(active > 0)),
-                      "mean_abs_first_tenth": float(np.abs(d[:tenth]).mean()),
-                      "mean_abs_last_tenth": float(np.abs(d[-tenth:]).mean()),
-                      "neurons": int(d.shape[1])}
+        out[layer] = {
+            "mean_abs": float(np.abs(active).mean()),
+            "std": float(active.std()),
+            "positive_fraction": float(np.mean(active > 0)),
+            "mean_abs_first_tenth": float(np.abs(d[:tenth]).mean()),
+            "mean_abs_last_tenth": float(np.abs(d[-tenth:]).mean()),
+            "neurons": int(d.shape[1]),
+        }
     return out
 
 
@@ -89,7 +100,7 @@ def _astrocytes(traces, dop, parts, spec):
         n = g.shape[0]
         # each sample's window of images
         edges = np.r_[training.start, slot[during]]
-        d_win = np.array([np.abs(dop[layer][a:max(b, a + 1)]).mean(0) for a, b in zip(edges[:-1], edges[1:])]).T
+        d_win = np.array([np.abs(dop[layer][a : max(b, a + 1)]).mean(0) for a, b in zip(edges[:-1], edges[1:])]).T
         own = _corr(g.mean(1), d.mean(0))
         i, j = topology_pairs(n, coupling if n > 2 or coupling != "grid" else "chain")
         neigh = np.zeros(n)
@@ -97,13 +108,16 @@ def _astrocytes(traces, dop, parts, spec):
             np.add.at(neigh, j, d.mean(0)[i])
             neigh /= np.maximum(np.bincount(j, minlength=n), 1)
         out[layer] = {
-            "gate_mean": float(g.mean()), "gate_min": float(g.min()), "gate_max": float(g.max()),
+            "gate_mean": float(g.mean()),
+            "gate_min": float(g.min()),
+            "gate_max": float(g.max()),
             "gate_spread_across_neurons": float(g.mean(1).std()),
             "gate_p10_p90_across_neurons": [float(v) for v in np.percentile(g.mean(1), [10, 90])],
             "gate_spread_over_time": float(g.mean(0).std()),
             "gate_spread_over_time_per_neuron": float(g.std(1).mean()),
             "learning_rate_factor_range": [float(floor + (1 - floor) * v) for v in (g.min(), g.max())],
-            "calcium_mean_uM": float(ca.mean()), "calcium_max_uM": float(ca.max()),
+            "calcium_mean_uM": float(ca.mean()),
+            "calcium_max_uM": float(ca.max()),
             "corr_gate_vs_own_dopamine_across_neurons": own,
             "corr_gate_vs_neighbours_dopamine_across_neurons": _corr(g.mean(1), neigh) if len(i) else None,
             "corr_gate_vs_dopamine_over_time": _corr(g.mean(0), d_win.mean(0)),
@@ -131,8 +145,12 @@ def _structural(state, spec):
         if key.endswith(".alive"):
             name = key[:-6]
             alive, age = state[key], state[f"{name}.age"]
-            out[name] = {"alive_fraction": float(alive.mean()), "pruned": int(np.sum(alive == 0)),
-                         "young_alive": int(np.sum((alive == 1) & (age < protect))), "synapses": int(len(alive))}
+            out[name] = {
+                "alive_fraction": float(alive.mean()),
+                "pruned": int(np.sum(alive == 0)),
+                "young_alive": int(np.sum((alive == 1) & (age < protect))),
+                "synapses": int(len(alive)),
+            }
     return out
 
 
@@ -144,8 +162,11 @@ def _dale(state):
             w = state[key] + state.get(f"{name}.w_fast", 0.0) if key.endswith(".w_slow") else state[key]
             violations += int(np.sum(w < -1e-12))
             worst = min(worst, float(w.min()))
-    return {"negative_weights": violations, "most_negative": worst,
-            "note": "all weights are magnitudes; E synapses excite and I synapses inhibit"}
+    return {
+        "negative_weights": violations,
+        "most_negative": worst,
+        "note": "all weights are magnitudes; E synapses excite and I synapses inhibit",
+    }
 
 
 def _short_term(counts, parts, spec):
@@ -165,8 +186,10 @@ def _short_term(counts, parts, spec):
         if k < 1:
             continue
         r, _ = tm_release(k, window / k, st["U"], st["tau_d"], max(st["tau_f"], 1e-9 * second))
-        out[layer] = {"mean_spikes_of_active_neuron": float(active.mean()),
-                      "mean_release_relative_to_first_spike": float(r.mean() / r[0])}
+        out[layer] = {
+            "mean_spikes_of_active_neuron": float(active.mean()),
+            "mean_release_relative_to_first_spike": float(r.mean() / r[0]),
+        }
     return out
 
 
@@ -193,7 +216,10 @@ def diagnostics(result, parts, spec, ds):
             "enabled": spec["features"]["phase"],
             "probe_accuracy_counts": probe_accuracy(c2[train], ds.get("y_train"), c2[test], ds.get("y_test")),
             "probe_accuracy_counts_and_phase": probe_accuracy(
-                np.hstack([c2[train], phase_feats[train]]), ds.get("y_train"),
-                np.hstack([c2[test], phase_feats[test]]), ds.get("y_test")),
+                np.hstack([c2[train], phase_feats[train]]),
+                ds.get("y_train"),
+                np.hstack([c2[test], phase_feats[test]]),
+                ds.get("y_test"),
+            ),
         },
     }

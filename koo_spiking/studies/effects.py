@@ -7,6 +7,7 @@ effect is the mean over paired seeds of (variant - full model), with a bootstrap
 interval of that mean (:func:`scipy.stats.bootstrap`) and a two-sided paired t-test
 (:func:`scipy.stats.ttest_rel`). Only seeds that are present and done in both variants are paired.
 """
+
 import math
 import os
 import tempfile
@@ -17,8 +18,19 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-__all__ = ["METRICS", "LABELS", "metric_values", "bootstrap_ci", "paired_effect", "summarize",
-           "smallest_not_worse", "markdown", "write_markdown", "effect_figure", "write_figure"]
+__all__ = [
+    "METRICS",
+    "LABELS",
+    "metric_values",
+    "bootstrap_ci",
+    "paired_effect",
+    "summarize",
+    "smallest_not_worse",
+    "markdown",
+    "write_markdown",
+    "effect_figure",
+    "write_figure",
+]
 
 METRICS = {"test_mse": "lower", "probe_accuracy": "higher", "spikes_per_image": "lower"}  # better direction
 LABELS = {"test_mse": "test MSE", "probe_accuracy": "probe accuracy", "spikes_per_image": "spikes per image"}
@@ -62,8 +74,14 @@ def bootstrap_ci(values, confidence=0.95, n_resamples=9999, seed=0):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DegenerateDataWarning: BCa undefined, try percentile
             try:
-                ci = stats.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=n_resamples,
-                                     method=method, rng=np.random.default_rng(seed)).confidence_interval
+                ci = stats.bootstrap(
+                    (x,),
+                    np.mean,
+                    confidence_level=confidence,
+                    n_resamples=n_resamples,
+                    method=method,
+                    rng=np.random.default_rng(seed),
+                ).confidence_interval
             except (ValueError, FloatingPointError):
                 continue
         if np.isfinite(ci.low) and np.isfinite(ci.high):
@@ -127,16 +145,28 @@ def summarize(ablation, alpha=0.05, seed=0):
     if full not in variants:
         raise ValueError(f"ablation has no full variant {full!r}")
     for name, var in variants.items():
-        row = {"name": name, "label": var.get("label", name), "size": var.get("size"), "full": name == full,
-               "n_seeds": sum(run.get("status") == "done" for run in var.get("runs", []))}
+        row = {
+            "name": name,
+            "label": var.get("label", name),
+            "size": var.get("size"),
+            "full": name == full,
+            "n_seeds": sum(run.get("status") == "done" for run in var.get("runs", [])),
+        }
         for metric, better in METRICS.items():
             values, ref = metric_values(var, metric), metric_values(variants[full], metric)
             mean, low, high = bootstrap_ci(list(values.values()), 1 - alpha, seed=seed)
             effect = None if name == full else paired_effect(values, ref, 1 - alpha, seed)
             sig = effect is not None and effect["p"] < alpha  # nan p is never significant
             up = sig and effect["diff"] > 0
-            row[metric] = {"mean": mean, "low": low, "high": high, "n": len(values), "effect": effect,
-                           "worse": sig and up == (better == "lower"), "better": sig and up == (better == "higher")}
+            row[metric] = {
+                "mean": mean,
+                "low": low,
+                "high": high,
+                "n": len(values),
+                "effect": effect,
+                "worse": sig and up == (better == "lower"),
+                "better": sig and up == (better == "higher"),
+            }
         rows.append(row)
     return rows
 
@@ -161,11 +191,15 @@ def markdown(ablation, alpha=0.05, seed=0):
     _num = lambda x, k: "n/a" if x is None or not math.isfinite(x) else f"{x:.{k}f}"
     _p = lambda p: "n/a" if not math.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
     prov, seeds, pct = ablation.get("provenance", {}), ablation.get("seeds", []), f"{100 * (1 - alpha):g} %"
-    runs = sorted({r["code_version"] for v in ablation["variants"].values() for r in v.get("runs", [])
-                   if r.get("code_version")})
+    runs = sorted(
+        {r["code_version"] for v in ablation["variants"].values() for r in v.get("runs", []) if r.get("code_version")}
+    )
     ran = f" (runs on {', '.join(runs)})" if runs and runs != [prov.get("git_commit")] else ""
-    lines = [f"Ablation on {ablation.get('data', '?')}, seeds {', '.join(map(str, seeds))}; "
-             f"git commit {prov.get('git_commit', 'unknown')}{ran}; command `{prov.get('command', 'unknown')}`.", ""]
+    lines = [
+        f"Ablation on {ablation.get('data', '?')}, seeds {', '.join(map(str, seeds))}; "
+        f"git commit {prov.get('git_commit', 'unknown')}{ran}; command `{prov.get('command', 'unknown')}`.",
+        "",
+    ]
     head = ["Variant", "Seeds"]
     for m in METRICS:
         head += [f"{LABELS[m]} [{pct} CI]", f"{LABELS[m]} effect vs full [{pct} CI]", "p"]
@@ -176,19 +210,31 @@ def markdown(ablation, alpha=0.05, seed=0):
             s, k = r[m], DIGITS[m]
             cells.append(f"{_num(s['mean'], k)} [{_num(s['low'], k)}, {_num(s['high'], k)}]")
             e, flag = s["effect"], " (worse)" if s["worse"] else " (better)" if s["better"] else ""
-            cells += (["reference", ""] if e is None else
-                      [f"{e['diff']:+.{k}f} [{_num(e['low'], k)}, {_num(e['high'], k)}]{flag}"
-                       if math.isfinite(e["diff"]) else "n/a", _p(e["p"])])
+            cells += (
+                ["reference", ""]
+                if e is None
+                else [
+                    f"{e['diff']:+.{k}f} [{_num(e['low'], k)}, {_num(e['high'], k)}]{flag}"
+                    if math.isfinite(e["diff"])
+                    else "n/a",
+                    _p(e["p"]),
+                ]
+            )
         lines.append("| " + " | ".join(cells) + " |")
     best = next(r for r in rows if r["name"] == smallest_not_worse(rows))
-    lines += ["", f"Smallest model not significantly worse than the full one (test MSE and probe accuracy, "
-                  f"p < {alpha:g}): **{best['label']}** (`{best['name']}`, {best['size']} feature{'s' if best['size'] != 1 else ''}).", "",
-              f"Statistics: means over seeds with {pct} bootstrap confidence intervals of the mean "
-              f"(scipy.stats.bootstrap, BCa, percentile where BCa is undefined). The effect is the mean over "
-              f"seeds of (variant - full model), paired by seed (only seeds done in both), with a bootstrap "
-              f"CI of that mean and a two-sided paired t-test across seeds (scipy.stats.ttest_rel); "
-              f"(worse)/(better) marks effects with p < {alpha:g}. Lower is better for test MSE and spikes "
-              f"per image, higher for probe accuracy.", ""]
+    lines += [
+        "",
+        f"Smallest model not significantly worse than the full one (test MSE and probe accuracy, "
+        f"p < {alpha:g}): **{best['label']}** (`{best['name']}`, {best['size']} feature{'s' if best['size'] != 1 else ''}).",
+        "",
+        f"Statistics: means over seeds with {pct} bootstrap confidence intervals of the mean "
+        f"(scipy.stats.bootstrap, BCa, percentile where BCa is undefined). The effect is the mean over "
+        f"seeds of (variant - full model), paired by seed (only seeds done in both), with a bootstrap "
+        f"CI of that mean and a two-sided paired t-test across seeds (scipy.stats.ttest_rel); "
+        f"(worse)/(better) marks effects with p < {alpha:g}. Lower is better for test MSE and spikes "
+        f"per image, higher for probe accuracy.",
+        "",
+    ]
     lines += [f"Not ablated: {name} ({why})." for name, why in ablation.get("not_available", {}).items()]
     return "\n".join(lines)
 
@@ -245,8 +291,10 @@ def effect_figure(ablation, alpha=0.05):
     axes[0].set_ylim(-len(rows) + 0.4, 0.6)
     if not rows:
         axes[0].text(0.5, 0.5, "no variants to compare", ha="center", transform=axes[0].transAxes)
-    fig.suptitle(f"Ablation on {ablation.get('data', '?')}: effect vs full model "
-                 f"({100 * (1 - alpha):g} % CI; filled: p < {alpha:g})")
+    fig.suptitle(
+        f"Ablation on {ablation.get('data', '?')}: effect vs full model "
+        f"({100 * (1 - alpha):g} % CI; filled: p < {alpha:g})"
+    )
     return fig
 
 

@@ -5,6 +5,7 @@ Everything reads a :class:`~koo_spiking.io.spikes.SpikeRecord`; large records st
 with more than ``CAP`` spikes is drawn as a 2-D histogram image, never point by point. Times on
 the figures are seconds from the record's start (the first recorded image).
 """
+
 import json
 import os
 import re
@@ -16,8 +17,16 @@ from matplotlib.colors import to_rgb
 from ..io.spikes import load_spikes
 from ..plotting import COLORS, astrocyte_calcium, save
 
-__all__ = ["CAP", "layers", "parse_time", "raster_panel", "rate_panel", "raster_figure", "astrocyte_figure",
-           "inspect_run"]
+__all__ = [
+    "CAP",
+    "layers",
+    "parse_time",
+    "raster_panel",
+    "rate_panel",
+    "raster_figure",
+    "astrocyte_figure",
+    "inspect_run",
+]
 
 CAP = 200_000  # spikes per panel drawn as points; above: an image
 MAX_SAMPLES = 2000  # trace samples per heat map
@@ -72,18 +81,17 @@ def raster_panel(ax, record, names, origin=None, cap=CAP):
             h, _, _ = np.histogram2d(i + off, t - origin, bins=[y_edges, t_edges])
             alpha = np.clip(h / max(np.percentile(h[h > 0], 99) if h.any() else 1, 1), 0, 1)[..., None]
             rgb = rgb * (1 - alpha) + np.asarray(to_rgb(_color(record, name))) * alpha
-        ax.imshow(rgb, origin="lower", aspect="auto", interpolation="nearest",
-                  extent=(t0, t1, -0.5, offsets[-1] - 0.5))
+        ax.imshow(rgb, origin="lower", aspect="auto", interpolation="nearest", extent=(t0, t1, -0.5, offsets[-1] - 0.5))
     else:
         for name, off in zip(names, offsets):
             i, t = record.spikes[name]
-            ax.scatter(t - origin, i + off, s=2, c=_color(record, name), marker="|", linewidths=0.5,
-                       rasterized=True)
+            ax.scatter(t - origin, i + off, s=2, c=_color(record, name), marker="|", linewidths=0.5, rasterized=True)
     for off in offsets[1:-1]:
         ax.axhline(off - 0.5, color="0.8", lw=0.5)
     _boundaries(ax, record, origin)
-    ax.set_yticks([off + s / 2 for off, s in zip(offsets, sizes)],
-                  [f"{n} ({record.populations[n]['cell_type']})" for n in names])
+    ax.set_yticks(
+        [off + s / 2 for off, s in zip(offsets, sizes)], [f"{n} ({record.populations[n]['cell_type']})" for n in names]
+    )
     ax.set_ylim(-0.5, offsets[-1] - 0.5)
     ax.set_xlim(t0, t1)
     return image
@@ -97,8 +105,15 @@ def rate_panel(ax, record, names, origin=None, n_bins=200):
     styles = {layer: ("-", "--", ":", "-.")[k % 4] for k, layer in enumerate(layers(record))}
     for name in names:
         counts, _ = np.histogram(record.spikes[name][1], bins=edges)
-        ax.step(edges[:-1] - origin, counts / (record.populations[name]["n"] * width), where="post",
-                color=_color(record, name), ls=styles[record.populations[name]["layer"]], lw=0.8, label=name)
+        ax.step(
+            edges[:-1] - origin,
+            counts / (record.populations[name]["n"] * width),
+            where="post",
+            color=_color(record, name),
+            ls=styles[record.populations[name]["layer"]],
+            lw=0.8,
+            label=name,
+        )
     _boundaries(ax, record, origin)
     ax.set_ylabel("rate (Hz/cell)")
     ax.legend(fontsize=6, loc="upper right", ncol=len(names))
@@ -112,8 +127,9 @@ def raster_figure(path, record, names=None, origin=None, title=None, cap=CAP):
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     image = raster_panel(top, record, names, origin, cap)
     title = title or "spikes: excitatory (red), inhibitory (blue), inputs (grey); dotted: image boundaries"
-    top.set_title(title + ("\n(more than %d spikes: a 2-D histogram, darker = more spikes)" % cap if image else ""),
-                  fontsize=9)
+    top.set_title(
+        title + ("\n(more than %d spikes: a 2-D histogram, darker = more spikes)" % cap if image else ""), fontsize=9
+    )
     rate_panel(bottom, record, names, origin)
     bottom.set_xlabel("time from the first recorded image (s)")
     save(fig, path)
@@ -150,14 +166,18 @@ def _check(run_dir, t0, t1, layer):
     record = load_spikes(path)
     known = layers(record)
     if layer is not None and layer not in known and layer not in record.populations:
-        raise ValueError(f"unknown layer {layer!r} (layers: {', '.join(known)}; "
-                         f"populations: {', '.join(sorted(record.populations))})")
+        raise ValueError(
+            f"unknown layer {layer!r} (layers: {', '.join(known)}; "
+            f"populations: {', '.join(sorted(record.populations))})"
+        )
     length = record.t_stop - record.t_start
     a = 0.0 if t0 is None else float(t0)
     b = length if t1 is None else float(t1)
     if not 0 <= a < b <= length + 1e-12:
-        raise ValueError(f"--from {a:g} s / --to {b:g} s: need 0 <= from < to <= {length:g} s "
-                         "(seconds from the first recorded image)")
+        raise ValueError(
+            f"--from {a:g} s / --to {b:g} s: need 0 <= from < to <= {length:g} s "
+            "(seconds from the first recorded image)"
+        )
     return record, record.window(record.t_start + a, record.t_start + b), known
 
 
@@ -188,11 +208,16 @@ def inspect_run(run_dir, t0=None, t1=None, layer=None, out=None):
     out = os.path.join(run_dir, "inspect") if out is None else out
     os.makedirs(out, exist_ok=True)
     written = []
-    for name in ([layer] if layer else known):
+    for name in [layer] if layer else known:
         pops = known[name] if name in known else [name]  # a layer, or one population of it
         path = os.path.join(out, f"raster_{name}.png")
-        raster_figure(path, window, pops, origin=record.t_start, title=f"layer {name}: " + ", ".join(
-            f"{p} {len(window.spikes[p][0])} spikes" for p in pops))
+        raster_figure(
+            path,
+            window,
+            pops,
+            origin=record.t_start,
+            title=f"layer {name}: " + ", ".join(f"{p} {len(window.spikes[p][0])} spikes" for p in pops),
+        )
         written.append(path)
         traces = [f"{p}_astro" for p in pops if f"{p}_astro" in window.traces]
         if traces:

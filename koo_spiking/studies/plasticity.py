@@ -22,6 +22,7 @@ and the deep backprop autoencoder, scikit-learn's ``MLPRegressor.partial_fit`` i
 the same points, without side effects. The goals are ratios to the deep one (``backprop_autoencoder``;
 before 0.4 to the shallow one, then called ``autoencoder``). Metrics: ``studies.continual``.
 """
+
 import json
 import os
 import shutil
@@ -41,8 +42,16 @@ from .baselines import read_models
 from .stream_baselines import run_baselines
 from .train import UNSCORED, provenance, rescued
 
-__all__ = ["PROTOCOLS", "build_tasks", "layout", "run_koo", "run_baselines", "evaluate", "run_protocol",
-           "resume_protocol"]
+__all__ = [
+    "PROTOCOLS",
+    "build_tasks",
+    "layout",
+    "run_koo",
+    "run_baselines",
+    "evaluate",
+    "run_protocol",
+    "resume_protocol",
+]
 
 PROTOCOLS = ("class-split", "domain-switch", "repeated", "stream")
 DEFAULT_PASSES = {"class-split": 2, "domain-switch": 2, "repeated": 1, "stream": 1}
@@ -61,7 +70,7 @@ def _class_halves(ds):
     classes = np.unique(ds["y_train"])
     if len(classes) < 2:
         raise ValueError(f"plasticity: {ds['name']} has one class; class-split needs at least two")
-    halves = [classes[: len(classes) // 2], classes[len(classes) // 2:]]
+    halves = [classes[: len(classes) // 2], classes[len(classes) // 2 :]]
     return [_subset(ds, part) for part in halves]
 
 
@@ -75,12 +84,15 @@ def _domains(ds, other, train_samples, test_samples, seed):
     ds2 = load_dataset(other, train_samples, test_samples, seed)
     shape, shape2 = tuple(ds["shape"]), tuple(ds2["shape"])
     if 1 in shape or 1 in shape2:
-        raise ValueError(f"plasticity: domain-switch needs 2-D images, got {ds['name']} {shape} and "
-                         f"{ds2['name']} {shape2}")
+        raise ValueError(
+            f"plasticity: domain-switch needs 2-D images, got {ds['name']} {shape} and {ds2['name']} {shape2}"
+        )
     X2 = {k: resample(ds2[k], shape2, shape) if shape2 != shape else ds2[k] for k in ("X_train", "X_test")}
     how = f" ({shape2[0]}x{shape2[1]} -> {shape[0]}x{shape[1]})" if shape2 != shape else ""
-    return [_task(ds["name"], ds["X_train"], ds["X_test"], ds.get("y_train"), ds.get("y_test")),
-            _task(ds2["name"] + how, X2["X_train"], X2["X_test"], ds2.get("y_train"), ds2.get("y_test"))]
+    return [
+        _task(ds["name"], ds["X_train"], ds["X_test"], ds.get("y_train"), ds.get("y_test")),
+        _task(ds2["name"] + how, X2["X_train"], X2["X_test"], ds2.get("y_train"), ds2.get("y_test")),
+    ]
 
 
 def build_tasks(protocol, data="digits", other=None, train_samples=None, test_samples=None, seed=0, switches=10):
@@ -154,13 +166,30 @@ def layout(tasks, blocks, passes, eval_every, eval_images, rng, rate=1.0, hold=T
                 window(b, k)
     frames, flags = np.asarray(frames, float), np.asarray(flags, float)
     schedule = {"enc": rate * flags, "dec": rate * flags, "teach": flags, **(hold_flags(1 - flags) if hold else {})}
-    return {"frames": frames, "schedule": schedule,
-            "train_slots": np.asarray(train_slots), "train_images": np.asarray(train_images), "points": points,
-            "eval_sets": eval_sets, "block_starts": starts, "n_train": sample}
+    return {
+        "frames": frames,
+        "schedule": schedule,
+        "train_slots": np.asarray(train_slots),
+        "train_images": np.asarray(train_images),
+        "points": points,
+        "eval_sets": eval_sets,
+        "block_starts": starts,
+        "n_train": sample,
+    }
 
 
-def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=False, checkpoint_every=None,
-            checkpoint_dir=None, say=print, rescue_path=None):
+def run_koo(
+    spec,
+    lay,
+    stats_images,
+    backend="cpp_standalone",
+    seed=0,
+    verbose=False,
+    checkpoint_every=None,
+    checkpoint_dir=None,
+    say=print,
+    rescue_path=None,
+):
     """The Koo Encoder over the whole protocol in one run: per evaluation point, the MSE of every task
     and the hidden codes' health; weights and astrocyte gates over time.
 
@@ -178,8 +207,17 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
     every = max(1, int(np.ceil(len(frames) / 200)))
     astro = spec_r["features"]["astrocytes"]
     if checkpoint_every:
-        result = checkpoint.run_chunks(enc, frames, lay["schedule"], checkpoint_every, checkpoint_dir, state={},
-                                       astro=astro, weights_every=every, say=say)
+        result = checkpoint.run_chunks(
+            enc,
+            frames,
+            lay["schedule"],
+            checkpoint_every,
+            checkpoint_dir,
+            state={},
+            astro=astro,
+            weights_every=every,
+            say=say,
+        )
     else:
         result = enc.simulate(frames, lay["schedule"], state={}, astro=astro, weights_every=every)
     with rescued(result, rescue_path):  # the evaluation: if it fails, the simulation is saved first
@@ -201,18 +239,33 @@ def run_koo(spec, lay, stats_images, backend="cpp_standalone", seed=0, verbose=F
         over_time = {"weights": {}, "gates": {}}
         for name, w in result.get("weights", {}).items():
             slots = np.clip(np.round(w["t"] / T).astype(int), 0, len(frames))
-            over_time["weights"][name] = {"sample": slot_sample[slots].tolist(), "mean_abs": w["mean_abs"].tolist(),
-                                          "std": w["std"].tolist()}
+            over_time["weights"][name] = {
+                "sample": slot_sample[slots].tolist(),
+                "mean_abs": w["mean_abs"].tolist(),
+                "std": w["std"].tolist(),
+            }
             if "active" in w:  # structural plasticity: fraction of the possible synapses alive
-                over_time["weights"][name].update(alive_fraction=w["active"].tolist(), count_min=w["count_min"].tolist(),
-                                                  count_max=w["count_max"].tolist())
+                over_time["weights"][name].update(
+                    alive_fraction=w["active"].tolist(),
+                    count_min=w["count_min"].tolist(),
+                    count_max=w["count_max"].tolist(),
+                )
         for layer, (t, _, gate) in result.get("astrocytes", {}).items():
             slots = np.clip(slot_index(t, spec_r), 0, len(frames))
             g = np.asarray(gate)
-            over_time["gates"][layer] = {"sample": slot_sample[slots].tolist(), "spread": g.std(0).tolist(),
-                                         "mean": g.mean(0).tolist()}
-    return {"mse": mse, "health": health, "over_time": over_time, "spec": spec_r, "state": result["state"],
-            "wall_s": result["wall_s"] + time.time() - t0}
+            over_time["gates"][layer] = {
+                "sample": slot_sample[slots].tolist(),
+                "spread": g.std(0).tolist(),
+                "mean": g.mean(0).tolist(),
+            }
+    return {
+        "mse": mse,
+        "health": health,
+        "over_time": over_time,
+        "spec": spec_r,
+        "state": result["state"],
+        "wall_s": result["wall_s"] + time.time() - t0,
+    }
 
 
 def evaluate(model, lay, blocks, within=0.1, tail=3):
@@ -234,10 +287,16 @@ def evaluate(model, lay, blocks, within=0.1, tail=3):
     R = continual.task_matrix(ends)
     switches = [m for m in per_block if m["switch"] and m["measurable"]]
     n_switch = sum(m["switch"] for m in per_block)
-    adapt_note = None if switches else (
-        "no switch" if not n_switch else
-        f"not measurable: none of the {n_switch} switches raised the error above {1 + within:g}x the block's "
-        f"asymptote with more than {tail} evaluation points after it (evaluate more often, or train longer)")
+    adapt_note = (
+        None
+        if switches
+        else (
+            "no switch"
+            if not n_switch
+            else f"not measurable: none of the {n_switch} switches raised the error above {1 + within:g}x the block's "
+            f"asymptote with more than {tail} evaluation points after it (evaluate more often, or train longer)"
+        )
+    )
     learned = any(R[b, t] < (1 - within) * mse[0, t] for b, t in enumerate(blocks))
     health_t = {}
     known = [k for k, h in enumerate(model["health"]) if h is not None]
@@ -248,11 +307,13 @@ def evaluate(model, lay, blocks, within=0.1, tail=3):
     return {
         "blocks": per_block,
         "samples_to_adapt": float(np.mean([m["samples_to_adapt"] for m in switches])) if switches else None,
-        "samples_to_adapt_note": adapt_note, "measurable_switches": len(switches),
+        "samples_to_adapt_note": adapt_note,
+        "measurable_switches": len(switches),
         "learned": bool(learned),
         "area_after_switch": float(np.mean([m["area"] for m in switches])) if switches else None,
         "mean_mse_after_switch": float(np.mean([m["mean_mse"] for m in switches])) if switches else None,
-        "task_matrix": R.tolist(), "initial": mse[0].tolist(),
+        "task_matrix": R.tolist(),
+        "initial": mse[0].tolist(),
         "forgetting": continual.forgetting(R, blocks),
         "forward_transfer": continual.forward_transfer(R, blocks, mse[0]),
         "final_mse": float(mse[-1].mean()),
@@ -293,24 +354,37 @@ def summary(metrics, reference=REFERENCE):
     adapt = _ratio(koo["samples_to_adapt"], ae["samples_to_adapt"])
     adapt_note = None
     if adapt is None:
-        adapt_note = next((f"{who}: {m['samples_to_adapt_note']}" for who, m in (("Koo", koo), (reference, ae))
-                           if m.get("samples_to_adapt_note")), "not measurable")
+        adapt_note = next(
+            (
+                f"{who}: {m['samples_to_adapt_note']}"
+                for who, m in (("Koo", koo), (reference, ae))
+                if m.get("samples_to_adapt_note")
+            ),
+            "not measurable",
+        )
     forget = _ratio(koo["forgetting"]["mean"], ae["forgetting"]["mean"])
     if koo["forgetting"]["mean"] is not None and koo["forgetting"]["mean"] <= 0:
         forget = 0.0  # no forgetting at all meets the goal whatever the baseline does
     forget_note = None
     if not koo.get("learned", True):
-        forget, forget_note = None, ("not measurable: the Koo Encoder's error fell by less than 10 % on every task "
-                                     "it trained on, so it had nothing to forget")
+        forget, forget_note = (
+            None,
+            (
+                "not measurable: the Koo Encoder's error fell by less than 10 % on every task "
+                "it trained on, so it had nothing to forget"
+            ),
+        )
     elif forget is None:
         forget_note = "not measurable: no task was trained before another"
     silent = {k: v for k, v in koo["health_trend"].items() if k.endswith("silent_fraction")}
     return {
         "reference": reference,
-        "samples_to_adapt_ratio": adapt, "samples_to_adapt_goal": GOALS["samples_to_adapt"],
+        "samples_to_adapt_ratio": adapt,
+        "samples_to_adapt_goal": GOALS["samples_to_adapt"],
         "samples_to_adapt_met": None if adapt is None else adapt <= GOALS["samples_to_adapt"],
         "samples_to_adapt_note": adapt_note,
-        "forgetting_ratio": forget, "forgetting_goal": GOALS["forgetting"],
+        "forgetting_ratio": forget,
+        "forgetting_goal": GOALS["forgetting"],
         "forgetting_met": None if forget is None else forget <= GOALS["forgetting"],
         "forgetting_note": forget_note,
         "silent_fraction_change": {k: v["change"] for k, v in silent.items()},
@@ -323,10 +397,27 @@ def _check_int(name, value, low=1):
         raise ValueError(f"--{name} must be an integer >= {low}, got {value!r}")
 
 
-def run_protocol(spec=None, protocol="class-split", data="digits", other=None, seed=0, out="plasticity",
-                 train_samples=None, test_samples=None, passes=None, switches=10, eval_every=100, eval_images=100,
-                 rate=0.1, backend="cpp_standalone", command=None, overwrite=False, verbose=True,
-                 checkpoint_every=None, resume=False):
+def run_protocol(
+    spec=None,
+    protocol="class-split",
+    data="digits",
+    other=None,
+    seed=0,
+    out="plasticity",
+    train_samples=None,
+    test_samples=None,
+    passes=None,
+    switches=10,
+    eval_every=100,
+    eval_images=100,
+    rate=0.1,
+    backend="cpp_standalone",
+    command=None,
+    overwrite=False,
+    verbose=True,
+    checkpoint_every=None,
+    resume=False,
+):
     """Run a protocol for the Koo Encoder and the baselines; write ``plasticity.json``,
     ``learning_curves.png`` and ``health.png`` to ``out``. Returns the JSON's content.
 
@@ -344,12 +435,16 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
     _check_int("passes", passes)
     if protocol == "stream" and passes != 1:
         raise ValueError(f"--passes: the stream protocol shows every image once, got {passes}")
-    paths = {k: os.path.join(os.path.abspath(os.fspath(out)), k)
-             for k in ("plasticity.json", "learning_curves.png", "health.png")}
+    paths = {
+        k: os.path.join(os.path.abspath(os.fspath(out)), k)
+        for k in ("plasticity.json", "learning_curves.png", "health.png")
+    }
     held = [p for p in paths.values() if os.path.exists(p)]
     if held and not overwrite:
-        raise ValueError(f"--out {out} holds a previous protocol run ({os.path.basename(held[0])}); pass "
-                         "--overwrite or choose another directory")
+        raise ValueError(
+            f"--out {out} holds a previous protocol run ({os.path.basename(held[0])}); pass "
+            "--overwrite or choose another directory"
+        )
     check_out(out, overwrite=True)
     ck_dir, stale = check_checkpoint(out, checkpoint_every, resume, overwrite, command="plasticity")
     ds, tasks, blocks = build_tasks(protocol, data, other, train_samples, test_samples, seed, switches)
@@ -360,27 +455,91 @@ def run_protocol(spec=None, protocol="class-split", data="digits", other=None, s
     if stale:  # --overwrite: the interrupted run goes only once the new one has passed every check
         shutil.rmtree(ck_dir)
     if checkpoint_every:
-        write_run_args(ck_dir, dict(
-            spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec_path(spec)), protocol=protocol,
-            data=data, other=other, seed=seed, train_samples=train_samples, test_samples=test_samples,
-            passes=passes, switches=switches, eval_every=eval_every, eval_images=eval_images, rate=rate,
-            backend=backend, checkpoint_every=checkpoint_every))
+        write_run_args(
+            ck_dir,
+            dict(
+                spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec_path(spec)),
+                protocol=protocol,
+                data=data,
+                other=other,
+                seed=seed,
+                train_samples=train_samples,
+                test_samples=test_samples,
+                passes=passes,
+                switches=switches,
+                eval_every=eval_every,
+                eval_images=eval_images,
+                rate=rate,
+                backend=backend,
+                checkpoint_every=checkpoint_every,
+            ),
+        )
     say = print if verbose else (lambda *a, **kw: None)
-    say(f"koo-spiking plasticity: {protocol}, tasks {', '.join(t['name'] for t in tasks)}; {len(blocks)} "
+    say(
+        f"koo-spiking plasticity: {protocol}, tasks {', '.join(t['name'] for t in tasks)}; {len(blocks)} "
         f"blocks, {lay['n_train']} training images, {len(lay['points'])} evaluation windows of "
         f"{sum(len(x) for x in lay['eval_sets'])} images; {len(lay['frames'])} slots in one run"
-        + (f", in chunks of {checkpoint_every}" if checkpoint_every else ""))
+        + (f", in chunks of {checkpoint_every}" if checkpoint_every else "")
+    )
     rescue = os.path.join(os.path.abspath(os.fspath(out)), UNSCORED)
-    koo = run_koo(spec_r, lay, tasks[blocks[0]]["X_train"], backend=backend, seed=seed, verbose=verbose,
-                  checkpoint_every=checkpoint_every, checkpoint_dir=ck_dir, say=say, rescue_path=rescue)
+    koo = run_koo(
+        spec_r,
+        lay,
+        tasks[blocks[0]]["X_train"],
+        backend=backend,
+        seed=seed,
+        verbose=verbose,
+        checkpoint_every=checkpoint_every,
+        checkpoint_dir=ck_dir,
+        say=say,
+        rescue_path=rescue,
+    )
     say(f"  Koo Encoder: {koo['wall_s']:.1f} s; baselines on the same stream ...")
     with rescued({"state": koo["state"], "mse": koo["mse"]}, rescue):  # the Koo Encoder's run is not lost
-        return _finish(koo, lay, blocks, tasks, spec_r, seed, command, protocol, data, other, passes, rate,
-                       eval_every, eval_images, checkpoint_every, out, paths, ck_dir, say)
+        return _finish(
+            koo,
+            lay,
+            blocks,
+            tasks,
+            spec_r,
+            seed,
+            command,
+            protocol,
+            data,
+            other,
+            passes,
+            rate,
+            eval_every,
+            eval_images,
+            checkpoint_every,
+            out,
+            paths,
+            ck_dir,
+            say,
+        )
 
 
-def _finish(koo, lay, blocks, tasks, spec_r, seed, command, protocol, data, other, passes, rate, eval_every,
-            eval_images, checkpoint_every, out, paths, ck_dir, say):
+def _finish(
+    koo,
+    lay,
+    blocks,
+    tasks,
+    spec_r,
+    seed,
+    command,
+    protocol,
+    data,
+    other,
+    passes,
+    rate,
+    eval_every,
+    eval_images,
+    checkpoint_every,
+    out,
+    paths,
+    ck_dir,
+    say,
+):
     """Baselines, metrics, JSON and figures of a protocol run once the Koo Encoder has run."""
     from . import plasticity_figures as figures
 
@@ -388,14 +547,32 @@ def _finish(koo, lay, blocks, tasks, spec_r, seed, command, protocol, data, othe
     metrics = {name: evaluate(m, lay, blocks) for name, m in models.items()}
     result = {
         "provenance": provenance(spec_r, command),
-        "protocol": protocol, "data": data, "other": other, "seed": seed, "passes": passes, "rate": rate,
-        "eval_every": eval_every, "eval_images": eval_images, "checkpoint_every": checkpoint_every,
-        "tasks": [{"name": t["name"], "train_images": len(t["X_train"]), "eval_images": len(x)}
-                  for t, x in zip(tasks, lay["eval_sets"])],
-        "blocks": blocks, "block_starts": lay["block_starts"],
+        "protocol": protocol,
+        "data": data,
+        "other": other,
+        "seed": seed,
+        "passes": passes,
+        "rate": rate,
+        "eval_every": eval_every,
+        "eval_images": eval_images,
+        "checkpoint_every": checkpoint_every,
+        "tasks": [
+            {"name": t["name"], "train_images": len(t["X_train"]), "eval_images": len(x)}
+            for t, x in zip(tasks, lay["eval_sets"])
+        ],
+        "blocks": blocks,
+        "block_starts": lay["block_starts"],
         "points": [{k: p[k] for k in ("sample", "block", "block_sample")} for p in lay["points"]],
-        "models": {name: {"mse": m["mse"], "health": m["health"], "over_time": m["over_time"],
-                          "wall_s": m["wall_s"], "metrics": metrics[name]} for name, m in models.items()},
+        "models": {
+            name: {
+                "mse": m["mse"],
+                "health": m["health"],
+                "over_time": m["over_time"],
+                "wall_s": m["wall_s"],
+                "metrics": metrics[name],
+            }
+            for name, m in models.items()
+        },
         "summary": summary(metrics),
     }
     os.makedirs(out, exist_ok=True)
@@ -418,8 +595,7 @@ def resume_protocol(out, verbose=True, command=None):
     """Continue an interrupted ``run_protocol`` from its checkpoint in ``out/checkpoint``."""
     from .train import read_run_args
 
-    return run_protocol(out=out, verbose=verbose, command=command, resume=True,
-                        **read_run_args(out, "plasticity.json"))
+    return run_protocol(out=out, verbose=verbose, command=command, resume=True, **read_run_args(out, "plasticity.json"))
 
 
 def table(result):
@@ -428,17 +604,21 @@ def table(result):
     for name, m in result["models"].items():
         x = m["metrics"]
         f, a, area = x["forgetting"]["mean"], x["samples_to_adapt"], x["area_after_switch"]
-        rows.append(f"{name:<20} {'-' if a is None else f'{a:.0f}':>16} "
-                    f"{'-' if area is None else f'{area:.3g}':>18} "
-                    f"{'-' if f is None else f'{f:+.4f}':>11} {x['final_mse']:>10.4f}")
+        rows.append(
+            f"{name:<20} {'-' if a is None else f'{a:.0f}':>16} "
+            f"{'-' if area is None else f'{area:.3g}':>18} "
+            f"{'-' if f is None else f'{f:+.4f}':>11} {x['final_mse']:>10.4f}"
+        )
     s = result["summary"]
 
     def num(x):
         return "not measurable" if x is None else f"{x:.2f}"
 
     silent = ", ".join(f"{k.split('.')[0]} {v:+.3f}" for k, v in s["silent_fraction_change"].items())
-    rows.append(f"goals (Koo / {s.get('reference', 'shallow_autoencoder')}): samples to adapt {num(s['samples_to_adapt_ratio'])} "
-                f"(<= {s['samples_to_adapt_goal']}), forgetting {num(s['forgetting_ratio'])} (<= {s['forgetting_goal']}); "
-                f"silent fraction change {silent} (<= 0)")
+    rows.append(
+        f"goals (Koo / {s.get('reference', 'shallow_autoencoder')}): samples to adapt {num(s['samples_to_adapt_ratio'])} "
+        f"(<= {s['samples_to_adapt_goal']}), forgetting {num(s['forgetting_ratio'])} (<= {s['forgetting_goal']}); "
+        f"silent fraction change {silent} (<= 0)"
+    )
     rows += [f"  {note}" for note in (s.get("samples_to_adapt_note"), s.get("forgetting_note")) if note]
     return "\n".join(rows)

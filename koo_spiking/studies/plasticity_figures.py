@@ -1,14 +1,19 @@
 """Figures of a plasticity protocol: learning curves across switches and network health over time."""
-from matplotlib.figure import Figure
+
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..plotting import save
 
 __all__ = ["learning_curves", "health", "learning_curves_figure", "health_figure"]
 
-_LABEL = {"koo": "Koo Encoder", "shallow_autoencoder": "shallow autoencoder (one hidden layer)",
-          "backprop_autoencoder": "backprop autoencoder (256-128-k-128-256)", "incremental_pca": "IncrementalPCA",
-          "autoencoder": "shallow autoencoder (one hidden layer)"}  # the last: its name in results before 0.4
+_LABEL = {
+    "koo": "Koo Encoder",
+    "shallow_autoencoder": "shallow autoencoder (one hidden layer)",
+    "backprop_autoencoder": "backprop autoencoder (256-128-k-128-256)",
+    "incremental_pca": "IncrementalPCA",
+    "autoencoder": "shallow autoencoder (one hidden layer)",
+}  # the last: its name in results before 0.4
 
 
 def _blocks(ax, result):
@@ -47,14 +52,20 @@ def learning_curves_figure(result):
         x = m["metrics"]
         f = x["forgetting"]["mean"]
         a = x["samples_to_adapt"]
-        ax.set_title(f"{_LABEL.get(name, name)}: samples to adapt {'-' if a is None else f'{a:.0f}'}, "
-                     f"forgetting {'-' if f is None else f'{f:+.4f}'}", fontsize=9)
+        ax.set_title(
+            f"{_LABEL.get(name, name)}: samples to adapt {'-' if a is None else f'{a:.0f}'}, "
+            f"forgetting {'-' if f is None else f'{f:+.4f}'}",
+            fontsize=9,
+        )
         ax.set_ylabel("test MSE")
         ax.set_ylim(0, 1.05 * top)
     axes[0, 0].legend(fontsize=7, ncol=min(5, len(result["tasks"])), loc="upper right")
     axes[-1, 0].set_xlabel("training images seen (shaded: every other block)")
-    fig.suptitle(f"{result['protocol']} on {result['data']} (seed {result['seed']}): held-out MSE of every task, "
-                 "plasticity off while evaluated", fontsize=10)
+    fig.suptitle(
+        f"{result['protocol']} on {result['data']} (seed {result['seed']}): held-out MSE of every task, "
+        "plasticity off while evaluated",
+        fontsize=10,
+    )
     return fig
 
 

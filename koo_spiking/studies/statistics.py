@@ -19,9 +19,10 @@ for ``json.dump``.
 Elephant: Denker M, Yegenoglu A, Grün S (2018), Collaborative HPC-enabled workflows on the HBP
 Collaboratory using the Elephant framework, Neuroinformatics 2018, P19; https://python-elephant.org.
 """
+
 import json
-import os
 import logging
+import os
 import warnings
 
 import numpy as np
@@ -137,9 +138,16 @@ def spike_statistics(record, bin_size=0.01, count_window=0.1, max_cells=100, see
     if int(max_cells) < 2:
         raise ValueError(f"spike statistics: max_cells {max_cells} must be at least 2")
     windows, kind = _windows(record, count_window)
-    out = {"t_start": record.t_start, "t_stop": record.t_stop, "bin_size_s": float(bin_size),
-           "fano_windows": kind, "n_windows": len(windows), "max_cells": int(max_cells), "seed": int(seed),
-           "populations": {}}
+    out = {
+        "t_start": record.t_start,
+        "t_stop": record.t_stop,
+        "bin_size_s": float(bin_size),
+        "fano_windows": kind,
+        "n_windows": len(windows),
+        "max_cells": int(max_cells),
+        "seed": int(seed),
+        "populations": {},
+    }
     for name, p in record.populations.items():
         i, t = record.spikes[name]
         trains = [np.sort(x) for x in _cell_trains(i, t, p["n"])]

@@ -11,6 +11,7 @@ point's run built the network), ``worker``, ``pid``, ``code_version`` (git commi
 ``started`` and ``finished`` (Unix time). Table ``rasters``: ``hash``, ``npz`` (bytes of a
 :func:`koo_spiking.io.spikes.save_spikes` file: the spikes of the last test images).
 """
+
 import json
 import os
 import sqlite3
@@ -19,8 +20,18 @@ import time
 
 from ..io.spikes import load_spikes, save_spikes
 
-__all__ = ["SCHEMA", "HEADLINE", "connect", "add_points", "mark_running", "mark_done", "mark_failed", "rows",
-           "raster", "raster_bytes"]
+__all__ = [
+    "SCHEMA",
+    "HEADLINE",
+    "connect",
+    "add_points",
+    "mark_running",
+    "mark_done",
+    "mark_failed",
+    "rows",
+    "raster",
+    "raster_bytes",
+]
 
 HEADLINE = ("test_mse", "r2", "psnr", "probe_accuracy", "spikes_per_image")
 
@@ -68,29 +79,55 @@ def add_points(db, points):
     """Insert points not yet stored (by hash); returns how many were new."""
     before = db.total_changes
     with db:
-        db.executemany("INSERT OR IGNORE INTO points (hash, sweep, grp, config, params, seed) VALUES (?, ?, ?, ?, ?, ?)",
-                       [(p["hash"], p["sweep"], p["group"], json.dumps(p["config"], sort_keys=True),
-                         json.dumps(p["params"], sort_keys=True), p["config"]["seed"]) for p in points])
+        db.executemany(
+            "INSERT OR IGNORE INTO points (hash, sweep, grp, config, params, seed) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    p["hash"],
+                    p["sweep"],
+                    p["group"],
+                    json.dumps(p["config"], sort_keys=True),
+                    json.dumps(p["params"], sort_keys=True),
+                    p["config"]["seed"],
+                )
+                for p in points
+            ],
+        )
     return db.total_changes - before
 
 
 def mark_running(db, key, worker, pid):
     """Mark the point ``key`` as running on ``worker`` (process ``pid``), one more attempt; a done point stays."""
     with db:
-        db.execute("UPDATE points SET status = 'running', attempts = attempts + 1, worker = ?, pid = ?, started = ? "
-                   "WHERE hash = ? AND status != 'done'", (worker, pid, time.time(), key))
+        db.execute(
+            "UPDATE points SET status = 'running', attempts = attempts + 1, worker = ?, pid = ?, started = ? "
+            "WHERE hash = ? AND status != 'done'",
+            (worker, pid, time.time(), key),
+        )
 
 
 def mark_done(db, key, result):
     """Store a finished point: its metrics, timings and raster, in one transaction."""
     koo = result["summary"]["models"]["koo"]
     with db:
-        db.execute(f"UPDATE points SET status = 'done', {', '.join(f'{m} = ?' for m in HEADLINE)}, metrics = ?, "
-                   "build_s = ?, run_s = ?, wall_s = ?, compiled = ?, worker = ?, pid = ?, code_version = ?, "
-                   "error = NULL, finished = ? WHERE hash = ?",
-                   (*[koo.get(m) for m in HEADLINE], json.dumps(result["summary"]), result["build_s"],
-                    result["run_s"], result["wall_s"], int(result["compiled"]), result["worker"], result["pid"],
-                    result["code_version"], time.time(), key))
+        db.execute(
+            f"UPDATE points SET status = 'done', {', '.join(f'{m} = ?' for m in HEADLINE)}, metrics = ?, "
+            "build_s = ?, run_s = ?, wall_s = ?, compiled = ?, worker = ?, pid = ?, code_version = ?, "
+            "error = NULL, finished = ? WHERE hash = ?",
+            (
+                *[koo.get(m) for m in HEADLINE],
+                json.dumps(result["summary"]),
+                result["build_s"],
+                result["run_s"],
+                result["wall_s"],
+                int(result["compiled"]),
+                result["worker"],
+                result["pid"],
+                result["code_version"],
+                time.time(),
+                key,
+            ),
+        )
         if result.get("raster") is not None:
             db.execute("INSERT OR REPLACE INTO rasters (hash, npz) VALUES (?, ?)", (key, result["raster"]))
 
@@ -98,8 +135,10 @@ def mark_done(db, key, result):
 def mark_failed(db, key, error):
     """Mark the point ``key`` as failed with ``error`` (one line); a done point stays done."""
     with db:
-        db.execute("UPDATE points SET status = 'failed', error = ?, finished = ? WHERE hash = ? AND status != 'done'",
-                   (error, time.time(), key))
+        db.execute(
+            "UPDATE points SET status = 'failed', error = ?, finished = ? WHERE hash = ? AND status != 'done'",
+            (error, time.time(), key),
+        )
 
 
 def rows(db, sweep=None, status=None):

@@ -8,6 +8,7 @@ online counterpart of the deep offline baseline (``backprop_autoencoder``: ReLU 
 (fitted on batches of code-size images, the smallest it takes), evaluated on the held-out images at
 the protocol's evaluation points; reconstructions clipped to [0, 1].
 """
+
 import time
 
 import numpy as np
@@ -51,21 +52,31 @@ def run_baselines(lay, k, seed=0):
 
     X_stream, n_px = lay["train_images"], lay["frames"].shape[1]
     deep = tuple(BACKPROP_AE["hidden"]) + (k,) + tuple(reversed(BACKPROP_AE["hidden"]))
-    models = {"shallow_autoencoder": MLPRegressor(hidden_layer_sizes=(k,), activation="relu", solver="adam",
-                                                  random_state=seed),
-              "backprop_autoencoder": MLPRegressor(hidden_layer_sizes=deep, activation="relu", solver="adam",
-                                                   random_state=seed),
-              "incremental_pca": IncrementalPCA(n_components=min(k, n_px))}
+    models = {
+        "shallow_autoencoder": MLPRegressor(
+            hidden_layer_sizes=(k,), activation="relu", solver="adam", random_state=seed
+        ),
+        "backprop_autoencoder": MLPRegressor(
+            hidden_layer_sizes=deep, activation="relu", solver="adam", random_state=seed
+        ),
+        "incremental_pca": IncrementalPCA(n_components=min(k, n_px)),
+    }
     code_layer = {"shallow_autoencoder": 1, "backprop_autoencoder": len(BACKPROP_AE["hidden"]) + 1}
     ipca = models["incremental_pca"]
-    out = {name: {"mse": [], "health": [], "wall_s": 0.0,
-                  "over_time": {"weights": {"encoder": {"sample": [], "mean_abs": [], "std": []}}}}
-           for name in models}
+    out = {
+        name: {
+            "mse": [],
+            "health": [],
+            "wall_s": 0.0,
+            "over_time": {"weights": {"encoder": {"sample": [], "mean_abs": [], "std": []}}},
+        }
+        for name in models
+    }
 
     def code(name, X):
         if name in code_layer:
             h, ae = X, models[name]
-            for W, b in zip(ae.coefs_[:code_layer[name]], ae.intercepts_[:code_layer[name]]):
+            for W, b in zip(ae.coefs_[: code_layer[name]], ae.intercepts_[: code_layer[name]]):
                 h = np.maximum(h @ W + b, 0)
             return h
         return ipca.transform(X)
@@ -78,11 +89,14 @@ def run_baselines(lay, k, seed=0):
     def evaluate_point(sample):
         for name, model in models.items():
             fitted = hasattr(model, "coefs_" if name in code_layer else "components_")
-            mse = [float(np.mean(((np.clip(reconstruct(name, X), 0, 1) if fitted else 0 * X) - X) ** 2))
-                   for X in lay["eval_sets"]]
+            mse = [
+                float(np.mean(((np.clip(reconstruct(name, X), 0, 1) if fitted else 0 * X) - X) ** 2))
+                for X in lay["eval_sets"]
+            ]
             out[name]["mse"].append(mse)
-            out[name]["health"].append(code_health({"hidden": np.vstack([code(name, X) for X in lay["eval_sets"]])})
-                                       if fitted else None)
+            out[name]["health"].append(
+                code_health({"hidden": np.vstack([code(name, X) for X in lay["eval_sets"]])}) if fitted else None
+            )
             if fitted:
                 W = model.coefs_[0] if name in code_layer else model.components_
                 wt = out[name]["over_time"]["weights"]["encoder"]

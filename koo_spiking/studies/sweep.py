@@ -12,6 +12,7 @@ compiled binary in its own results directory. Points go to Dask ``distributed`` 
 hash of its config, once: a rerun skips finished points, a point whose worker died is run again
 (Dask reschedules it), so every row ends up present exactly once.
 """
+
 import atexit
 import hashlib
 import itertools
@@ -22,9 +23,9 @@ import re
 import sys
 import threading
 import time
-import tomllib
 
 import numpy as np
+import tomllib
 
 from ..encoder import runtime
 from ..encoder.spec import load_spec, read_toml, to_toml, validate_spec, with_values
@@ -68,8 +69,11 @@ def load_sweep(path):
     else:
         spec_path, spec = None, validate_spec({})
     seeds = raw.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0
-                                                         for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)
+    ):
         raise ValueError(f"sweep: seeds must be a non-empty list of non-negative integers, got {seeds!r}")
     for key in ("train_samples", "test_samples"):
         n = raw.get(key)
@@ -90,10 +94,20 @@ def load_sweep(path):
     both = sorted(set(grid) & set(rand))
     if both:
         raise ValueError(f"sweep: {both[0]} is both in [grid] and in [random]")
-    sweep = {"name": str(raw.get("name", os.path.splitext(os.path.basename(path))[0])), "spec": spec,
-             "spec_path": spec_path, "data": str(raw.get("data", "digits")),
-             "train_samples": raw.get("train_samples"), "test_samples": raw.get("test_samples"), "seeds": seeds,
-             "grid": grid, "random": rand, "samples": samples or 0, "random_seed": rseed, "path": path}
+    sweep = {
+        "name": str(raw.get("name", os.path.splitext(os.path.basename(path))[0])),
+        "spec": spec,
+        "spec_path": spec_path,
+        "data": str(raw.get("data", "digits")),
+        "train_samples": raw.get("train_samples"),
+        "test_samples": raw.get("test_samples"),
+        "seeds": seeds,
+        "grid": grid,
+        "random": rand,
+        "samples": samples or 0,
+        "random_seed": rseed,
+        "path": path,
+    }
     from ..io.datasets import load_dataset
 
     load_dataset(sweep["data"], sweep["train_samples"], sweep["test_samples"], 0)  # a bad data set fails here
@@ -145,11 +159,19 @@ def expand(sweep):
     combos = [dict(zip(keys, vals)) for vals in itertools.product(*(sweep["grid"][k] for k in keys))] or [{}]
     if sweep["random"]:
         rng = np.random.default_rng(sweep["random_seed"])
-        draws = [{k: _draw(k, sweep["random"][k], rng) for k in sorted(sweep["random"])}
-                 for _ in range(sweep["samples"])]
+        draws = [
+            {k: _draw(k, sweep["random"][k], rng) for k in sorted(sweep["random"])} for _ in range(sweep["samples"])
+        ]
         combos = [{**c, **d} for c in combos for d in draws]
-    return make_points(sweep["name"], sweep["spec"], combos, sweep["seeds"], sweep["data"], sweep["train_samples"],
-                       sweep["test_samples"])
+    return make_points(
+        sweep["name"],
+        sweep["spec"],
+        combos,
+        sweep["seeds"],
+        sweep["data"],
+        sweep["train_samples"],
+        sweep["test_samples"],
+    )
 
 
 def make_points(name, base, combos, seeds, data, train_samples=None, test_samples=None):
@@ -159,22 +181,33 @@ def make_points(name, base, combos, seeds, data, train_samples=None, test_sample
     same without the seed (a worker that built it recompiles only what the seed changes).
     """
     if train_samples is not None and train_samples < MIN_TRAIN:  # checked here, not on every worker
-        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoder holds out 10 % "
-                         f"for early stopping), got {train_samples}")
+        raise ValueError(
+            f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoder holds out 10 % "
+            f"for early stopping), got {train_samples}"
+        )
     points = []
     for params in combos:
         spec = with_values(base, params)  # unknown names, wrong units, bad values: one line, before any run
         for key in params:
             if runtime.is_run_parameter(key) and key not in runtime.active(spec):
-                raise ValueError(f"sweep: {key} has no effect in this model (its feature is off in the spec); "
-                                 "switch the feature on or sweep another parameter")
+                raise ValueError(
+                    f"sweep: {key} has no effect in this model (its feature is off in the spec); "
+                    "switch the feature on or sweep another parameter"
+                )
         structural = {k: v for k, v in params.items() if not runtime.is_run_parameter(k)}
         for seed in seeds:
             common = {"data": data, "train_samples": train_samples, "test_samples": test_samples, "spec": to_toml(base)}
             config = {**common, "seed": seed, "params": params}
-            points.append({"hash": _digest(config), "sweep": name, "config": config, "params": params,
-                           "group": _digest({**common, "seed": seed, "structural": structural}),
-                           "structure": _digest({**common, "structural": structural})})
+            points.append(
+                {
+                    "hash": _digest(config),
+                    "sweep": name,
+                    "config": config,
+                    "params": params,
+                    "group": _digest({**common, "seed": seed, "structural": structural}),
+                    "structure": _digest({**common, "structural": structural}),
+                }
+            )
     return points
 
 
@@ -232,16 +265,28 @@ def run_point(point, backend="cpp_standalone", recompile=False, rescue_dir=None)
     structural = {k: v for k, v in cfg["params"].items() if not runtime.is_run_parameter(k)}
     if recompile or _HELD["group"] != point["group"]:
         _release()
-        study = prepare_study(with_values(base_spec, structural), cfg["data"], cfg["train_samples"],
-                              cfg["test_samples"], cfg["seed"], backend=backend)
+        study = prepare_study(
+            with_values(base_spec, structural),
+            cfg["data"],
+            cfg["train_samples"],
+            cfg["test_samples"],
+            cfg["seed"],
+            backend=backend,
+        )
         key = (cfg["data"], cfg["train_samples"], cfg["test_samples"], cfg["seed"], study["spec"]["network"]["n_h2"])
         if key not in _HELD["base"]:  # metrics only (small): kept for every split this worker has seen
             _HELD["base"][key] = baselines(study["ds"], study["spec"]["network"]["n_h2"], cfg["seed"])[0]
         enc = study["enc"]
         n_test = len(study["ds"]["X_test"])
-        compiled = enc.compile(study["frames"], study["schedule"], state={}, astro=True,
-                               raster=min(RASTER_SLOTS, n_test), build_key=f"|worker {worker}",
-                               cache=not recompile)
+        compiled = enc.compile(
+            study["frames"],
+            study["schedule"],
+            state={},
+            astro=True,
+            raster=min(RASTER_SLOTS, n_test),
+            build_key=f"|worker {worker}",
+            cache=not recompile,
+        )
         _HELD.update(group=point["group"], compiled=compiled, study=study, key=key)
     study, compiled = _HELD["study"], _HELD["compiled"]
     spec = with_values(study["spec"], {k: v for k, v in cfg["params"].items() if runtime.is_run_parameter(k)})
@@ -249,9 +294,18 @@ def run_point(point, backend="cpp_standalone", recompile=False, rescue_dir=None)
     with rescued(result, rescue_dir and os.path.join(rescue_dir, f"{point['hash']}.npz")):
         summary, _ = score_study({**study, "spec": spec}, result, _HELD["base"][_HELD["key"]])
         record = test_record(study, result)
-    out = {"hash": point["hash"], "summary": summary, "build_s": compiled.build_s if result["compiled"] else 0.0,
-           "run_s": result["run_s"], "wall_s": time.time() - t0, "compiled": result["compiled"], "worker": worker,
-           "pid": pid, "code_version": provenance()["git_commit"], "raster": store.raster_bytes(record)}
+    out = {
+        "hash": point["hash"],
+        "summary": summary,
+        "build_s": compiled.build_s if result["compiled"] else 0.0,
+        "run_s": result["run_s"],
+        "wall_s": time.time() - t0,
+        "compiled": result["compiled"],
+        "worker": worker,
+        "pid": pid,
+        "code_version": provenance()["git_commit"],
+        "raster": store.raster_bytes(record),
+    }
     if recompile:
         _release()
     _event(hash=point["hash"], state="finished", worker=worker, pid=pid)
@@ -285,8 +339,9 @@ def _client(workers, scheduler):
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=40)
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
     return Client(cluster), cluster
 
 
@@ -300,8 +355,19 @@ def same_error(message):
     return re.sub(r"[0-9a-f]{8,}|\d+(\.\d+)?(e[-+]?\d+)?", "#", message).strip()
 
 
-def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalone", recompile=False,
-              verbose=True, points=None, name=None, keep_going=False, stop_after=STOP_AFTER):
+def run_sweep(
+    path,
+    db_path,
+    workers=None,
+    scheduler=None,
+    backend="cpp_standalone",
+    recompile=False,
+    verbose=True,
+    points=None,
+    name=None,
+    keep_going=False,
+    stop_after=STOP_AFTER,
+):
     """Run every unfinished point of a sweep file (or of ``points``) and store it in ``db_path``.
 
     Returns ``{"done", "failed", "skipped", "compiled", "wall_s"}``; raises ``ValueError`` (one
@@ -322,8 +388,10 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
     finished = {r["hash"] for r in store.rows(db, status="done")}
     todo = [p for p in points if p["hash"] not in finished]
     say = print if verbose else (lambda *a, **k: None)
-    say(f"sweep {name}: {len(points)} points, {len(points) - len(todo)} already done, {len(todo)} to run "
-        f"in {len({p['group'] for p in todo})} compilation group(s); database {db_path}")
+    say(
+        f"sweep {name}: {len(points)} points, {len(points) - len(todo)} already done, {len(todo)} to run "
+        f"in {len({p['group'] for p in todo})} compilation group(s); database {db_path}"
+    )
     stats = {"done": 0, "failed": 0, "skipped": len(points) - len(todo), "compiled": 0}
     if not todo:
         stats["wall_s"] = time.time() - t0
@@ -344,9 +412,17 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
         futures = {}
         rescue_dir = os.path.join(os.path.dirname(os.path.abspath(db_path)), "unscored")
         for p, address in _plan(todo, addresses):
-            fut = client.submit(run_point, p, backend, recompile, rescue_dir,
-                                key=f"koo-point-{p['hash']}-{time.time_ns()}",
-                                workers=[address] if address else None, allow_other_workers=True, pure=False)
+            fut = client.submit(
+                run_point,
+                p,
+                backend,
+                recompile,
+                rescue_dir,
+                key=f"koo-point-{p['hash']}-{time.time_ns()}",
+                workers=[address] if address else None,
+                allow_other_workers=True,
+                pure=False,
+            )
             futures[fut] = p
         pending, running, last = set(futures), set(), 0.0
         order = {f: k for k, f in enumerate(futures)}
@@ -373,13 +449,19 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
                     errors.append(f"{type(err).__name__}: {' '.join(str(err).split())}")
                     store.mark_failed(db, p["hash"], errors[-1][:400])
                     stats["failed"] += 1
-                    if (not keep_going and not stats["done"] and len(errors) >= stop_after
-                            and len({same_error(e) for e in errors}) == 1):
+                    if (
+                        not keep_going
+                        and not stats["done"]
+                        and len(errors) >= stop_after
+                        and len({same_error(e) for e in errors}) == 1
+                    ):
                         rest = [f for f in futures if f not in recorded]
                         client.cancel([f for f in rest if not f.done()])
-                        raise SweepStopped(f"the first {len(errors)} points failed with the same error and none "
-                                           f"succeeded, so the sweep stopped; {len(rest)} other point(s) not recorded "
-                                           f"(rerun to retry them, --keep-going to run them all): {errors[-1]}") from None
+                        raise SweepStopped(
+                            f"the first {len(errors)} points failed with the same error and none "
+                            f"succeeded, so the sweep stopped; {len(rest)} other point(s) not recorded "
+                            f"(rerun to retry them, --keep-going to run them all): {errors[-1]}"
+                        ) from None
                     continue
                 store.mark_done(db, p["hash"], result)
                 stats["done"] += 1
@@ -390,8 +472,11 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
                 left = len(pending)
                 eta = np.mean(walls) * left / max(1, min(workers, left)) if walls else float("nan")
                 shown = f" (last: {errors[-1][:120]})" if errors else ""
-                say(f"  {stats['done'] + stats['skipped']}/{len(points)} done, {len(running & {futures[f]['hash'] for f in pending})} "
-                    f"running, {stats['failed']} failed{shown}, ETA {_duration(eta)}", flush=True)
+                say(
+                    f"  {stats['done'] + stats['skipped']}/{len(points)} done, {len(running & {futures[f]['hash'] for f in pending})} "
+                    f"running, {stats['failed']} failed{shown}, ETA {_duration(eta)}",
+                    flush=True,
+                )
     finally:
         client.close()
         if cluster is not None:
@@ -399,11 +484,16 @@ def run_sweep(path, db_path, workers=None, scheduler=None, backend="cpp_standalo
             # a worker interrupted in a compilation or a simulation: stop what it started as well
             stop_groups(sorted({m["pid"] for m in events if m.get("pid")} | pids))
     stats["wall_s"] = time.time() - t0
-    say(f"sweep {name}: {stats['done']} run, {stats['skipped']} skipped, {stats['failed']} failed, "
-        f"{stats['compiled']} build(s) (one per group and worker), {_duration(stats['wall_s'])}")
+    say(
+        f"sweep {name}: {stats['done']} run, {stats['skipped']} skipped, {stats['failed']} failed, "
+        f"{stats['compiled']} build(s) (one per group and worker), {_duration(stats['wall_s'])}"
+    )
     if stats["failed"]:
-        print(f"koo-spiking: warning: {stats['failed']} point(s) failed; their errors are in the database "
-              f"(status 'failed'); rerun the sweep to retry them", file=sys.stderr)
+        print(
+            f"koo-spiking: warning: {stats['failed']} point(s) failed; their errors are in the database "
+            f"(status 'failed'); rerun the sweep to retry them",
+            file=sys.stderr,
+        )
     return stats
 
 
@@ -411,4 +501,6 @@ def _duration(seconds):
     if not np.isfinite(seconds):
         return "?"
     seconds = int(round(seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return (
+        f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    )

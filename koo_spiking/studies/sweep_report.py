@@ -10,6 +10,7 @@ a raster stored) and ``report.json`` (counts, best and worst points, rasters dra
 quantities like "2 ms" are plotted as numbers, the unit on the axis; bools, text and mixed units as
 categories. In file names, dots (any character outside ``[A-Za-z0-9_-]``) become underscores.
 """
+
 import csv
 import itertools
 import json
@@ -28,12 +29,31 @@ from .inspection import raster_figure
 __all__ = ["PLOTTED", "write_report"]
 
 PLOTTED = ("test_mse", "probe_accuracy", "spikes_per_image")  # the metrics of the curves and heat maps
-FORMATS = {"test_mse": "{:.4f}", "r2": "{:.3f}", "psnr": "{:.2f}", "probe_accuracy": "{:.3f}",
-           "spikes_per_image": "{:.0f}", "build_s": "{:.1f}", "run_s": "{:.1f}"}
+FORMATS = {
+    "test_mse": "{:.4f}",
+    "r2": "{:.3f}",
+    "psnr": "{:.2f}",
+    "probe_accuracy": "{:.3f}",
+    "spikes_per_image": "{:.0f}",
+    "build_s": "{:.1f}",
+    "run_s": "{:.1f}",
+}
 TITLES = {"test_mse": "test MSE", "probe_accuracy": "probe accuracy", "spikes_per_image": "spikes / image"}
 _QUANTITY = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s.+-].*?)?\s*")
-_REQUIRED = {"hash", "sweep", "config", "params", "seed", "status", "metrics", "build_s", "run_s", "compiled",
-             "code_version", *store.HEADLINE}
+_REQUIRED = {
+    "hash",
+    "sweep",
+    "config",
+    "params",
+    "seed",
+    "status",
+    "metrics",
+    "build_s",
+    "run_s",
+    "compiled",
+    "code_version",
+    *store.HEADLINE,
+}
 
 
 def _text(value):
@@ -44,8 +64,14 @@ def _text(value):
 def _axis(values):
     """(unit, numbers) when every value is a number or a quantity like '2 ms' of one unit, else (None, texts)."""
     found = [_QUANTITY.fullmatch(v) if isinstance(v, str) else None for v in values]
-    parsed = [(float(v), "") if isinstance(v, (int, float)) and not isinstance(v, bool)
-              else (float(m.group(1)), m.group(2) or "") if m else None for v, m in zip(values, found)]
+    parsed = [
+        (float(v), "")
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+        else (float(m.group(1)), m.group(2) or "")
+        if m
+        else None
+        for v, m in zip(values, found)
+    ]
     units = {q[1] for q in parsed if q is not None}
     if None not in parsed and len(units) == 1:
         return units.pop(), [q[0] for q in parsed]
@@ -90,10 +116,14 @@ def _load(db_path, sweep):
         rows = store.rows(db, sweep=sweep)
         done = [r for r in rows if r["status"] == "done"]
         if not done:
-            raise ValueError(f"{db_path}: no finished point ({len(rows)} points stored"
-                             + ("" if sweep is None else f" in sweep {sweep!r}") + ")")
-        ranked = sorted((r for r in done if r["test_mse"] is not None and np.isfinite(r["test_mse"])),
-                        key=lambda r: r["test_mse"])
+            raise ValueError(
+                f"{db_path}: no finished point ({len(rows)} points stored"
+                + ("" if sweep is None else f" in sweep {sweep!r}")
+                + ")"
+            )
+        ranked = sorted(
+            (r for r in done if r["test_mse"] is not None and np.isfinite(r["test_mse"])), key=lambda r: r["test_mse"]
+        )
         stored = {r[0] for r in db.execute("SELECT hash FROM rasters")} if "rasters" in tables else set()
         ends, rasters = [r for r in ranked if r["hash"] in stored], {}
         for tag, r in [("best", ends[0]), ("worst", ends[-1])] if ends else []:
@@ -142,12 +172,23 @@ def write_report(db_path, out, sweep=None):
     sweeps = sorted({r["sweep"] for r in rows})
     files = _tables(out, str(db_path), sweeps, counts, names, done, [r for r in rows if r["status"] == "failed"])
     files += [_curves(out / f"curves_{safe(p)}.png", done, names, varying, p, units) for p in varying]
-    files += [_heatmap(out / f"heatmap_{safe(p1)}__{safe(p2)}.png", done, (p1, p2), units)
-              for p1, p2 in itertools.combinations(varying, 2)]
+    files += [
+        _heatmap(out / f"heatmap_{safe(p1)}__{safe(p2)}.png", done, (p1, p2), units)
+        for p1, p2 in itertools.combinations(varying, 2)
+    ]
     brief = lambda r: {k: r[k] for k in ("hash", "sweep", "params", "seed", "test_mse")}  # noqa: E731
-    report = {"db": str(db_path), "sweeps": sweeps, "counts": counts, "parameters": names, "varying": varying,
-              "best": brief(ranked[0]) if ranked else None, "worst": brief(ranked[-1]) if ranked else None,
-              "raster_best": None, "raster_worst": None, "raster_errors": []}
+    report = {
+        "db": str(db_path),
+        "sweeps": sweeps,
+        "counts": counts,
+        "parameters": names,
+        "varying": varying,
+        "best": brief(ranked[0]) if ranked else None,
+        "worst": brief(ranked[-1]) if ranked else None,
+        "raster_best": None,
+        "raster_worst": None,
+        "raster_errors": [],
+    }
     for tag, (r, record) in rasters.items():
         if isinstance(record, str):
             report["raster_errors"].append(record)
@@ -167,33 +208,72 @@ def _tables(out, db_path, sweeps, counts, names, done, failed):
     """``table.md`` (header, one row per point, means over seeds, failed points) and ``table.csv``."""
     line = lambda cells: "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"  # noqa: E731
     md = lambda head, body: [line(head), "|" + "---|" * len(head), *map(line, body)]  # noqa: E731
-    lines = ["# Sweep report", "", f"- database: `{db_path}`",
-             f"- sweep{'s' if len(sweeps) > 1 else ''}: {', '.join(sweeps)}"
-             + (" (several sweeps in this database: all their points are reported)" if len(sweeps) > 1 else ""),
-             "- points: " + ", ".join(f"{v} {k}" for k, v in counts.items()),
-             "- code versions: " + ", ".join(f"{v} ({n} points)" for v, n in
-                                             Counter(r["code_version"] or "unknown" for r in done).most_common()),
-             f"- parameters: {', '.join(names) or 'none'}", "", "## Points", ""]
-    lines += md([*names, "seed", *store.HEADLINE, "build_s", "run_s", "compiled"],
-                [[*(_text(r["params"].get(n)) for n in names), r["seed"],
-                  *(_fmt(m, r[m]) for m in (*store.HEADLINE, "build_s", "run_s")),
-                  {1: "yes", 0: "no"}.get(r["compiled"], "—")] for r in done])
+    lines = [
+        "# Sweep report",
+        "",
+        f"- database: `{db_path}`",
+        f"- sweep{'s' if len(sweeps) > 1 else ''}: {', '.join(sweeps)}"
+        + (" (several sweeps in this database: all their points are reported)" if len(sweeps) > 1 else ""),
+        "- points: " + ", ".join(f"{v} {k}" for k, v in counts.items()),
+        "- code versions: "
+        + ", ".join(
+            f"{v} ({n} points)" for v, n in Counter(r["code_version"] or "unknown" for r in done).most_common()
+        ),
+        f"- parameters: {', '.join(names) or 'none'}",
+        "",
+        "## Points",
+        "",
+    ]
+    lines += md(
+        [*names, "seed", *store.HEADLINE, "build_s", "run_s", "compiled"],
+        [
+            [
+                *(_text(r["params"].get(n)) for n in names),
+                r["seed"],
+                *(_fmt(m, r[m]) for m in (*store.HEADLINE, "build_s", "run_s")),
+                {1: "yes", 0: "no"}.get(r["compiled"], "—"),
+            ]
+            for r in done
+        ],
+    )
     lines += ["", "## Mean over seeds", "", "Mean, and [min, max] over the seeds when there are 2 or more.", ""]
-    table = [[*(_text(g[0]["params"].get(n)) for n in names), len({r["seed"] for r in g}),  # one row a combination
-              *(_fmt(m, mean) + (f" [{_fmt(m, lo)}, {_fmt(m, hi)}]" if k >= 2 else "")
-                for m, mean, lo, hi, k in ((m, *_stats(g, m)) for m in store.HEADLINE))]
-             for g in _group(done, lambda r: tuple(r["levels"][n] for n in names)).values()]
+    table = [
+        [
+            *(_text(g[0]["params"].get(n)) for n in names),
+            len({r["seed"] for r in g}),  # one row a combination
+            *(
+                _fmt(m, mean) + (f" [{_fmt(m, lo)}, {_fmt(m, hi)}]" if k >= 2 else "")
+                for m, mean, lo, hi, k in ((m, *_stats(g, m)) for m in store.HEADLINE)
+            ),
+        ]
+        for g in _group(done, lambda r: tuple(r["levels"][n] for n in names)).values()
+    ]
     lines += md([*names, "seeds", *store.HEADLINE], table)
     if failed:  # the last line of each error (a traceback's exception)
         lines += ["", f"## Failed points ({len(failed)})", ""]
-        lines += [f"- {r['hash'][:12]} {json.dumps(r['params'], sort_keys=True)} seed {r['seed']}: "
-                  + ((r["error"] or "no error stored").strip().splitlines() or [""])[-1][:200] for r in failed[:50]]
+        lines += [
+            f"- {r['hash'][:12]} {json.dumps(r['params'], sort_keys=True)} seed {r['seed']}: "
+            + ((r["error"] or "no error stored").strip().splitlines() or [""])[-1][:200]
+            for r in failed[:50]
+        ]
     (out / "table.md").write_text("\n".join(lines) + "\n")
     extra = ["build_s", "run_s", "wall_s", "compiled", "code_version"]
     with open(out / "table.csv", "w", newline="") as fh:  # the same points, numbers at full precision
-        csv.writer(fh).writerows([["hash", "sweep", *names, "seed", *store.HEADLINE, *extra], *(
-            [r["hash"], r["sweep"], *(_text(r["params"][n]) if n in r["params"] else "" for n in names), r["seed"],
-             *("" if r[k] is None else r[k] for k in (*store.HEADLINE, *extra))] for r in done)])
+        csv.writer(fh).writerows(
+            [
+                ["hash", "sweep", *names, "seed", *store.HEADLINE, *extra],
+                *(
+                    [
+                        r["hash"],
+                        r["sweep"],
+                        *(_text(r["params"][n]) if n in r["params"] else "" for n in names),
+                        r["seed"],
+                        *("" if r[k] is None else r[k] for k in (*store.HEADLINE, *extra)),
+                    ]
+                    for r in done
+                ),
+            ]
+        )
     return [out / "table.md", out / "table.csv"]
 
 
@@ -243,8 +323,11 @@ def _heatmap(path, done, pair, units):
             ax.text(j, i, _fmt(m, grid[i, j]), ha="center", va="center", fontsize=8, color="white" if dark else "black")
         ax.set_xticks(range(len(l2)), [_show(v) for v in l2])
         ax.set_yticks(range(len(l1)), [_show(v) for v in l1])
-        ax.set(xlabel=f"{pair[1]} ({units[pair[1]]})" if units[pair[1]] else pair[1], title=TITLES[m],
-               ylabel=f"{pair[0]} ({units[pair[0]]})" if units[pair[0]] else pair[0])
+        ax.set(
+            xlabel=f"{pair[1]} ({units[pair[1]]})" if units[pair[1]] else pair[1],
+            title=TITLES[m],
+            ylabel=f"{pair[0]} ({units[pair[0]]})" if units[pair[0]] else pair[0],
+        )
     fig.suptitle(f"{pair[0]} x {pair[1]}: mean over seeds and other parameters", fontsize=9)
     fig.savefig(path, dpi=110)
     return path

@@ -8,6 +8,7 @@ every mission feature and the provenance: git commit, command line, spec),
 ``state.npz`` (the learned state) and ``spikes.npz`` (the spikes and astrocyte Ca2+ of the last
 test images, a :class:`~koo_spiking.io.spikes.SpikeRecord` read by ``koo-spiking inspect``).
 """
+
 import contextlib
 import json
 import os
@@ -27,7 +28,19 @@ from ..io.datasets import load_dataset
 from ..io.spikes import save_spikes
 from .diagnostics import diagnostics
 
-__all__ = ["run_study", "resume_study", "prepare_study", "score_study", "test_record", "save_simulation", "rescued", "reconstruction_metrics", "baselines", "provenance", "probe_accuracy"]
+__all__ = [
+    "run_study",
+    "resume_study",
+    "prepare_study",
+    "score_study",
+    "test_record",
+    "save_simulation",
+    "rescued",
+    "reconstruction_metrics",
+    "baselines",
+    "provenance",
+    "probe_accuracy",
+]
 
 LAYERS = ("input", "h1", "h2", "recon")
 UNSCORED = "unscored.npz"  # a finished simulation whose scoring, record or figures failed
@@ -38,8 +51,11 @@ def reconstruction_metrics(X_hat, X, mean_image):
     """Per-pixel test MSE, PSNR (peak 1) and R^2 against the training mean image."""
     mse = float(np.mean((X_hat - X) ** 2))
     sst = float(np.sum((X - mean_image) ** 2))
-    return {"test_mse": mse, "psnr": float(10 * np.log10(1.0 / max(mse, 1e-12))),
-            "r2": float(1 - np.sum((X_hat - X) ** 2) / sst)}
+    return {
+        "test_mse": mse,
+        "psnr": float(10 * np.log10(1.0 / max(mse, 1e-12))),
+        "r2": float(1 - np.sum((X_hat - X) ** 2) / sst),
+    }
 
 
 def probe_accuracy(code_train, y_train, code_test, y_test):
@@ -70,9 +86,15 @@ def baselines(ds, k, seed):
     for key, b in fit_baselines(Xtr, Xte, k, seed).items():
         recon[key] = b.reconstruction
         probe = None if b.code_train is None else probe_accuracy(b.code_train, ytr, b.code_test, yte)
-        out[key] = {**reconstruction_metrics(b.reconstruction, Xte, mean), "probe_accuracy": probe,
-                    "code_size": b.code_size, "train_samples": len(Xtr), "wall_s": b.wall_s,
-                    "label": LABELS[key].format(k=b.code_size), **b.info}
+        out[key] = {
+            **reconstruction_metrics(b.reconstruction, Xte, mean),
+            "probe_accuracy": probe,
+            "code_size": b.code_size,
+            "train_samples": len(Xtr),
+            "wall_s": b.wall_s,
+            "label": LABELS[key].format(k=b.code_size),
+            **b.info,
+        }
     return out, recon
 
 
@@ -80,28 +102,44 @@ def provenance(spec=None, command=None):
     """Git commit (with a '+dirty' mark when the tree has changes), command line, spec, time."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=10).stdout.strip() or None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         if commit and dirty:
             commit += "+dirty"
     except (OSError, subprocess.SubprocessError):
         commit = None
     command = command or " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])
-    out = {"git_commit": commit, "command": command,
-           "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    out = {"git_commit": commit, "command": command, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     if spec is not None:
         out["spec"] = plain_spec(spec)
     return out
 
 
-OUTPUTS = ("astrocytes.png", "raster.png", "receptive_fields.png", "reconstructions.png", "spikes.npz",
-           "state.npz", "profile.txt", UNSCORED, "metrics.json")  # metrics.json last: it marks a complete run
+OUTPUTS = (
+    "astrocytes.png",
+    "raster.png",
+    "receptive_fields.png",
+    "reconstructions.png",
+    "spikes.npz",
+    "state.npz",
+    "profile.txt",
+    UNSCORED,
+    "metrics.json",
+)  # metrics.json last: it marks a complete run
 
 
-def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_standalone", verbose=False,
-                  epochs=None):
+def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_standalone", verbose=False, epochs=None):
     """Data split, encoder and the one run's schedule of a study, all checked before anything runs.
 
     The run holds the test set through the untrained network, training, then the train and test
@@ -116,8 +154,10 @@ def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_st
     spec_r = enc._resolved_spec()  # validates the spec before anything runs or is written
     Xtr, Xte = ds["X_train"], ds["X_test"]
     if len(Xtr) < MIN_TRAIN:
-        raise ValueError(f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoders hold out 10 % "
-                         f"for early stopping), got {len(Xtr)}")
+        raise ValueError(
+            f"--train-samples must be at least {MIN_TRAIN} (the backprop autoencoders hold out 10 % "
+            f"for early stopping), got {len(Xtr)}"
+        )
     n_slots = len(Xte) + len(Xtr) * (spec_r["learning"]["epochs"] + spec_r["learning"]["decoder_epochs"] + 1) + len(Xte)
     check_memory(spec_r, Xtr.shape[1], n_slots)
     order, sched = training_schedule(len(Xtr), spec_r, np.random.default_rng(seed))
@@ -127,10 +167,22 @@ def prepare_study(spec, data, train_samples, test_samples, seed, backend="cpp_st
     schedule = {key: np.r_[ev_pre[key], sched[key], ev_post[key]] for key in sched}
     enc.spec_, enc.n_features_in_ = spec_r, Xtr.shape[1]
     enc.input_stats_ = enc._input_stats(Xtr, spec_r)
-    parts = {"untrained": slice(0, n_pre), "training": slice(n_pre, n_pre + n_fit),
-             "train": slice(n_pre + n_fit, n_pre + n_fit + len(Xtr)), "test": slice(n_pre + n_fit + len(Xtr), None)}
-    return {"ds": ds, "enc": enc, "spec": spec_r, "frames": frames, "schedule": schedule, "parts": parts,
-            "seed": seed, "backend": backend}
+    parts = {
+        "untrained": slice(0, n_pre),
+        "training": slice(n_pre, n_pre + n_fit),
+        "train": slice(n_pre + n_fit, n_pre + n_fit + len(Xtr)),
+        "test": slice(n_pre + n_fit + len(Xtr), None),
+    }
+    return {
+        "ds": ds,
+        "enc": enc,
+        "spec": spec_r,
+        "frames": frames,
+        "schedule": schedule,
+        "parts": parts,
+        "seed": seed,
+        "backend": backend,
+    }
 
 
 def score_study(study, result, base, command=None):
@@ -147,20 +199,38 @@ def score_study(study, result, base, command=None):
     mean = Xtr.mean(0)
     spikes = {layer: float(c[parts["test"]].sum(1).mean()) for layer, c in counts.items()}
     wall = result["wall_s"]
-    metrics = {"koo": {**reconstruction_metrics(recon_te, Xte, mean),
-                       "probe_accuracy": probe_accuracy(code_tr, ds.get("y_train"), code_te, ds.get("y_test")),
-                       "code_size": spec_r["network"]["n_h2"], "train_samples": len(Xtr), "wall_s": wall,
-                       "spikes_per_image": float(sum(spikes.values())),
-                       "spikes_per_image_by_layer": spikes,
-                       "images_per_s": float(len(study["frames"]) / wall)}}
+    metrics = {
+        "koo": {
+            **reconstruction_metrics(recon_te, Xte, mean),
+            "probe_accuracy": probe_accuracy(code_tr, ds.get("y_train"), code_te, ds.get("y_test")),
+            "code_size": spec_r["network"]["n_h2"],
+            "train_samples": len(Xtr),
+            "wall_s": wall,
+            "spikes_per_image": float(sum(spikes.values())),
+            "spikes_per_image_by_layer": spikes,
+            "images_per_s": float(len(study["frames"]) / wall),
+        }
+    }
     u_recon = enc.counts_to_images(counts["recon"][parts["untrained"]])
-    metrics["untrained"] = {**reconstruction_metrics(u_recon, Xte, mean), "probe_accuracy": None,
-                            "code_size": spec_r["network"]["n_h2"], "train_samples": 0, "wall_s": None}
+    metrics["untrained"] = {
+        **reconstruction_metrics(u_recon, Xte, mean),
+        "probe_accuracy": None,
+        "code_size": spec_r["network"]["n_h2"],
+        "train_samples": 0,
+        "wall_s": None,
+    }
     metrics.update(base)
     diag = diagnostics(result, parts, spec_r, ds)
-    summary = {"data": ds["name"], "image_shape": list(ds["shape"]), "seed": study["seed"], "backend": study["backend"],
-               "provenance": provenance(spec_r, command), "models": metrics, "diagnostics": diag,
-               "build": result.get("build")}
+    summary = {
+        "data": ds["name"],
+        "image_shape": list(ds["shape"]),
+        "seed": study["seed"],
+        "backend": study["backend"],
+        "provenance": provenance(spec_r, command),
+        "models": metrics,
+        "diagnostics": diag,
+        "build": result.get("build"),
+    }
     return summary, recon_te
 
 
@@ -181,8 +251,9 @@ def check_profile(backend, checkpoint_every):
     if checkpoint_every:
         raise ValueError("--profile profiles one run: leave out --checkpoint-every")
     if shutil.which(PERF) is None:
-        raise ValueError(f"--profile needs the sampling profiler {PERF!r} on the PATH (Debian: apt-get install "
-                         "linux-perf)")
+        raise ValueError(
+            f"--profile needs the sampling profiler {PERF!r} on the PATH (Debian: apt-get install linux-perf)"
+        )
 
 
 def save_simulation(path, result):
@@ -229,8 +300,9 @@ def check_out(out, overwrite=False):
         raise ValueError(f"--out {out} exists and is not a directory")
     held = [name for name in OUTPUTS if os.path.exists(os.path.join(out, name))]
     if held and not overwrite:
-        raise ValueError(f"--out {out} holds a previous run ({', '.join(held)}); pass --overwrite or choose "
-                         "another directory")
+        raise ValueError(
+            f"--out {out} holds a previous run ({', '.join(held)}); pass --overwrite or choose another directory"
+        )
     parent = out
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
@@ -243,9 +315,24 @@ def check_out(out, overwrite=False):
     os.remove(probe)
 
 
-def run_study(spec=None, data="digits", train_samples=None, test_samples=None, seed=0, out="out",
-              backend="cpp_standalone", verbose=True, figures=True, command=None, overwrite=False,
-              checkpoint_every=None, resume=False, epochs=None, record=50, profile=False):
+def run_study(
+    spec=None,
+    data="digits",
+    train_samples=None,
+    test_samples=None,
+    seed=0,
+    out="out",
+    backend="cpp_standalone",
+    verbose=True,
+    figures=True,
+    command=None,
+    overwrite=False,
+    checkpoint_every=None,
+    resume=False,
+    epochs=None,
+    record=50,
+    profile=False,
+):
     """Train the Koo Encoder and the baselines on one split; write metrics and figures to ``out``.
 
     ``out`` is checked first: a file, or a directory holding a previous run (unless ``overwrite``),
@@ -271,30 +358,52 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
     k = spec_r["network"]["n_h2"]
     say = print if verbose else (lambda *a, **kw: None)
     learn = spec_r["learning"]
-    say(f"koo-spiking train: {ds['name']}, {len(Xtr)} train / {len(Xte)} test images, code size {k}, "
-        f"{learn['epochs']} + {learn['decoder_epochs']} (read-out) epochs, backend {backend}")
+    say(
+        f"koo-spiking train: {ds['name']}, {len(Xtr)} train / {len(Xte)} test images, code size {k}, "
+        f"{learn['epochs']} + {learn['decoder_epochs']} (read-out) epochs, backend {backend}"
+    )
     say("fitting baselines (mean image, PCA clipped and unclipped, shallow and deep backprop autoencoder) ...")
     base, base_recon = baselines(ds, k, seed)
-    say("simulating: untrained pass over the test set, training, evaluation of train and test sets "
-        "(compilation first)")
+    say("simulating: untrained pass over the test set, training, evaluation of train and test sets (compilation first)")
     tmp = tempfile.mkdtemp(prefix="koo_study_")
     try:
         frames, schedule = study["frames"], study["schedule"]
         # spikes of the last test images: for spikes.npz and the raster figure (6 images)
         shown_n = min(max(record, 6 if figures else 0), len(Xte))
         if record > len(Xte):
-            print(f"koo-spiking: warning: --record {record} but the test set has {len(Xte)} images: "
-                  f"recording all {len(Xte)}", file=sys.stderr)
+            print(
+                f"koo-spiking: warning: --record {record} but the test set has {len(Xte)} images: "
+                f"recording all {len(Xte)}",
+                file=sys.stderr,
+            )
         if checkpoint_every:
-            write_run_args(ck_dir, dict(spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec_path(spec)),
-                                         data=data, train_samples=train_samples, test_samples=test_samples,
-                                         seed=seed, backend=backend, figures=figures, epochs=epochs,
-                                         checkpoint_every=checkpoint_every, record=record))
-            result = ck.run_chunks(enc, frames, schedule, checkpoint_every, ck_dir, state={}, astro=True,
-                                   raster=shown_n, say=say)
+            write_run_args(
+                ck_dir,
+                dict(
+                    spec=spec_r if spec is None or isinstance(spec, dict) else os.path.abspath(spec_path(spec)),
+                    data=data,
+                    train_samples=train_samples,
+                    test_samples=test_samples,
+                    seed=seed,
+                    backend=backend,
+                    figures=figures,
+                    epochs=epochs,
+                    checkpoint_every=checkpoint_every,
+                    record=record,
+                ),
+            )
+            result = ck.run_chunks(
+                enc, frames, schedule, checkpoint_every, ck_dir, state={}, astro=True, raster=shown_n, say=say
+            )
         else:
-            result = enc.simulate(frames, schedule, state={}, astro=True, raster=shown_n,
-                                  profile=os.path.join(tmp, "perf.data") if profile else None)
+            result = enc.simulate(
+                frames,
+                schedule,
+                state={},
+                astro=True,
+                raster=shown_n,
+                profile=os.path.join(tmp, "perf.data") if profile else None,
+            )
         enc.state_ = result["state"]
         # scoring, the record and figures: if any fails, the simulation is saved first
         with rescued(result, os.path.join(os.path.abspath(out), UNSCORED)):
@@ -303,9 +412,13 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
             if profile:
                 from ..encoder.compiled import profile_report
 
-                summary["profile"] = {"tool": "perf record -F 499 -g", "file": "profile.txt",
-                                      "top_self_percent": profile_report(os.path.join(tmp, "perf.data"),
-                                                                         os.path.join(tmp, "profile.txt"))}
+                summary["profile"] = {
+                    "tool": "perf record -F 499 -g",
+                    "file": "profile.txt",
+                    "top_self_percent": profile_report(
+                        os.path.join(tmp, "perf.data"), os.path.join(tmp, "profile.txt")
+                    ),
+                }
                 os.remove(os.path.join(tmp, "perf.data"))
             spikes_rec = None
             if "window" in result:  # absent only when a resumed run had nothing left to simulate
@@ -323,16 +436,26 @@ def run_study(spec=None, data="digits", train_samples=None, test_samples=None, s
                 from ..encoder import figures as figs
                 from .inspection import raster_figure
 
-                figs.reconstructions(os.path.join(tmp, "reconstructions.png"), Xte[:10], ds["shape"],
-                                     {"koo": recon_te[:10], "pca": base_recon["pca"][:10],
-                                      "backprop AE": base_recon["backprop_autoencoder"][:10],
-                                      "mean image": base_recon["mean_image"][:10]})
+                figs.reconstructions(
+                    os.path.join(tmp, "reconstructions.png"),
+                    Xte[:10],
+                    ds["shape"],
+                    {
+                        "koo": recon_te[:10],
+                        "pca": base_recon["pca"][:10],
+                        "backprop AE": base_recon["backprop_autoencoder"][:10],
+                        "mean image": base_recon["mean_image"][:10],
+                    },
+                )
                 figs.receptive_fields(os.path.join(tmp, "receptive_fields.png"), enc.state_, ds["shape"])
                 if spikes_rec is not None:
                     last = spikes_rec.window(spikes_rec.slots[-min(6, n_rec)][0])
-                    raster_figure(os.path.join(tmp, "raster.png"), last,
-                                  title=f"Koo Encoder on the last {min(6, n_rec)} test images: excitatory (red), "
-                                        "inhibitory (blue), inputs (grey); dotted: image boundaries")
+                    raster_figure(
+                        os.path.join(tmp, "raster.png"),
+                        last,
+                        title=f"Koo Encoder on the last {min(6, n_rec)} test images: excitatory (red), "
+                        "inhibitory (blue), inputs (grey); dotted: image boundaries",
+                    )
                 figs.astrocytes(os.path.join(tmp, "astrocytes.png"), result.get("astrocytes", {}))
             np.savez_compressed(os.path.join(tmp, "state.npz"), **enc.state_)
             with open(os.path.join(tmp, "metrics.json"), "w") as fh:
@@ -371,8 +494,10 @@ def check_checkpoint(out, every, resume, overwrite, command="train"):
     held = os.path.exists(os.path.join(ck_dir, ck.CHECKPOINT))
     if held and not resume:
         if not overwrite:
-            raise ValueError(f"--out {out} holds an interrupted run ({ck_dir}); continue it with "
-                             f"`koo-spiking {command} --resume {out}` or pass --overwrite")
+            raise ValueError(
+                f"--out {out} holds an interrupted run ({ck_dir}); continue it with "
+                f"`koo-spiking {command} --resume {out}` or pass --overwrite"
+            )
         return ck_dir, True
     return ck_dir, False
 
@@ -382,8 +507,10 @@ def write_run_args(ck_dir, args):
     os.makedirs(ck_dir, exist_ok=True)
     spec = args["spec"]
     if isinstance(spec, dict):  # quantities as strings with units, other values as they are
-        spec = {sec: ({k: str(v) if hasattr(v, "dim") else v for k, v in val.items()} if isinstance(val, dict)
-                      else val) for sec, val in spec.items()}
+        spec = {
+            sec: ({k: str(v) if hasattr(v, "dim") else v for k, v in val.items()} if isinstance(val, dict) else val)
+            for sec, val in spec.items()
+        }
     args = {**args, "spec": spec}
     tmp = os.path.join(ck_dir, f".{RUN_ARGS}.tmp")
     with open(tmp, "w") as fh:
@@ -418,7 +545,9 @@ def table(metrics):
 
     rows = [f"{'model':<20} {'test_mse':>9} {'psnr':>7} {'r2':>7} {'probe':>7} {'code':>5} {'spikes':>7} {'wall_s':>8}"]
     for name, m in metrics.items():
-        rows.append(f"{name:<20} {m['test_mse']:>9.4f} {m['psnr']:>7.2f} {m['r2']:>7.3f} "
-                    f"{cell(m.get('probe_accuracy'), '.3f'):>7} {m['code_size']:>5} "
-                    f"{cell(m.get('spikes_per_image'), '.0f'):>7} {cell(m['wall_s'], '.1f'):>8}")
+        rows.append(
+            f"{name:<20} {m['test_mse']:>9.4f} {m['psnr']:>7.2f} {m['r2']:>7.3f} "
+            f"{cell(m.get('probe_accuracy'), '.3f'):>7} {m['code_size']:>5} "
+            f"{cell(m.get('spikes_per_image'), '.0f'):>7} {cell(m['wall_s'], '.1f'):>8}"
+        )
     return "\n".join(rows)

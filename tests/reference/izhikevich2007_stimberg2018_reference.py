@@ -22,6 +22,7 @@ Usage::
         /tmp/refr/Izhikevich_2007.py /tmp/refr/Stimberg_et_al_2018/example_2_gchi_astrocyte.py \\
         --commit <brian2 git commit of the files> --out tests/reference/izhikevich2007_stimberg2018.json
 """
+
 import argparse
 import contextlib
 import hashlib
@@ -115,18 +116,27 @@ def stimberg(path):
     g = _run(path)
     mon = g["astro_mon"]
     t = np.asarray(mon.t / second)
-    out = {"dt_s": float(g["sim_dt"] / second), "duration_s": float(g["duration"] / second),
-           "seed": 790824, "device": type(brian2.get_device()).__name__}
+    out = {
+        "dt_s": float(g["sim_dt"] / second),
+        "duration_s": float(g["duration"] / second),
+        "seed": 790824,
+        "device": type(brian2.get_device()).__name__,
+    }
     every = int(round(0.1 / out["dt_s"]))
     for k, label in ((0, "deterministic"), (1, "stochastic")):
         c, i = np.asarray(mon.C[k] / umolar), np.asarray(mon.I[k] / umolar)
         gamma, h = np.asarray(mon.Gamma_A[k]), np.asarray(mon.h[k])
         level = 0.5 * (c.max() + c.min())
         out[label] = {
-            "C_max_uM": float(c.max()), "t_C_max_s": float(t[np.argmax(c)]),
-            "I_max_uM": float(i.max()), "Gamma_A_max": float(gamma.max()), "h_min": float(h.min()),
-            "C_mid_level_uM": float(level), "C_crossings_s": _crossings(c, t, level).tolist(),
-            "t_every_100ms_s": t[::every].tolist(), "C_every_100ms_uM": c[::every].tolist(),
+            "C_max_uM": float(c.max()),
+            "t_C_max_s": float(t[np.argmax(c)]),
+            "I_max_uM": float(i.max()),
+            "Gamma_A_max": float(gamma.max()),
+            "h_min": float(h.min()),
+            "C_mid_level_uM": float(level),
+            "C_crossings_s": _crossings(c, t, level).tolist(),
+            "t_every_100ms_s": t[::every].tolist(),
+            "C_every_100ms_uM": c[::every].tolist(),
             "I_every_100ms_uM": i[::every].tolist(),
         }
     brian2.device.reinit()
@@ -142,6 +152,7 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args(argv)
     import matplotlib
+
     matplotlib.use("Agg")
     import brian2
 
@@ -151,11 +162,13 @@ def main(argv=None):
         "python_version": sys.version.split()[0],
         "brian2_commit": args.commit,
         "command": "python tests/reference/izhikevich2007_stimberg2018_reference.py "
-                   + " ".join(sys.argv[1:] if argv is None else argv),
+        + " ".join(sys.argv[1:] if argv is None else argv),
         "files": {
             "izhikevich": {"path": "examples/frompapers/Izhikevich_2007.py", "sha256": _sha256(args.izhikevich)},
-            "stimberg": {"path": "examples/frompapers/Stimberg_et_al_2018/example_2_gchi_astrocyte.py",
-                         "sha256": _sha256(args.stimberg)},
+            "stimberg": {
+                "path": "examples/frompapers/Stimberg_et_al_2018/example_2_gchi_astrocyte.py",
+                "sha256": _sha256(args.stimberg),
+            },
         },
         "izhikevich2007": izhikevich(args.izhikevich),
         "stimberg2018_example2": stimberg(args.stimberg),
@@ -165,9 +178,11 @@ def main(argv=None):
         f.write("\n")
     d = result["stimberg2018_example2"]["deterministic"]
     z = result["izhikevich2007"]
-    print(f"izhikevich: {len(z['spike_t_s'])} spikes, s_final/gmax {z['s_final'] / z['gmax']:.6f}; "
-          f"stimberg: C max {d['C_max_uM']:.4f} uM, I max {d['I_max_uM']:.4f} uM, "
-          f"{len(d['C_crossings_s'])} crossings")
+    print(
+        f"izhikevich: {len(z['spike_t_s'])} spikes, s_final/gmax {z['s_final'] / z['gmax']:.6f}; "
+        f"stimberg: C max {d['C_max_uM']:.4f} uM, I max {d['I_max_uM']:.4f} uM, "
+        f"{len(d['C_crossings_s'])} crossings"
+    )
 
 
 if __name__ == "__main__":

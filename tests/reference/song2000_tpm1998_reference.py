@@ -22,6 +22,7 @@ Usage (from any directory; the published files are taken from a Brian2 checkout)
     python song2000_tpm1998_reference.py --stdp STDP.py --tpm Tsodyks_Pawelzik_Markram_1998.py \\
         --commit <git commit of the examples> --stdp-durations 100 10 --out song2000_tpm1998.json
 """
+
 import argparse
 import hashlib
 import json
@@ -67,10 +68,14 @@ def stdp_reference(path, duration_s, seed):
     g = _run_example(path, duration_s * brian2.second)
     w_rel = np.asarray(g["S"].w[:]) / g["gmax"]
     counts, _ = np.histogram(w_rel, bins=20, range=(0.0, 1.0))
-    return {"duration_s": duration_s, "seed": seed,
-            "fraction_near_0": float(np.mean(w_rel < NEAR)),
-            "fraction_near_w_max": float(np.mean(w_rel > 1 - NEAR)),
-            "histogram_20_bins": counts.tolist(), "w": w_rel.tolist()}
+    return {
+        "duration_s": duration_s,
+        "seed": seed,
+        "fraction_near_0": float(np.mean(w_rel < NEAR)),
+        "fraction_near_w_max": float(np.mean(w_rel > 1 - NEAR)),
+        "histogram_20_bins": counts.tolist(),
+        "w": w_rel.tolist(),
+    }
 
 
 def tpm_reference(path):
@@ -82,8 +87,11 @@ def tpm_reference(path):
         spikes_ms = np.asarray(g["get_stimulus"](**p["stimulus"]).spike_time / brian2.ms, float)
         edges = np.append(spikes_ms, np.inf)
         peaks = [float(v_mv[(t_ms >= a) & (t_ms < b)].max()) for a, b in zip(edges[:-1], edges[1:])]
-        panels[panel] = {"spike_times_ms": spikes_ms.tolist(), "epsp_peaks_mV": peaks,
-                         "duration_ms": float(t_ms[-1] + (t_ms[1] - t_ms[0]))}
+        panels[panel] = {
+            "spike_times_ms": spikes_ms.tolist(),
+            "epsp_peaks_mV": peaks,
+            "duration_ms": float(t_ms[-1] + (t_ms[1] - t_ms[0])),
+        }
     return panels
 
 
@@ -105,19 +113,29 @@ def main(argv=None):
         "command": " ".join([os.path.basename(sys.argv[0])] + (sys.argv[1:] if argv is None else list(argv))),
         "target": args.target,
         "near": NEAR,
-        "stdp": {"file": "examples/synapses/STDP.py", "sha256": _sha256(args.stdp),
-                 "runs": [stdp_reference(args.stdp, d, args.seed) for d in args.stdp_durations]},
-        "tpm1998": {"file": "examples/frompapers/Tsodyks_Pawelzik_Markram_1998.py", "sha256": _sha256(args.tpm),
-                    "panels": tpm_reference(args.tpm)},
+        "stdp": {
+            "file": "examples/synapses/STDP.py",
+            "sha256": _sha256(args.stdp),
+            "runs": [stdp_reference(args.stdp, d, args.seed) for d in args.stdp_durations],
+        },
+        "tpm1998": {
+            "file": "examples/frompapers/Tsodyks_Pawelzik_Markram_1998.py",
+            "sha256": _sha256(args.tpm),
+            "panels": tpm_reference(args.tpm),
+        },
     }
     with open(args.out, "w") as fh:
         json.dump(result, fh, indent=1)
     for run in result["stdp"]["runs"]:
-        print(f"STDP {run['duration_s']:g} s: near 0 {run['fraction_near_0']:.3f}, "
-              f"near w_max {run['fraction_near_w_max']:.3f}")
+        print(
+            f"STDP {run['duration_s']:g} s: near 0 {run['fraction_near_0']:.3f}, "
+            f"near w_max {run['fraction_near_w_max']:.3f}"
+        )
     for panel, values in result["tpm1998"]["panels"].items():
-        print(f"TPM panel {panel}: first/last EPSP peak {values['epsp_peaks_mV'][0]:.4f} / "
-              f"{values['epsp_peaks_mV'][-1]:.4f} mV")
+        print(
+            f"TPM panel {panel}: first/last EPSP peak {values['epsp_peaks_mV'][0]:.4f} / "
+            f"{values['epsp_peaks_mV'][-1]:.4f} mV"
+        )
     print(f"wrote {args.out}")
 
 
