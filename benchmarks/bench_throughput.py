@@ -61,6 +61,7 @@ Usage: python benchmarks/bench_throughput.py [--v1 COMMIT | --today COMMIT] [--v
        [--spec models/koo_encoder.toml] [--v2-input-code poisson] [--timeout 900]
        [--json benchmarks/results/throughput.json]
 """
+
 import argparse
 import hashlib
 import json
@@ -72,8 +73,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 
+import tomllib
 from worktrees import git, remove
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,6 +90,7 @@ def _child(version, config_path, result_path):
         cfg = json.load(fh)
     tree = os.path.realpath(cfg["tree"])
     import koo_spiking
+
     where = os.path.realpath(koo_spiking.__file__)
     if not where.startswith(tree + os.sep):
         raise RuntimeError(f"bench_throughput: {version} imported koo_spiking from {where}, not from {tree}")
@@ -103,25 +105,36 @@ def _child(version, config_path, result_path):
 
     def binary(self, *args, **kwargs):
         import resource
+
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         out = original_binary(self, *args, **kwargs)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        rec.update(binary_wall_s=time.perf_counter() - t0,
-                   binary_cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
-                   binary_s=self.timers["run_binary"], sim_s=float(self._last_run_time),
-                   completed=float(self._last_run_completed_fraction))
+        rec.update(
+            binary_wall_s=time.perf_counter() - t0,
+            binary_cpu_s=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+            binary_s=self.timers["run_binary"],
+            sim_s=float(self._last_run_time),
+            completed=float(self._last_run_completed_fraction),
+        )
         return out
 
     def build(self, *args, **kwargs):
         t0 = time.perf_counter()
         out = original_build(self, *args, **kwargs)
-        rec.update(build_call_s=time.perf_counter() - t0, make_s=self.timers["compile"]["make"],
-                   clean_s=self.timers["compile"]["clean"], code_objects=len(self.code_objects),
-                   project=self.project_dir)
+        rec.update(
+            build_call_s=time.perf_counter() - t0,
+            make_s=self.timers["compile"]["make"],
+            clean_s=self.timers["compile"]["clean"],
+            code_objects=len(self.code_objects),
+            project=self.project_dir,
+        )
         if hasattr(self, "_last_run_time"):  # a build that ran the binary (v1); else device.run (below)
-            rec.update(binary_s=self.timers["run_binary"], sim_s=float(self._last_run_time),
-                       completed=float(self._last_run_completed_fraction))
+            rec.update(
+                binary_s=self.timers["run_binary"],
+                sim_s=float(self._last_run_time),
+                completed=float(self._last_run_completed_fraction),
+            )
         return out
 
     def run(self, *args, **kwargs):
@@ -142,6 +155,7 @@ def _child(version, config_path, result_path):
     X = load_digits().data.astype(np.float64) / 16.0
     if cfg.get("pixels", 64) != 64:  # Fashion-MNIST size: the digits scaled up bilinearly
         from scipy.ndimage import zoom
+
         side = int(round(cfg["pixels"] ** 0.5))
         X = np.clip(np.stack([zoom(x.reshape(8, 8), side / 8, order=1) for x in X]), 0, 1).reshape(len(X), -1)
     X = X[np.arange(cfg["images"]) % len(X)]
@@ -149,15 +163,18 @@ def _child(version, config_path, result_path):
     if cfg.get("api", "v1" if version == "v1" else "v2") == "v1":
         import koo_spiking.encoder as encoder_module
         from koo_spiking.encoder import KooEncoder
+
         project = cfg["build_dir"]
 
         def mkdtemp(prefix="", **_):  # v1 makes a fresh project per run: give it one fixed folder
             os.makedirs(project, exist_ok=True)
             return project
+
         encoder_module.tempfile = type("FixedProject", (), {"mkdtemp": staticmethod(mkdtemp)})
     else:
         from koo_spiking import backend
         from koo_spiking.encoder import KooEncoder
+
         t0 = time.perf_counter()
         rec["pch"] = backend.precompiled_header(list(brian2.prefs.codegen.cpp.extra_compile_args_gcc))
         rec["pch_s"] = time.perf_counter() - t0
@@ -187,22 +204,35 @@ def _child(version, config_path, result_path):
 
 def _working_tree():
     """Uncommitted changes of the checkout (tracked files) and a hash of their diff."""
-    status = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
-                            capture_output=True, text=True, timeout=120).stdout  # (not stripped: ' M path')
+    status = subprocess.run(
+        ["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout  # (not stripped: ' M path')
     diff = subprocess.run(["git", "-C", ROOT, "diff", "HEAD"], capture_output=True, timeout=120).stdout
-    return {"changed": [line[3:] for line in status.splitlines() if line.strip()],
-            "diff_sha1": hashlib.sha1(diff).hexdigest()}
+    return {
+        "changed": [line[3:] for line in status.splitlines() if line.strip()],
+        "diff_sha1": hashlib.sha1(diff).hexdigest(),
+    }
 
 
 def _specs(args, v2_spec):
     net = v2_spec["network"]
     image = "28x28 (digits scaled up, 784 pixels)" if args.size == "fashion" else "8x8 digits (64 pixels)"
-    sizes = {"image": image, "pixels": 784 if args.size == "fashion" else 64, "images": args.images,
-             "n_h1": args.n_h1 if args.n_h1 is not None else net["n_h1"],
-             "n_h2": args.n_h2 if args.n_h2 is not None else net["n_h2"],
-             "dt": args.dt or net["dt"], "present": args.present or net["present"],
-             "input_rate": args.input_rate or net["input_rate"], "seed": args.seed,
-             "backend": "cpp_standalone", "progress": "off"}
+    sizes = {
+        "image": image,
+        "pixels": 784 if args.size == "fashion" else 64,
+        "images": args.images,
+        "n_h1": args.n_h1 if args.n_h1 is not None else net["n_h1"],
+        "n_h2": args.n_h2 if args.n_h2 is not None else net["n_h2"],
+        "dt": args.dt or net["dt"],
+        "present": args.present or net["present"],
+        "input_rate": args.input_rate or net["input_rate"],
+        "seed": args.seed,
+        "backend": "cpp_standalone",
+        "progress": "off",
+    }
     shared = {k: sizes[k] for k in ("n_h1", "n_h2", "dt", "present", "input_rate")}
     features = dict(v2_spec["features"])
     v2 = json.loads(json.dumps(v2_spec))
@@ -210,9 +240,13 @@ def _specs(args, v2_spec):
     if args.v2_input_code:
         v2["network"]["input_code"] = args.v2_input_code
     v2["learning"].update(epochs=1, decoder_epochs=0, seed=args.seed)
-    v1 = {"name": "koo_encoder_v1", "network": dict(shared), "features": features,
-          "learning": {"epochs": 1, "seed": args.seed},
-          "astrocytes": {"dt": v2_spec.get("astrocytes", {}).get("dt", "10 ms")}}
+    v1 = {
+        "name": "koo_encoder_v1",
+        "network": dict(shared),
+        "features": features,
+        "learning": {"epochs": 1, "seed": args.seed},
+        "astrocytes": {"dt": v2_spec.get("astrocytes", {}).get("dt", "10 ms")},
+    }
     sizes["features"] = features
     sizes["v2_input_code"] = v2["network"].get("input_code")
     return sizes, v1, v2
@@ -231,8 +265,14 @@ def _run_child(version, tree, cfg, work, index, timeout):
     os.makedirs(scratch, exist_ok=True)
     t0 = time.perf_counter()
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", version, config, result],
-                                cwd=scratch, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--child", version, config, result],
+            cwd=scratch,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             rc = proc.wait(timeout=timeout)
         except BaseException:
@@ -256,23 +296,46 @@ def _sigterm(*_):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--v1", default=DEFAULT_V1, metavar="COMMIT", help="commit of v1 (default 92e1d36^)")
-    parser.add_argument("--today", default=None, metavar="COMMIT",
-                        help="compare with the encoder as it was at COMMIT (same spec) instead of v1, e.g. 23d3e4c")
-    parser.add_argument("--size", choices=("digits", "fashion"), default="digits",
-                        help="fashion: models/koo_fashion.toml's network on 784-pixel images")
-    parser.add_argument("--v2", default=None, metavar="COMMIT",
-                        help="commit of v2 (default: this checkout's working tree, copied at the start)")
-    parser.add_argument("--spec", default=None,
-                        help="v2 spec (default: models/koo_encoder.toml of v2's tree); its network sizes are "
-                             "the defaults of the options below")
+    parser.add_argument(
+        "--today",
+        default=None,
+        metavar="COMMIT",
+        help="compare with the encoder as it was at COMMIT (same spec) instead of v1, e.g. 23d3e4c",
+    )
+    parser.add_argument(
+        "--size",
+        choices=("digits", "fashion"),
+        default="digits",
+        help="fashion: models/koo_fashion.toml's network on 784-pixel images",
+    )
+    parser.add_argument(
+        "--v2",
+        default=None,
+        metavar="COMMIT",
+        help="commit of v2 (default: this checkout's working tree, copied at the start)",
+    )
+    parser.add_argument(
+        "--spec",
+        default=None,
+        help="v2 spec (default: models/koo_encoder.toml of v2's tree); its network sizes are "
+        "the defaults of the options below",
+    )
     parser.add_argument("--images", type=int, default=2000, help="training images per fit (digits, cycled)")
     parser.add_argument("--n-h1", type=int, default=None, help="hidden-1 E cells (default: the v2 spec's)")
     parser.add_argument("--n-h2", type=int, default=None, help="hidden-2 E cells, the code (default: the v2 spec's)")
     parser.add_argument("--dt", default=None, help="time step, e.g. '0.5 ms' (default: the v2 spec's)")
-    parser.add_argument("--present", default=None, help="presentation per image, e.g. '100 ms' (default: the v2 spec's)")
-    parser.add_argument("--input-rate", default=None, help="rate of a white pixel, both versions (default: the v2 spec's)")
-    parser.add_argument("--v2-input-code", choices=("regular", "poisson"), default=None,
-                        help="v2's input code (default: the spec's; v1 is always Poisson)")
+    parser.add_argument(
+        "--present", default=None, help="presentation per image, e.g. '100 ms' (default: the v2 spec's)"
+    )
+    parser.add_argument(
+        "--input-rate", default=None, help="rate of a white pixel, both versions (default: the v2 spec's)"
+    )
+    parser.add_argument(
+        "--v2-input-code",
+        choices=("regular", "poisson"),
+        default=None,
+        help="v2's input code (default: the spec's; v1 is always Poisson)",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="rounds of (v1, v2); the first compiles cold")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=900, help="seconds per fit process")
@@ -290,8 +353,11 @@ def main(argv=None):
         args.v1 = args.today
     v1_sha = git("rev-parse", "--verify", args.v1 + "^{commit}")
     v2_sha = git("rev-parse", "--verify", args.v2 + "^{commit}") if args.v2 else None
-    report = {"provenance": provenance(), "v1_commit": {"given": args.v1, "sha": v1_sha},
-              "v2": {"given": args.v2, "sha": v2_sha} if args.v2 else {"working_tree": _working_tree()}}
+    report = {
+        "provenance": provenance(),
+        "v1_commit": {"given": args.v1, "sha": v1_sha},
+        "v2": {"given": args.v2, "sha": v2_sha} if args.v2 else {"working_tree": _working_tree()},
+    }
     work = tempfile.mkdtemp(prefix="bench_throughput_")
     tree_v1, tree_v2 = os.path.join(work, "v1"), os.path.join(work, "v2")
     trees = [tree_v1] + ([tree_v2] if args.v2 else [])
@@ -302,8 +368,11 @@ def main(argv=None):
         if args.v2:
             git("worktree", "add", "--detach", tree_v2, v2_sha)
         else:  # a snapshot of the working tree: edits during the run stay out of it
-            shutil.copytree(os.path.join(ROOT, "koo_spiking"), os.path.join(tree_v2, "koo_spiking"),
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                os.path.join(ROOT, "koo_spiking"),
+                os.path.join(tree_v2, "koo_spiking"),
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
         spec_file = args.spec or os.path.join(tree_v2 if args.v2 else ROOT, "models", "koo_encoder.toml")
         with open(spec_file, "rb") as fh:
             v2_spec = tomllib.load(fh)
@@ -320,23 +389,39 @@ def main(argv=None):
         sizes, spec_v1, spec_v2 = _specs(args, v2_spec)
         if args.today:  # the same spec in both
             spec_v1 = spec_v2
-        report.update(v2_spec_file=args.spec or "models/koo_encoder.toml", sizes=sizes,
-                      specs={names[0]: spec_v1, names[1]: spec_v2},
-                      not_equal=[] if args.today else NOT_EQUAL, versions=list(names))
+        report.update(
+            v2_spec_file=args.spec or "models/koo_encoder.toml",
+            sizes=sizes,
+            specs={names[0]: spec_v1, names[1]: spec_v2},
+            not_equal=[] if args.today else NOT_EQUAL,
+            versions=list(names),
+        )
         v2_name = v2_sha or report["provenance"]["git_commit"]
-        print(f"bench_throughput: {names[0]} {args.v1} ({v1_sha[:10]}) against {names[1]} {v2_name}, "
-              f"{args.images} images, n_h1 {sizes['n_h1']}, n_h2 {sizes['n_h2']}, dt {sizes['dt']}, "
-              f"present {sizes['present']}, input {sizes['input_rate']}, {args.rounds} rounds", flush=True)
+        print(
+            f"bench_throughput: {names[0]} {args.v1} ({v1_sha[:10]}) against {names[1]} {v2_name}, "
+            f"{args.images} images, n_h1 {sizes['n_h1']}, n_h2 {sizes['n_h2']}, dt {sizes['dt']}, "
+            f"present {sizes['present']}, input {sizes['input_rate']}, {args.rounds} rounds",
+            flush=True,
+        )
         for r in range(1, args.rounds + 1):
             for version, tree, spec in ((names[0], tree_v1, spec_v1), (names[1], tree_v2, spec_v2)):
-                cfg = {"tree": tree, "spec": spec, "images": args.images, "seed": args.seed,
-                       "build_dir": os.path.join(work, "v1_build"), "pixels": sizes["pixels"],
-                       "api": "v1" if version == "v1" else "v2"}
+                cfg = {
+                    "tree": tree,
+                    "spec": spec,
+                    "images": args.images,
+                    "seed": args.seed,
+                    "build_dir": os.path.join(work, "v1_build"),
+                    "pixels": sizes["pixels"],
+                    "api": "v1" if version == "v1" else "v2",
+                }
                 rec = _run_child(version, tree, cfg, work, r, args.timeout)
                 rec.update(round=r, compile="cold" if r == 1 else "warm")
                 runs.append(rec)
-                print(f"  round {r} {version}: {rec['images_per_s']:.1f} images/CPU-s (sim {rec['sim_s']:.2f} s), "
-                      f"build {rec['build_s']:.1f} s (make {rec['make_s']:.1f} s)", flush=True)
+                print(
+                    f"  round {r} {version}: {rec['images_per_s']:.1f} images/CPU-s (sim {rec['sim_s']:.2f} s), "
+                    f"build {rec['build_s']:.1f} s (make {rec['make_s']:.1f} s)",
+                    flush=True,
+                )
     finally:
         signal.signal(signal.SIGTERM, previous)
         remove(trees, work, args.keep)
@@ -375,12 +460,17 @@ def summarize(runs, names=("v1", "v2")):
         warm = [r for r in rs if r["compile"] == "warm"]
         ips = [r["images_per_s"] for r in rs]
         out[version] = {
-            "images_per_s": ips, "images_per_s_median": statistics.median(ips),
+            "images_per_s": ips,
+            "images_per_s_median": statistics.median(ips),
             "sim_s": [r["sim_s"] for r in rs],
             "images_per_s_end_to_end": [r["images_per_s_end_to_end"] for r in rs],
-            "build_s_cold": [r["build_s"] for r in cold], "build_s_warm": [r["build_s"] for r in warm],
-            "make_s_cold": [r["make_s"] for r in cold], "make_s_warm": [r["make_s"] for r in warm],
-            "neurons": rs[0]["n_neurons"], "synapses": rs[0]["n_synapses"], "code_objects": rs[0]["code_objects"],
+            "build_s_cold": [r["build_s"] for r in cold],
+            "build_s_warm": [r["build_s"] for r in warm],
+            "make_s_cold": [r["make_s"] for r in cold],
+            "make_s_warm": [r["make_s"] for r in warm],
+            "neurons": rs[0]["n_neurons"],
+            "synapses": rs[0]["n_synapses"],
+            "code_objects": rs[0]["code_objects"],
             "spikes_per_image": rs[0]["spikes_per_image_total"],
         }
         if all("images_per_wall_s" in r for r in rs):
@@ -390,8 +480,10 @@ def summarize(runs, names=("v1", "v2")):
     a_name, b_name = names
     v1, v2 = out[a_name], out[b_name]
     tag = f"{b_name}_{a_name}"
-    per_round = [b["images_per_s"] / a["images_per_s"] for a, b in
-                 zip([r for r in runs if r["version"] == a_name], [r for r in runs if r["version"] == b_name])]
+    per_round = [
+        b["images_per_s"] / a["images_per_s"]
+        for a, b in zip([r for r in runs if r["version"] == a_name], [r for r in runs if r["version"] == b_name])
+    ]
     out[f"ratio_{tag}_images_per_s"] = v2["images_per_s_median"] / v1["images_per_s_median"]
     out[f"ratio_{tag}_images_per_s_per_round"] = per_round
     if "images_per_wall_s_median" in v1 and "images_per_wall_s_median" in v2:
@@ -405,34 +497,50 @@ def summarize(runs, names=("v1", "v2")):
 
 
 def table(runs, summary, sizes, names=("v1", "v2")):
-    head = (f"{'version':<8}{'round':>6}{'compile':>9}{'sim s':>8}{'img/CPU-s':>10}{'fit s':>8}"
-            f"{'end-to-end/s':>14}{'build s':>9}{'make s':>8}{'pch s':>7}{'spikes/img':>12}")
-    rows = [f"sizes: {sizes['images']} training images of {sizes['image']}, n_h1 {sizes['n_h1']}, "
-            f"n_h2 {sizes['n_h2']}, dt {sizes['dt']}, present {sizes['present']}, input {sizes['input_rate']}, "
-            f"{sizes['backend']}, progress off",
-            "features on: " + (", ".join(k for k, v in sizes["features"].items() if v) or "none"),
-            head, "-" * len(head)]
+    head = (
+        f"{'version':<8}{'round':>6}{'compile':>9}{'sim s':>8}{'img/CPU-s':>10}{'fit s':>8}"
+        f"{'end-to-end/s':>14}{'build s':>9}{'make s':>8}{'pch s':>7}{'spikes/img':>12}"
+    )
+    rows = [
+        f"sizes: {sizes['images']} training images of {sizes['image']}, n_h1 {sizes['n_h1']}, "
+        f"n_h2 {sizes['n_h2']}, dt {sizes['dt']}, present {sizes['present']}, input {sizes['input_rate']}, "
+        f"{sizes['backend']}, progress off",
+        "features on: " + (", ".join(k for k, v in sizes["features"].items() if v) or "none"),
+        head,
+        "-" * len(head),
+    ]
     for r in runs:
         pch = f"{r['pch_s']:7.1f}" if "pch_s" in r else f"{'-':>7}"
-        rows.append(f"{r['version']:<8}{r['round']:>6}{r['compile']:>9}{r['sim_s']:8.2f}{r['images_per_s']:10.1f}"
-                    f"{r['fit_s']:8.1f}{r['images_per_s_end_to_end']:14.1f}{r['build_s']:9.1f}{r['make_s']:8.1f}"
-                    f"{pch}{r['spikes_per_image_total']:12.0f}")
+        rows.append(
+            f"{r['version']:<8}{r['round']:>6}{r['compile']:>9}{r['sim_s']:8.2f}{r['images_per_s']:10.1f}"
+            f"{r['fit_s']:8.1f}{r['images_per_s_end_to_end']:14.1f}{r['build_s']:9.1f}{r['make_s']:8.1f}"
+            f"{pch}{r['spikes_per_image_total']:12.0f}"
+        )
     rows.append("-" * len(head))
     a_name, b_name = names
     tag = f"{b_name}_{a_name}"
     for v in names:
         s = summary[v]
-        wall = f", {s['images_per_wall_s_median']:.1f} images per wall-second of the binary" \
-            if "images_per_wall_s_median" in s else ""
-        rows.append(f"{v}: {s['neurons']} neurons, {s['synapses']} synapses, {s['code_objects']} code objects; "
-                    f"median {s['images_per_s_median']:.1f} images per CPU-second of the simulation{wall}")
+        wall = (
+            f", {s['images_per_wall_s_median']:.1f} images per wall-second of the binary"
+            if "images_per_wall_s_median" in s
+            else ""
+        )
+        rows.append(
+            f"{v}: {s['neurons']} neurons, {s['synapses']} synapses, {s['code_objects']} code objects; "
+            f"median {s['images_per_s_median']:.1f} images per CPU-second of the simulation{wall}"
+        )
     ratio = summary[f"ratio_{tag}_images_per_s"]
-    rows.append(f"ratio {b_name}/{a_name} images per CPU-second (median of rounds): {ratio:.2f} "
-                f"(per round {', '.join(f'{x:.2f}' for x in summary[f'ratio_{tag}_images_per_s_per_round'])}); "
-                f"target not slower: {summary[f'target_{b_name}_not_slower']}")
+    rows.append(
+        f"ratio {b_name}/{a_name} images per CPU-second (median of rounds): {ratio:.2f} "
+        f"(per round {', '.join(f'{x:.2f}' for x in summary[f'ratio_{tag}_images_per_s_per_round'])}); "
+        f"target not slower: {summary[f'target_{b_name}_not_slower']}"
+    )
     if f"ratio_{tag}_images_per_wall_s" in summary:
-        rows.append(f"ratio {b_name}/{a_name} images per wall-second of the binary: "
-                    f"{summary[f'ratio_{tag}_images_per_wall_s']:.2f}")
+        rows.append(
+            f"ratio {b_name}/{a_name} images per wall-second of the binary: "
+            f"{summary[f'ratio_{tag}_images_per_wall_s']:.2f}"
+        )
     for kind in ("cold", "warm"):
         if f"ratio_{tag}_build_s_{kind}" in summary:
             rows.append(f"ratio {b_name}/{a_name} build s, {kind}: {summary[f'ratio_{tag}_build_s_{kind}']:.2f}")

@@ -38,7 +38,7 @@ bound is never reached in this protocol).
 import argparse
 
 import numpy as np
-from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms, second
+from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, defaultclock, ms, mV, second
 
 from koo_spiking.neuromodulator import dopamine_parts, reward_schedule, reward_stdp_synapses, set_mode
 from koo_spiking.neuron import lif_group

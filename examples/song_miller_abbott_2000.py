@@ -40,7 +40,7 @@ Run ``python examples/song_miller_abbott_2000.py --out song2000.png``.
 import argparse
 
 import numpy as np
-from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, StateMonitor, mV, ms, second, start_scope
+from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, StateMonitor, ms, mV, second, start_scope
 
 from koo_spiking import backend
 from koo_spiking.neuron import lif_group

@@ -30,7 +30,7 @@ included, follow the published traces to within 1e-13 uM over the 30 s.
 import argparse
 
 import numpy as np
-from brian2 import Network, SpikeMonitor, StateMonitor, defaultclock, mV, ms, second, seed, umolar
+from brian2 import Network, SpikeMonitor, StateMonitor, defaultclock, ms, mV, second, seed, umolar
 
 from koo_spiking.astrocyte import astrocyte_group, drive_from_neurons
 from koo_spiking.neuron import if_group

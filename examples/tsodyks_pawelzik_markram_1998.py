@@ -41,8 +41,7 @@ Run ``python examples/tsodyks_pawelzik_markram_1998.py --out tpm1998.png``.
 import argparse
 
 import numpy as np
-from brian2 import (Gohm, Hz, Mohm, Network, SpikeGeneratorGroup, StateMonitor, mV, ms, pA, start_scope,
-                    volt)
+from brian2 import Gohm, Hz, Mohm, Network, SpikeGeneratorGroup, StateMonitor, ms, mV, pA, start_scope, volt
 
 from koo_spiking import backend
 from koo_spiking.neuron import lif_group

@@ -27,6 +27,7 @@
 ``numpy``
     Pure Python runtime, slow, for debugging.
 """
+
 import atexit
 import contextlib
 import copy
@@ -47,15 +48,44 @@ import numpy as np
 
 from koo_spiking import build as patches
 
-__all__ = ["TARGETS", "use", "current", "reset", "backend", "seed", "is_standalone",
-           "build_directory", "temporary_directory", "precompiled_header", "merge_copies", "last_build_report"]
+__all__ = [
+    "TARGETS",
+    "use",
+    "current",
+    "reset",
+    "backend",
+    "seed",
+    "is_standalone",
+    "build_directory",
+    "temporary_directory",
+    "precompiled_header",
+    "merge_copies",
+    "last_build_report",
+]
 
 TARGETS = ("cython", "cpp_standalone", "numpy")
 _state = {"target": "cython", "directory": None, "flags": None, "link": None, "objects": None}
 _last_report = {}
 # the standard headers Brian2's generated files include (objects.h, brianlib/, code objects)
-_PCH_HEADERS = ("algorithm", "cassert", "climits", "cmath", "cstdint", "cstdlib", "ctime", "fstream",
-                "iostream", "iterator", "limits", "map", "random", "set", "string", "utility", "vector")
+_PCH_HEADERS = (
+    "algorithm",
+    "cassert",
+    "climits",
+    "cmath",
+    "cstdint",
+    "cstdlib",
+    "ctime",
+    "fstream",
+    "iostream",
+    "iterator",
+    "limits",
+    "map",
+    "random",
+    "set",
+    "string",
+    "utility",
+    "vector",
+)
 
 
 def use(target="cython", directory=None, build_on_run=True):
@@ -175,7 +205,8 @@ def seed(value):
 
 def _cache_root():
     root = os.environ.get("KOO_BUILD_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "koo_spiking", "standalone")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "koo_spiking", "standalone"
+    )
     return root
 
 
@@ -247,7 +278,7 @@ def _prune(root, keep):
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:  # in use
                 continue
-            shutil.rmtree(path[:-len(".lock")], ignore_errors=True)
+            shutil.rmtree(path[: -len(".lock")], ignore_errors=True)
             os.remove(path)
 
 
@@ -309,8 +340,11 @@ def precompiled_header(flags):
         return None
     digest = hashlib.sha1(repr((gcc, flags, _PCH_HEADERS)).encode()).hexdigest()[:16]
     # beside the build cache; with the cache off, in one shared folder of the system's temp
-    base = os.path.join(tempfile.gettempdir(), "koo_spiking_pch") if root == "off" else \
-        os.path.join(os.path.dirname(root.rstrip(os.sep)) or ".", "pch")
+    base = (
+        os.path.join(tempfile.gettempdir(), "koo_spiking_pch")
+        if root == "off"
+        else os.path.join(os.path.dirname(root.rstrip(os.sep)) or ".", "pch")
+    )
     folder = os.path.join(base, digest)
     header = os.path.join(folder, "koo_std.h")
     try:
@@ -323,15 +357,18 @@ def precompiled_header(flags):
                 text = "".join(f"#include <{name}>\n" for name in _PCH_HEADERS)
                 with open(header + ".tmp", "w") as fh:
                     fh.write(text)
-                subprocess.run([gcc[0], "-x", "c++-header", *flags, header + ".tmp", "-o", header + ".gch.tmp"],
-                               check=True, capture_output=True, timeout=600)
+                subprocess.run(
+                    [gcc[0], "-x", "c++-header", *flags, header + ".tmp", "-o", header + ".gch.tmp"],
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
                 os.replace(header + ".tmp", header)
                 os.replace(header + ".gch.tmp", header + ".gch")
     except (OSError, subprocess.SubprocessError):
         header = None
     _pch[key] = header
     return header
-
 
 
 # ---------------------------------------------------------------------- the build step (issue 26)
@@ -394,11 +431,17 @@ def _install_build(device):
             cls.compile_source(device, directory, compiler, debug, clean)
             after = _object_times(directory)
             compiled = sorted(k for k, v in after.items() if _mtimes.get(k) != v)
-            _current["report"] = {"make": "brian2", "directory": os.path.abspath(directory),
-                                  "files_total": len(_sources(directory)), "files_compiled": len(compiled),
-                                  "seconds": {"compile": round(time.time() - t0, 3)},
-                                  "cpu_seconds": round(_children_cpu() - before, 3), "slowest": [],
-                                  "objects_s": None, "jobs": _jobs()}
+            _current["report"] = {
+                "make": "brian2",
+                "directory": os.path.abspath(directory),
+                "files_total": len(_sources(directory)),
+                "files_compiled": len(compiled),
+                "seconds": {"compile": round(time.time() - t0, 3)},
+                "cpu_seconds": round(_children_cpu() - before, 3),
+                "slowest": [],
+                "objects_s": None,
+                "jobs": _jobs(),
+            }
         else:
             _current["report"] = _make(directory, clean)
             device.timers["compile"]["make"] = _current["report"]["seconds"]["make"]  # as Brian2 keeps it
@@ -489,34 +532,37 @@ def _makefile_text(v, patched=None):
     sources = [patched.get(f, f) for f in v["SRCS"].split()]
     first = [f for f in sources if f == "objects.cpp"]
     sources = first + [f for f in sources if f != "objects.cpp"]  # make -j starts them in this order
-    return "\n".join([
-        "# written by koo_spiking.backend from Brian2's makefile (issue 26): objects.cpp first and at -O0,",
-        "# header dependencies from -MMD while compiling (no serial g++ -MM pass), times in " + _TIMES,
-        "PROGRAM = main",
-        "SRCS = " + " ".join(sources),
-        "OBJS = ${SRCS:.cpp=.o}",
-        "OBJS := ${OBJS:.c=.o}",
-        "OPTIMISATIONS = " + v["OPTIMISATIONS"],
-        "OBJECTS_OPTIMISATIONS = " + _objects_optimisations(v["OPTIMISATIONS"]),
-        "CXXFLAGS = " + v["CXXFLAGS"],
-        "LFLAGS = " + v["LFLAGS"],
-        "",
-        "all: $(PROGRAM)",
-        ".PHONY: all",
-        "",
-        "$(PROGRAM): $(OBJS) " + _MAKEFILE,
-        "\t" + _TIMED.format(command="$(CXX) $(OBJS) -o $(PROGRAM) $(LFLAGS)"),
-        "",
-        "objects.o: OPTIMISATIONS = $(OBJECTS_OPTIMISATIONS)",
-        "",
-        "%.o : %.cpp " + _FLAGS,
-        "\t" + _TIMED.format(command="$(CXX) $(CXXFLAGS) -MMD -MP $< -o $@"),
-        "",
-        "%.o : %.c " + _FLAGS,
-        "\t" + _TIMED.format(command="$(CC) -c -MMD -MP $< -o $@"),
-        "",
-        "-include $(OBJS:.o=.d)",
-        ""])
+    return "\n".join(
+        [
+            "# written by koo_spiking.backend from Brian2's makefile (issue 26): objects.cpp first and at -O0,",
+            "# header dependencies from -MMD while compiling (no serial g++ -MM pass), times in " + _TIMES,
+            "PROGRAM = main",
+            "SRCS = " + " ".join(sources),
+            "OBJS = ${SRCS:.cpp=.o}",
+            "OBJS := ${OBJS:.c=.o}",
+            "OPTIMISATIONS = " + v["OPTIMISATIONS"],
+            "OBJECTS_OPTIMISATIONS = " + _objects_optimisations(v["OPTIMISATIONS"]),
+            "CXXFLAGS = " + v["CXXFLAGS"],
+            "LFLAGS = " + v["LFLAGS"],
+            "",
+            "all: $(PROGRAM)",
+            ".PHONY: all",
+            "",
+            "$(PROGRAM): $(OBJS) " + _MAKEFILE,
+            "\t" + _TIMED.format(command="$(CXX) $(OBJS) -o $(PROGRAM) $(LFLAGS)"),
+            "",
+            "objects.o: OPTIMISATIONS = $(OBJECTS_OPTIMISATIONS)",
+            "",
+            "%.o : %.cpp " + _FLAGS,
+            "\t" + _TIMED.format(command="$(CXX) $(CXXFLAGS) -MMD -MP $< -o $@"),
+            "",
+            "%.o : %.c " + _FLAGS,
+            "\t" + _TIMED.format(command="$(CC) -c -MMD -MP $< -o $@"),
+            "",
+            "-include $(OBJS:.o=.d)",
+            "",
+        ]
+    )
 
 
 _VARIANT = re.compile(r"^(?P<prefix>after_run_|before_run_)?(?P<obj>\w+_codeobject)(?:_(?P<n>[1-9]\d*))?\.cpp$")
@@ -559,8 +605,9 @@ def merge_copies(directory, sources):
         m = _VARIANT.match(os.path.basename(src))
         if m and src.startswith("code_objects/"):
             n = int(m.group("n") or 0)
-            families.setdefault(m.group("obj"), {}).setdefault(n, {})[m.group("prefix") or ""] = \
-                os.path.basename(src)[:-4]
+            families.setdefault(m.group("obj"), {}).setdefault(n, {})[m.group("prefix") or ""] = os.path.basename(src)[
+                :-4
+            ]
     merged, dropped = {}, set()
     for obj, variants in families.items():
         first = min(variants)
@@ -602,8 +649,10 @@ def _make(directory, clean):
             os.remove(path)
     _write_if_changed(mk, text)
     # the objects depend on the flags (not on the list of files: a new file does not recompile the others)
-    _write_if_changed(os.path.join(directory, _FLAGS), "\n".join(
-        [v["OPTIMISATIONS"], _objects_optimisations(v["OPTIMISATIONS"]), v["CXXFLAGS"], v["LFLAGS"]]) + "\n")
+    _write_if_changed(
+        os.path.join(directory, _FLAGS),
+        "\n".join([v["OPTIMISATIONS"], _objects_optimisations(v["OPTIMISATIONS"]), v["CXXFLAGS"], v["LFLAGS"]]) + "\n",
+    )
     times = os.path.join(directory, _TIMES)
     if os.path.exists(times):
         os.remove(times)
@@ -619,8 +668,7 @@ def _make(directory, clean):
     if code != 0:
         with open(log) as fh:
             tail = fh.read()[-3000:]
-        raise RuntimeError(f"Project compilation failed (make -f {_MAKEFILE}, error code {code}); "
-                           f"see {log}:\n{tail}")
+        raise RuntimeError(f"Project compilation failed (make -f {_MAKEFILE}, error code {code}); see {log}:\n{tail}")
     files, link = [], None
     if os.path.exists(times):
         with open(times) as fh:
@@ -635,10 +683,19 @@ def _make(directory, clean):
     compile_end = max([b for _, _, b in files], default=t0)
     slowest = sorted(((f, round(b - a, 3)) for f, a, b in files), key=lambda x: -x[1])
     objects = [round(b - a, 3) for f, a, b in files if f == "objects.cpp"]
-    return {"make": "koo", "directory": os.path.abspath(directory), "files_total": len(v["SRCS"].split()),
-            "files_merged": len(all_sources) - len(kept),
-            "files_compiled": len(files),
-            "seconds": {"compile": round(max(compile_end - t0, 0.0), 3),
-                        "link": round(link[1] - link[0], 3) if link else 0.0, "make": round(t1 - t0, 3)},
-            "cpu_seconds": round(cpu, 3), "slowest": [list(x) for x in slowest[:10]],
-            "objects_s": objects[0] if objects else None, "jobs": _jobs()}
+    return {
+        "make": "koo",
+        "directory": os.path.abspath(directory),
+        "files_total": len(v["SRCS"].split()),
+        "files_merged": len(all_sources) - len(kept),
+        "files_compiled": len(files),
+        "seconds": {
+            "compile": round(max(compile_end - t0, 0.0), 3),
+            "link": round(link[1] - link[0], 3) if link else 0.0,
+            "make": round(t1 - t0, 3),
+        },
+        "cpu_seconds": round(cpu, 3),
+        "slowest": [list(x) for x in slowest[:10]],
+        "objects_s": objects[0] if objects else None,
+        "jobs": _jobs(),
+    }

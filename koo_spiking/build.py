@@ -32,11 +32,22 @@ bit-identical (``tests/test_identical_spikes.py``).
     ``tanh`` is called only where the factor is not 0; where it is 0 the product is the same zero
     (``0*(1 + tanh(x)) == 0*(1 + 0)``, sign included, for every finite ``x``).
 """
+
 import os
 import re
 
-__all__ = ["patch_network", "patch_code_objects", "network_text", "tanh_text", "reset_text", "peek_text",
-           "NETWORK", "TANH_GATE", "RESET_SKIP", "PEEK"]
+__all__ = [
+    "patch_network",
+    "patch_code_objects",
+    "network_text",
+    "tanh_text",
+    "reset_text",
+    "peek_text",
+    "NETWORK",
+    "TANH_GATE",
+    "RESET_SKIP",
+    "PEEK",
+]
 
 #: environment switches (value ``off`` disables the patch)
 NETWORK, TANH_GATE, RESET_SKIP, PEEK = "KOO_NETWORK_PATCH", "KOO_TANH_GATE", "KOO_RESET_SKIP", "KOO_PEEK"
@@ -146,8 +157,9 @@ def network_text(text):
         return None
     fast = _FAST_LOOP.replace("{elapsed}", elapsed[0])
     text = text[:start] + fast + text[start:]
-    return text.replace("#include<utility>\n", "#include<utility>\n#include<map>\n#include<vector>\n#include<stdint.h>\n",
-                        1)
+    return text.replace(
+        "#include<utility>\n", "#include<utility>\n#include<map>\n#include<vector>\n#include<stdint.h>\n", 1
+    )
 
 
 def patch_network(directory):
@@ -178,10 +190,12 @@ def patch_network(directory):
 # a factor (a variable's name) times (1.0 + tanh(: the tanh is only needed where the factor is not 0
 _GATED = re.compile(r"\b(?P<on>[A-Za-z_]\w*) \* \(1\.0 \+ tanh\(")
 _SUPPORT = "////// SUPPORT CODE ///////\nnamespace {\n"
-_HELPER = ("    // koo_spiking (issue 26): tanh(x) where the factor multiplying (1 + tanh(x)) is not 0; a call, as tanh's\n"
-           "    // (inlined, the branch changes the order in which -ffast-math sums the terms around it)\n"
-           "    __attribute__((noinline)) static double _koo_gated_tanh(const double on, const double x)\n"
-           "    {\n        return on != 0.0 ? tanh(x) : 0.0;\n    }\n")
+_HELPER = (
+    "    // koo_spiking (issue 26): tanh(x) where the factor multiplying (1 + tanh(x)) is not 0; a call, as tanh's\n"
+    "    // (inlined, the branch changes the order in which -ffast-math sums the terms around it)\n"
+    "    __attribute__((noinline)) static double _koo_gated_tanh(const double on, const double x)\n"
+    "    {\n        return on != 0.0 ? tanh(x) : 0.0;\n    }\n"
+)
 
 
 def tanh_text(text):
@@ -208,14 +222,20 @@ def reset_text(text):
         return None
     if not all(_CONSTANT.match(line) for line in scalar[0].splitlines()):
         return None
-    return text.replace(events[0], events[0] + "    if (_num_events == 0) return;  // koo_spiking (issue 26): no spike, "
-                        "nothing to reset\n", 1)
+    return text.replace(
+        events[0],
+        events[0] + "    if (_num_events == 0) return;  // koo_spiking (issue 26): no spike, nothing to reset\n",
+        1,
+    )
 
 
 # ---------------------------------------------------------------------------------------- spike queue
 _PEEK = re.compile(r"(std::vector<int> \*_spiking_synapses = )(\w+)\.peek\(\);")
-_ONE_THREAD = ("std::vector< CSpikeQueue * > queue;", "for(int _thread=0; _thread < 1; _thread++)",
-               "all_peek.insert(all_peek.end(), queue[_thread]->peek()->begin(), queue[_thread]->peek()->end());")
+_ONE_THREAD = (
+    "std::vector< CSpikeQueue * > queue;",
+    "for(int _thread=0; _thread < 1; _thread++)",
+    "all_peek.insert(all_peek.end(), queue[_thread]->peek()->begin(), queue[_thread]->peek()->end());",
+)
 
 
 def one_thread(directory):
@@ -231,13 +251,16 @@ def peek_text(text):
     (:func:`one_thread`)."""
     if not _PEEK.search(text):
         return None
-    return _PEEK.sub(lambda m: f"{m.group(1)}{m.group(2)}.queue[0]->peek();  // koo_spiking: no copy (one thread)",
-                     text)
+    return _PEEK.sub(
+        lambda m: f"{m.group(1)}{m.group(2)}.queue[0]->peek();  // koo_spiking: no copy (one thread)", text
+    )
 
 
-_PATCHES = ((TANH_GATE, lambda name, text: "tanh(" in text, tanh_text),
-            (RESET_SKIP, lambda name, text: re.search(r"_resetter_codeobject(_\d+)?\.cpp$", name), reset_text),
-            (PEEK, lambda name, text: ".peek();" in text, peek_text))
+_PATCHES = (
+    (TANH_GATE, lambda name, text: "tanh(" in text, tanh_text),
+    (RESET_SKIP, lambda name, text: re.search(r"_resetter_codeobject(_\d+)?\.cpp$", name), reset_text),
+    (PEEK, lambda name, text: ".peek();" in text, peek_text),
+)
 
 
 def patch_code_objects(directory, sources):
@@ -257,8 +280,11 @@ def patch_code_objects(directory, sources):
         Source -> the patched file to compile instead; empty with every patch switched off
         (``KOO_TANH_GATE=off``, ``KOO_RESET_SKIP=off``, ``KOO_PEEK=off``).
     """
-    patches = [(test, patch) for switch, test, patch in _PATCHES if enabled(switch)
-               and (switch != PEEK or one_thread(directory))]
+    patches = [
+        (test, patch)
+        for switch, test, patch in _PATCHES
+        if enabled(switch) and (switch != PEEK or one_thread(directory))
+    ]
     out = {}
     if not patches:
         return out

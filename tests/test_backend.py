@@ -1,4 +1,5 @@
 """Standalone build directories: reused per model structure, never shared by two runs at once."""
+
 import os
 
 import pytest
@@ -70,7 +71,7 @@ def test_precompiled_header_is_passed_and_changes_no_spike(tmp_path, monkeypatch
         used = get_compiler_and_args()[1]  # the flags Brian2 will write into the makefile
     assert flags[:-1] == before and used == flags
     assert flags[-1].startswith("-include" + str(tmp_path / "cache" / "pch"))
-    assert os.path.exists(flags[-1][len("-include"):] + ".gch")
+    assert os.path.exists(flags[-1][len("-include") :] + ".gch")
     assert list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) == before  # restored
     with_pch = _spikes(str(tmp_path / "b"))
     monkeypatch.setenv("KOO_PCH", "off")

@@ -11,6 +11,7 @@ flush-to-zero of denormal numbers may change below 2.2e-308, is fingerprinted ap
 Regenerate the reference (only when the model's meaning changed on purpose):
 ``python tests/test_identical_spikes.py --write``.
 """
+
 import hashlib
 import json
 import os
@@ -39,8 +40,9 @@ def _digest(arrays):
 
 def _compiler():
     try:
-        return subprocess.run([os.environ.get("CXX") or "g++", "--version"], capture_output=True, text=True,
-                              timeout=30).stdout.splitlines()[0]
+        return subprocess.run(
+            [os.environ.get("CXX") or "g++", "--version"], capture_output=True, text=True, timeout=30
+        ).stdout.splitlines()[0]
     except (OSError, subprocess.SubprocessError, IndexError):
         return None
 
@@ -74,9 +76,13 @@ def fingerprint(case):
         raster[f"raster.{k}.t"] = np.asarray(t, np.float64)
     state = {f"state.{k}": np.asarray(v) for k, v in out["state"].items()}
     dopamine = {f"dop.{k}": np.asarray(v, np.float64) for k, v in out["dopamine"].items()}
-    return {"spikes": _digest({**counts, **raster}), "weights": _digest(state), "dopamine": _digest(dopamine),
-            "total_spikes": {k: int(v.sum()) for k, v in out["counts"].items()},
-            "n_state": len(state)}
+    return {
+        "spikes": _digest({**counts, **raster}),
+        "weights": _digest(state),
+        "dopamine": _digest(dopamine),
+        "total_spikes": {k: int(v.sum()) for k, v in out["counts"].items()},
+        "n_state": len(state),
+    }
 
 
 def _reference():
@@ -109,8 +115,19 @@ if __name__ == "__main__":
     if "--write" not in sys.argv:
         print(json.dumps({case: fingerprint(case) for case in sorted(CASES)}, indent=1))
         sys.exit(0)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
-    REFERENCE.write_text(json.dumps({"commit": commit, "compiler": _compiler(), "optimize": LEVEL,
-                                     "cases": {case: fingerprint(case) for case in sorted(CASES)}}, indent=1) + "\n")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    REFERENCE.write_text(
+        json.dumps(
+            {
+                "commit": commit,
+                "compiler": _compiler(),
+                "optimize": LEVEL,
+                "cases": {case: fingerprint(case) for case in sorted(CASES)},
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(REFERENCE.read_text())

@@ -1,5 +1,6 @@
 """Byte-identical copies of code objects made by a second ``run()`` are not compiled (backend.merge_copies);
 the spikes stay bit-identical (tests/test_identical_spikes.py builds the split run with them merged)."""
+
 from koo_spiking.backend import merge_copies
 
 CODE = """#include "code_objects/{name}.h"
@@ -35,8 +36,10 @@ def _project(tmp_path):
     co.mkdir()
     for name in ("g_stateupdater_codeobject", "g_stateupdater_codeobject_1", "g_stateupdater_codeobject_10"):
         _object(co, name, name)
-    for name, obj in (("after_run_g_thresholder_codeobject", "g_thresholder_codeobject"),
-                      ("after_run_g_thresholder_codeobject_1", "g_thresholder_codeobject_1")):
+    for name, obj in (
+        ("after_run_g_thresholder_codeobject", "g_thresholder_codeobject"),
+        ("after_run_g_thresholder_codeobject_1", "g_thresholder_codeobject_1"),
+    ):
         _object(co, name, obj)
     _object(co, "h_stateupdater_codeobject", "h_stateupdater_codeobject", body="x")
     _object(co, "h_stateupdater_codeobject_1", "h_stateupdater_codeobject_1", body="y")  # differs: kept
@@ -47,12 +50,15 @@ def _project(tmp_path):
 def test_identical_copies_are_merged_and_others_kept(tmp_path):
     sources = _project(tmp_path)
     kept, merged = merge_copies(str(tmp_path), sources)
-    assert merged == {"g_stateupdater_codeobject_1": "g_stateupdater_codeobject",
-                      "g_stateupdater_codeobject_10": "g_stateupdater_codeobject",
-                      "g_thresholder_codeobject_1": "g_thresholder_codeobject"}
+    assert merged == {
+        "g_stateupdater_codeobject_1": "g_stateupdater_codeobject",
+        "g_stateupdater_codeobject_10": "g_stateupdater_codeobject",
+        "g_thresholder_codeobject_1": "g_thresholder_codeobject",
+    }
     assert "code_objects/h_stateupdater_codeobject_1.cpp" in kept  # a copy that differs is compiled
-    assert not any(k.endswith(("stateupdater_codeobject_1.cpp", "_10.cpp")) and k.startswith("code_objects/g_")
-                   for k in kept)
+    assert not any(
+        k.endswith(("stateupdater_codeobject_1.cpp", "_10.cpp")) and k.startswith("code_objects/g_") for k in kept
+    )
     main = (tmp_path / "main.cpp").read_text()
     assert "_run_g_stateupdater_codeobject_1" not in main and "_run_g_stateupdater_codeobject_10" not in main
     assert "_run_after_run_g_thresholder_codeobject()" in main
@@ -74,10 +80,15 @@ def test_variants_of_this_build_only(tmp_path):
     co.mkdir()
     for name in ("k_stateupdater_codeobject", "k_stateupdater_codeobject_1", "k_stateupdater_codeobject_2"):
         _object(co, name, name)
-    (tmp_path / "main.cpp").write_text("network.add(&clock, _run_k_stateupdater_codeobject_1);\n"
-                                       "network.add(&clock, _run_k_stateupdater_codeobject_2);\n")
-    sources = ["code_objects/k_stateupdater_codeobject_1.cpp", "code_objects/k_stateupdater_codeobject_2.cpp",
-               "main.cpp"]  # the stale unnumbered file is not a source of this build
+    (tmp_path / "main.cpp").write_text(
+        "network.add(&clock, _run_k_stateupdater_codeobject_1);\n"
+        "network.add(&clock, _run_k_stateupdater_codeobject_2);\n"
+    )
+    sources = [
+        "code_objects/k_stateupdater_codeobject_1.cpp",
+        "code_objects/k_stateupdater_codeobject_2.cpp",
+        "main.cpp",
+    ]  # the stale unnumbered file is not a source of this build
     kept, merged = merge_copies(str(tmp_path), sources)
     assert merged == {"k_stateupdater_codeobject_2": "k_stateupdater_codeobject_1"}
     assert kept == ["code_objects/k_stateupdater_codeobject_1.cpp", "main.cpp"]

@@ -1,6 +1,7 @@
 """The step patches of the generated project (``koo_spiking.build``, issue 26): each applies to what Brian2
 generates, each switch leaves Brian2's code as it is, and the patched binary computes bit for bit what
 Brian2's does (also at -O3: ``tests/test_identical_spikes.py`` checks the encoder at -O1)."""
+
 import os
 import re
 
@@ -21,8 +22,13 @@ def _model():
     from koo_spiking import astrocyte
 
     inputs = PoissonGroup(20, 60 * Hz)
-    cells = NeuronGroup(10, "dv/dt = -v/(10*ms) : 1\ncph : 1\nsph : 1", threshold="v > 1",
-                        reset="v = 0\ncph += cos(2*pi*t/(7*ms))\nsph += sin(2*pi*t/(7*ms))", method="exact")
+    cells = NeuronGroup(
+        10,
+        "dv/dt = -v/(10*ms) : 1\ncph : 1\nsph : 1",
+        threshold="v > 1",
+        reset="v = 0\ncph += cos(2*pi*t/(7*ms))\nsph += sin(2*pi*t/(7*ms))",
+        method="exact",
+    )
     syn = Synapses(inputs, cells, on_pre="v_post += 0.3")
     syn.connect(p=0.5)
     astro = astrocyte.astrocyte_group(16, dt=2 * ms, preset="single")
@@ -47,8 +53,14 @@ def _run(directory, monkeypatch, off=(), level="3"):
         cells = next(o for o in objects if getattr(o, "name", "").startswith("neurongroup"))
         with open(os.path.join(directory, "koo.mk")) as fh:
             sources = re.search(r"^SRCS = (.*)$", fh.read(), re.M).group(1).split()
-        return {"i": np.asarray(spikes.i[:]), "t": np.asarray(spikes.t_[:]), "I": np.asarray(state.I_[:]),
-                "cph": np.asarray(cells.cph[:]), "sph": np.asarray(cells.sph[:]), "sources": sources}
+        return {
+            "i": np.asarray(spikes.i[:]),
+            "t": np.asarray(spikes.t_[:]),
+            "I": np.asarray(state.I_[:]),
+            "cph": np.asarray(cells.cph[:]),
+            "sph": np.asarray(cells.sph[:]),
+            "sources": sources,
+        }
 
 
 @pytest.mark.cpp_standalone
@@ -59,8 +71,8 @@ def test_patches_apply_and_change_no_bit(tmp_path, monkeypatch):
     patched = [s for s in on["sources"] if os.path.basename(s).startswith("_koo_")]
     assert "koo_network.cpp" in on["sources"] and "network.cpp" not in on["sources"]
     assert any(s.endswith("_stateupdater_codeobject.cpp") for s in patched)  # the astrocytes' tanh
-    assert any(s.endswith("_resetter_codeobject.cpp") for s in patched)      # the idle reset
-    assert any(s.endswith("_pre_codeobject.cpp") for s in patched)           # the spike queue read without a copy
+    assert any(s.endswith("_resetter_codeobject.cpp") for s in patched)  # the idle reset
+    assert any(s.endswith("_pre_codeobject.cpp") for s in patched)  # the spike queue read without a copy
     assert not any(os.path.basename(s).startswith("_koo_") for s in off["sources"])
     assert len(on["i"]) > 20 and np.ptp(on["cph"]) > 0
     for key in ("i", "t", "I", "cph", "sph"):
@@ -75,8 +87,12 @@ def test_each_switch_turns_its_patch_off(tmp_path, monkeypatch, switch):
     (tmp_path / "code_objects" / "g_spike_resetter_codeobject.cpp").write_text(RESET)
     (tmp_path / "code_objects" / "s_pre_codeobject.cpp").write_text(PEEK)
     (tmp_path / "synapses_classes.h").write_text(PATHWAY)
-    sources = ["network.cpp", "code_objects/a_stateupdater_codeobject.cpp",
-               "code_objects/g_spike_resetter_codeobject.cpp", "code_objects/s_pre_codeobject.cpp"]
+    sources = [
+        "network.cpp",
+        "code_objects/a_stateupdater_codeobject.cpp",
+        "code_objects/g_spike_resetter_codeobject.cpp",
+        "code_objects/s_pre_codeobject.cpp",
+    ]
     for s in SWITCHES:
         monkeypatch.delenv(s, raising=False)
     assert patches.patch_network(str(tmp_path)) == "koo_network.cpp"
@@ -120,10 +136,17 @@ def test_network_patch_keeps_brian2s_loop_for_reports_and_time_limits():
     text = patches.network_text(NETWORK)
     assert text.count("while(clock && clock->running()") == 2  # the fast loop, and Brian2's after `else`
     assert "if (!report_func && !clocks.empty() && clocks.size() <= 64)" in text
-    fast = text[text.index("if (!report_func"):text.index("    else\n")]
+    fast = text[text.index("if (!report_func") : text.index("    else\n")]
     assert fast.count("std::clock()") == 1 and "curclocks.find(obj_clock)" not in fast
-    assert patches.network_text(NETWORK.replace("    }\n    Network::_globally_running",
-                                                "        did_break_early = true;\n    }\n    Network::_globally_running")) is None
+    assert (
+        patches.network_text(
+            NETWORK.replace(
+                "    }\n    Network::_globally_running",
+                "        did_break_early = true;\n    }\n    Network::_globally_running",
+            )
+        )
+        is None
+    )
 
 
 NETWORK = """#include "network.h"
