@@ -19,6 +19,11 @@ brian2.prefs.logging.console_log_level = "ERROR"
 # standalone builds of the tests at -O1: the same spikes as -O3 on the README's small run, compiled
 # faster (fixtures of short runs go down to -O0); a value set by the caller stays
 os.environ.setdefault("KOO_OPTIMIZE", "1")
+# the Cython builds at the same level (Brian2 compiles each runtime code object at -O3): results equal up to
+# floating-point rounding, which every cython test's tolerance covers; about a third less compile time
+brian2.prefs.codegen.cpp.extra_compile_args_gcc = [
+    f for f in brian2.prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-O")
+] + [f"-O{os.environ['KOO_OPTIMIZE']}"]
 
 
 @contextlib.contextmanager
