@@ -7,7 +7,7 @@ against baselines, ``diagnostics``); ``io/`` (``datasets``); ``backend`` picks t
 code-generation target.
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 from . import astrocyte, backend, neuromodulator, neuron, population, synapse  # noqa: F401
 from .encoder import KooEncoder  # noqa: F401
