@@ -19,13 +19,6 @@ brian2.prefs.logging.console_log_level = "ERROR"
 # standalone builds of the tests at -O1: the same spikes as -O3 on the README's small run, compiled
 # faster (fixtures of short runs go down to -O0); a value set by the caller stays
 os.environ.setdefault("KOO_OPTIMIZE", "1")
-# the Cython builds at the same level (Brian2 compiles each runtime code object at -O3): results equal up to
-# floating-point rounding, which every cython test's tolerance covers; about a third less compile time.
-# A test that compares bits with a run of Brian2's own flags asks for them (fixture ``brian2_flags``)
-BRIAN2_FLAGS = list(brian2.prefs.codegen.cpp.extra_compile_args_gcc)
-brian2.prefs.codegen.cpp.extra_compile_args_gcc = [
-    f for f in brian2.prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-O")
-] + [f"-O{os.environ['KOO_OPTIMIZE']}"]
 
 
 @contextlib.contextmanager
@@ -40,17 +33,6 @@ def optimize(level):
             os.environ.pop("KOO_OPTIMIZE", None)
         else:
             os.environ["KOO_OPTIMIZE"] = previous
-
-
-@pytest.fixture
-def brian2_flags():
-    """Brian2's own compiler flags (-O3) for the test's Cython builds, the tests' level after."""
-    previous = brian2.prefs.codegen.cpp.extra_compile_args_gcc
-    brian2.prefs.codegen.cpp.extra_compile_args_gcc = list(BRIAN2_FLAGS)
-    try:
-        yield
-    finally:
-        brian2.prefs.codegen.cpp.extra_compile_args_gcc = previous
 
 
 @pytest.fixture(scope="module")

@@ -47,8 +47,8 @@ def _stdp_reference(duration_s):
     return next(run for run in REFERENCE["stdp"]["runs"] if run["duration_s"] == duration_s)
 
 
-def test_song2000_brian2_compatible_weights_are_identical(song, brian2_flags):
-    # same seed, same target and compiler flags, v starting at 0 mV and the pre-update weight transmitted
+def test_song2000_brian2_compatible_weights_are_identical(song):
+    # same seed, same target, v starting at 0 mV and the pre-update weight transmitted
     ref = _stdp_reference(STDP_TEST_DURATION_S)
     result = song.run(
         STDP_TEST_DURATION_S * second, seed=ref["seed"], brian2_compatible=True, target=REFERENCE["target"]
