@@ -47,6 +47,7 @@ import brian2
 import numpy as np
 
 from koo_spiking import build as patches
+from koo_spiking.build import _read  # a file's text, None when it cannot be read
 
 __all__ = [
     "TARGETS",
@@ -574,14 +575,6 @@ def _renamer(names):
     alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
     pattern = re.compile(r"(?<![A-Za-z0-9])(" + alternatives + r")(?![0-9])")
     return lambda text: pattern.sub(lambda m: names[m.group(1)], text)
-
-
-def _read(path):
-    try:
-        with open(path) as fh:
-            return fh.read()
-    except OSError:
-        return None
 
 
 def merge_copies(directory, sources):
